@@ -1,0 +1,124 @@
+//! Machine facts, peak-RSS bookkeeping and timing a child process (Linux).
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+/// What the benchmark ran on, for the top of the report.
+pub struct Machine {
+    pub nproc: usize,
+    pub cpu_model: String,
+    pub mem_total: Option<u64>,
+    pub loadavg: String,
+}
+
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "model name").then(|| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let mem_total = proc_kib("/proc/meminfo", "MemTotal:");
+    let loadavg = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned());
+    Machine {
+        nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model,
+        mem_total,
+        loadavg,
+    }
+}
+
+/// A `Name:   123 kB` field of a /proc file, in bytes.
+fn proc_kib(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line[field.len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Resets this process's peak RSS (`VmHWM`) to its current RSS; false if the kernel refused.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// This process's peak RSS (`VmHWM`) in bytes.
+pub fn peak_rss() -> Option<u64> {
+    proc_kib("/proc/self/status", "VmHWM:")
+}
+
+/// How a child ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit status {c}"),
+            Exit::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+/// Wall time, peak RSS and exit of one child run.
+#[derive(Clone, Debug)]
+pub struct ChildRun {
+    pub time: Duration,
+    pub peak_rss: u64,
+    pub exit: Exit,
+}
+
+/// Runs `cmd` with stdin closed, stdout discarded and stderr written to `stderr_path`, and
+/// reaps it with `wait4` to get its own resource usage.
+pub fn run_child(cmd: &mut Command, stderr_path: &Path) -> Result<ChildRun> {
+    let stderr = File::create(stderr_path)
+        .with_context(|| format!("creating {}", stderr_path.display()))?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(stderr));
+    let start = Instant::now();
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own unreaped child; status and usage are valid for writes.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err).context("wait4");
+        }
+    }
+    let time = start.elapsed();
+    // The child is reaped; `child` must not be waited on again (dropping it does not wait).
+    drop(child);
+    let exit = if libc::WIFEXITED(status) {
+        Exit::Code(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(-1)
+    };
+    Ok(ChildRun {
+        time,
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: usage.ru_maxrss.max(0) as u64 * 1024,
+        exit,
+    })
+}

@@ -1,0 +1,48 @@
+//! String interning: replica names, message ids and keys are stored once and referred to by a
+//! dense `u32`, so that millions of events cost a few bytes each and compare by integer.
+
+use rustc_hash::FxHashMap;
+
+/// A dense id handed out by an [`Interner`]; ids are assigned in first-seen order.
+pub type Sym = u32;
+
+/// Maps strings to dense [`Sym`]s and back.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    names: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, Sym>,
+}
+
+impl Interner {
+    /// The id of `s`, adding it when new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = Sym::try_from(self.names.len()).expect("more than 2^32 distinct strings");
+        let boxed: Box<str> = s.into();
+        self.names.push(boxed.clone());
+        self.ids.insert(boxed, id);
+        id
+    }
+
+    /// The id of `s` if it was interned.
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of `id`. Panics on an id this interner did not hand out (a programming error).
+    pub fn resolve(&self, id: Sym) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// How many distinct strings are interned.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}

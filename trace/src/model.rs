@@ -1,0 +1,220 @@
+//! The owned event model: what one line of a weft-trace/1 file means, for programs that write
+//! traces (the simulator, the collector, exporters) and for anyone who wants a plain struct.
+//!
+//! The analyzer does not use these types for bulk data: it reads the columnar [`crate::Trace`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// The format name a header line carries.
+pub const FORMAT: &str = "weft-trace/1";
+
+/// What an event did. Absent in a line means [`Kind::Local`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A write of `key`; see [`Op`].
+    Write,
+    /// A read of `key`.
+    Read,
+    /// Sending message `msg`.
+    Send,
+    /// Receiving message `msg` (the `send` with the same `msg` precedes it).
+    Recv,
+    /// Anything else (also merges that name their `parents`).
+    #[default]
+    Local,
+}
+
+impl Kind {
+    /// Parses the spelling used in traces.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "write" => Kind::Write,
+            "read" => Kind::Read,
+            "send" => Kind::Send,
+            "recv" => Kind::Recv,
+            "local" => Kind::Local,
+            _ => return None,
+        })
+    }
+
+    /// The spelling used in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Write => "write",
+            Kind::Read => "read",
+            Kind::Send => "send",
+            Kind::Recv => "recv",
+            Kind::Local => "local",
+        }
+    }
+
+    fn is_local(&self) -> bool {
+        *self == Kind::Local
+    }
+}
+
+/// How a write changes its key. Absent on a write means [`Op::Set`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// Register assignment (last-writer-wins or multi-value).
+    #[default]
+    Set,
+    /// Counter increment: never conflicts.
+    Inc,
+    /// Set-element add: wins over a concurrent remove of the same element.
+    Add,
+    /// Set-element remove.
+    Remove,
+}
+
+impl Op {
+    /// Parses the spelling used in traces.
+    pub fn parse(s: &str) -> Option<Op> {
+        Some(match s {
+            "set" => Op::Set,
+            "inc" => Op::Inc,
+            "add" => Op::Add,
+            "remove" => Op::Remove,
+            _ => return None,
+        })
+    }
+
+    /// The spelling used in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Set => "set",
+            Op::Inc => "inc",
+            Op::Add => "add",
+            Op::Remove => "remove",
+        }
+    }
+}
+
+/// An event id: the replica that recorded it and its 1-based position in that replica's history.
+///
+/// Ids order by replica (bytewise) then seq (numerically), which is the order every report uses.
+/// In JSON an id is `[replica, seq]`; in text it is `replica@seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId {
+    /// The recording replica.
+    pub replica: String,
+    /// Position in the replica's history, from 1.
+    pub seq: u64,
+}
+
+impl EventId {
+    /// Makes an id.
+    pub fn new(replica: impl Into<String>, seq: u64) -> Self {
+        EventId { replica: replica.into(), seq }
+    }
+
+    /// Parses `replica@seq`, splitting at the last `@` (replica names may contain `@`).
+    pub fn parse_text(s: &str) -> Option<EventId> {
+        let (r, n) = s.rsplit_once('@')?;
+        let seq: u64 = n.parse().ok()?;
+        (!r.is_empty() && seq >= 1).then(|| EventId::new(r, seq))
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.replica, self.seq)
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.replica)?;
+        t.serialize_element(&self.seq)?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EventId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an event id [replica, seq]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<EventId, A::Error> {
+                let replica: String =
+                    a.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let seq: u64 = a.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                if a.next_element::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::invalid_length(3, &self));
+                }
+                Ok(EventId { replica, seq })
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// One event, owned: the unit the simulator and collector write and exporters read.
+///
+/// Serializing an `Event` gives a valid weft-trace/1 line (fields that are `None` are left out,
+/// `kind` is left out when local).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The recording replica.
+    pub replica: String,
+    /// Position in the replica's history, from 1.
+    pub seq: u64,
+    /// What happened.
+    #[serde(default, skip_serializing_if = "Kind::is_local")]
+    pub kind: Kind,
+    /// The Lamport timestamp the replica assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lamport: Option<u64>,
+    /// The vector clock the replica assigned, after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vc: Option<BTreeMap<String, u64>>,
+    /// The replica's own (possibly skewed) wall clock, ns since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_ns: Option<i64>,
+    /// Explicit direct causal predecessors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<Vec<EventId>>,
+    /// Message id, for sends and receives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<String>,
+    /// The replicated object written or read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// How a write changes its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Op>,
+    /// The value set, increment, or element added or removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Free-form attributes, carried through untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attrs: Option<Map<String, Value>>,
+}
+
+impl Event {
+    /// The event's id.
+    pub fn id(&self) -> EventId {
+        EventId::new(self.replica.clone(), self.seq)
+    }
+}
+
+/// A header line's metadata (everything but `format`), in the order of the files read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Header {
+    /// The input the header came from.
+    pub source: String,
+    /// All fields of the header object, `format` included.
+    pub fields: Map<String, Value>,
+}

@@ -1,0 +1,829 @@
+//! Parsing one line of weft-trace/1 into reusable scratch space, without per-line allocation in
+//! the common case.
+//!
+//! The line is decoded with a hand-written serde visitor rather than `#[derive(Deserialize)]` so
+//! that strings are interned straight from the input buffer, clocks go into a reused vector, every
+//! rule of the spec's field table is checked with a message naming the field, and a fingerprint of
+//! the line's JSON value is computed on the way (it decides whether a repeated id is an identical
+//! copy or a conflicting one without keeping the line).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::intern::{Interner, Sym};
+use crate::model::{Kind, Op};
+
+/// Longest replica name accepted, in bytes.
+pub const MAX_REPLICA_BYTES: usize = 256;
+
+/// What one line turned out to be.
+pub(crate) enum Parsed {
+    /// An event, now in [`Parser::ev`].
+    Event,
+    /// A header object.
+    Header(Map<String, Value>),
+}
+
+/// Why a line was rejected, with the column for JSON syntax errors.
+#[derive(Debug)]
+pub(crate) struct LineError {
+    pub reason: String,
+    pub column: Option<u64>,
+}
+
+/// The fields of the event being parsed. Reused from line to line.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub replica: Option<Sym>,
+    pub seq: Option<u64>,
+    pub kind: Option<Kind>,
+    pub lamport: Option<u64>,
+    pub wall_ns: Option<i64>,
+    pub has_vc: bool,
+    pub vc: Vec<(Sym, u64)>,
+    pub has_parents: bool,
+    pub parents: Vec<(Sym, u64)>,
+    pub msg: Option<Sym>,
+    pub key: Option<Sym>,
+    pub op: Option<Op>,
+    pub value: Option<Value>,
+    pub attrs: Option<Map<String, Value>>,
+    pub format: Option<String>,
+    pub fingerprint: u64,
+    seen: u32,
+}
+
+/// The line parser: interners plus scratch space.
+#[derive(Default)]
+pub(crate) struct Parser {
+    pub names: Interner,
+    pub syms: Interner,
+    pub ev: Scratch,
+    prev_vc_ids: Vec<Sym>,
+    cur_vc_ids: Vec<Sym>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Replica = 1,
+    Seq,
+    Kind,
+    Lamport,
+    Vc,
+    WallNs,
+    Parents,
+    Msg,
+    Key,
+    Op,
+    Value,
+    Attrs,
+    Format,
+}
+
+const FIELDS: [(&str, Field); 13] = [
+    ("replica", Field::Replica),
+    ("seq", Field::Seq),
+    ("kind", Field::Kind),
+    ("lamport", Field::Lamport),
+    ("vc", Field::Vc),
+    ("wall_ns", Field::WallNs),
+    ("parents", Field::Parents),
+    ("msg", Field::Msg),
+    ("key", Field::Key),
+    ("op", Field::Op),
+    ("value", Field::Value),
+    ("attrs", Field::Attrs),
+    ("format", Field::Format),
+];
+
+/// A field name: known, or unknown with the hash of its name.
+enum FieldName {
+    Known(Field),
+    Unknown(u64),
+}
+
+struct FieldNameSeed;
+
+impl<'de> DeserializeSeed<'de> for FieldNameSeed {
+    type Value = FieldName;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FieldName, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldNameSeed {
+    type Value = FieldName;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<FieldName, E> {
+        for (name, field) in FIELDS {
+            if name == s {
+                return Ok(FieldName::Known(field));
+            }
+        }
+        Ok(FieldName::Unknown(hash_str(s)))
+    }
+}
+
+// ---- fingerprint hashing: order-independent for objects, so equal JSON values hash equal ----
+
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[inline]
+fn h2(a: u64, b: u64) -> u64 {
+    mix(a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ mix(b))
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ s.len() as u64;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        h = h2(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h2(h, u64::from_le_bytes(tail))
+}
+
+/// A hash of a JSON value under which equal values (as `serde_json::Value`s) hash equal.
+pub(crate) fn hash_value(v: &Value) -> u64 {
+    match v {
+        Value::Null => 1,
+        Value::Bool(b) => 2 + u64::from(*b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                h2(4, u)
+            } else if let Some(i) = n.as_i64() {
+                h2(5, i as u64)
+            } else {
+                h2(6, n.as_f64().map_or(0, f64::to_bits))
+            }
+        }
+        Value::String(s) => h2(7, hash_str(s)),
+        Value::Array(a) => a.iter().fold(h2(8, a.len() as u64), |h, x| h2(h, hash_value(x))),
+        Value::Object(m) => h2(9, hash_object(m)),
+    }
+}
+
+fn hash_object(m: &Map<String, Value>) -> u64 {
+    m.iter()
+        .fold(0u64, |acc, (k, v)| acc.wrapping_add(h2(hash_str(k), hash_value(v))))
+}
+
+const NULL_HASH: u64 = 1;
+
+impl Parser {
+    /// Parses `line` (no newline). On success the event's fields are in `self.ev`.
+    pub fn parse(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
+        self.ev.reset();
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let res = de.deserialize_map(LineVisitor { p: self }).and_then(|()| de.end());
+        if let Err(e) = res {
+            return Err(line_error(&e));
+        }
+        let ev = &mut self.ev;
+        if ev.replica.is_none() && ev.format.is_some() {
+            let fields: Map<String, Value> =
+                serde_json::from_slice(line).map_err(|e| line_error(&e))?;
+            return Ok(Parsed::Header(fields));
+        }
+        if ev.replica.is_none() {
+            return Err(reason("missing field `replica`"));
+        }
+        if ev.seq.is_none() {
+            return Err(reason("missing field `seq`"));
+        }
+        let kind = ev.kind.unwrap_or_default();
+        match kind {
+            Kind::Send | Kind::Recv if ev.msg.is_none() => {
+                return Err(reason(format!("a `{}` needs a `msg` field", kind.as_str())));
+            }
+            Kind::Write | Kind::Read if ev.key.is_none() => {
+                return Err(reason(format!("a `{}` needs a `key` field", kind.as_str())));
+            }
+            _ => {}
+        }
+        if ev.has_vc {
+            if !ev.vc.is_sorted_by_key(|&(q, _)| q) {
+                ev.vc.sort_unstable_by_key(|&(q, _)| q);
+            }
+            if let Some(w) = ev.vc.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(reason(format!(
+                    "field `vc`: replica {:?} appears twice",
+                    self.names.resolve(w[0].0)
+                )));
+            }
+            ev.vc.retain(|&(_, v)| v != 0);
+        }
+        Ok(Parsed::Event)
+    }
+}
+
+impl Scratch {
+    fn reset(&mut self) {
+        self.replica = None;
+        self.seq = None;
+        self.kind = None;
+        self.lamport = None;
+        self.wall_ns = None;
+        self.has_vc = false;
+        self.vc.clear();
+        self.has_parents = false;
+        self.parents.clear();
+        self.msg = None;
+        self.key = None;
+        self.op = None;
+        self.value = None;
+        self.attrs = None;
+        self.format = None;
+        self.fingerprint = 0;
+        self.seen = 0;
+    }
+
+    #[inline]
+    fn add_hash(&mut self, field: u64, h: u64) {
+        self.fingerprint = self.fingerprint.wrapping_add(h2(field, h));
+    }
+}
+
+fn reason(r: impl Into<String>) -> LineError {
+    LineError { reason: r.into(), column: None }
+}
+
+/// Turns a serde_json error into a reason without serde_json's " at line 1 column N" suffix
+/// (the caller knows the line); syntax errors keep their column.
+fn line_error(e: &serde_json::Error) -> LineError {
+    let text = e.to_string();
+    let bare = match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => LineError {
+            reason: format!("invalid JSON: {bare}"),
+            column: Some(e.column() as u64),
+        },
+        _ if bare.starts_with("invalid type: ") && bare.ends_with(", expected an event object") => {
+            let got = &bare["invalid type: ".len()..bare.len() - ", expected an event object".len()];
+            LineError { reason: format!("not a JSON object (got {got})"), column: None }
+        }
+        _ => LineError { reason: bare, column: None },
+    }
+}
+
+struct LineVisitor<'p> {
+    p: &'p mut Parser,
+}
+
+impl<'de> Visitor<'de> for LineVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let p = self.p;
+        while let Some(name) = map.next_key_seed(FieldNameSeed)? {
+            let field = match name {
+                FieldName::Known(f) => f,
+                FieldName::Unknown(h) => {
+                    let v: Value = map.next_value()?;
+                    p.ev.add_hash(h, hash_value(&v));
+                    continue;
+                }
+            };
+            let bit = 1u32 << field as u32;
+            if p.ev.seen & bit != 0 {
+                return Err(de::Error::custom(format!(
+                    "field `{}` appears twice",
+                    FIELDS[field as usize - 1].0
+                )));
+            }
+            p.ev.seen |= bit;
+            let tag = field as u64;
+            match field {
+                Field::Replica => {
+                    let id = map.next_value_seed(StrSeed {
+                        field: "replica",
+                        interner: &mut p.names,
+                        max: MAX_REPLICA_BYTES,
+                    })?;
+                    let id = id.ok_or_else(|| de::Error::custom("field `replica`: must be a string, got null"))?;
+                    p.ev.replica = Some(id);
+                    p.ev.add_hash(tag, u64::from(id));
+                }
+                Field::Seq => {
+                    let v = map.next_value_seed(UIntSeed { field: "seq", min: 1 })?;
+                    let v = v.ok_or_else(|| de::Error::custom("field `seq`: must be an integer ≥ 1, got null"))?;
+                    p.ev.seq = Some(v);
+                    p.ev.add_hash(tag, v);
+                }
+                Field::Lamport => {
+                    let v = map.next_value_seed(UIntSeed { field: "lamport", min: 0 })?;
+                    p.ev.lamport = v;
+                    p.ev.add_hash(tag, v.map_or(NULL_HASH, |v| h2(4, v)));
+                }
+                Field::WallNs => {
+                    let v = map.next_value_seed(IntSeed { field: "wall_ns" })?;
+                    p.ev.wall_ns = v;
+                    p.ev.add_hash(tag, v.map_or(NULL_HASH, |v| h2(5, v as u64)));
+                }
+                Field::Kind | Field::Op | Field::Format => {
+                    let s = map.next_value_seed(OwnedStrSeed { field: FIELDS[field as usize - 1].0 })?;
+                    p.ev.add_hash(tag, s.as_deref().map_or(NULL_HASH, hash_str));
+                    match (field, s) {
+                        (_, None) => {}
+                        (Field::Kind, Some(s)) => {
+                            p.ev.kind = Some(Kind::parse(&s).ok_or_else(|| {
+                                de::Error::custom(format!(
+                                    "field `kind`: unknown kind {s:?} (expected write, read, send, recv or local)"
+                                ))
+                            })?);
+                        }
+                        (Field::Op, Some(s)) => {
+                            p.ev.op = Some(Op::parse(&s).ok_or_else(|| {
+                                de::Error::custom(format!(
+                                    "field `op`: unknown op {s:?} (expected set, inc, add or remove)"
+                                ))
+                            })?);
+                        }
+                        (_, Some(s)) => p.ev.format = Some(s),
+                    }
+                }
+                Field::Msg | Field::Key => {
+                    let id = map.next_value_seed(StrSeed {
+                        field: FIELDS[field as usize - 1].0,
+                        interner: &mut p.syms,
+                        max: usize::MAX,
+                    })?;
+                    p.ev.add_hash(tag, id.map_or(NULL_HASH, |id| h2(7, u64::from(id))));
+                    if field == Field::Msg {
+                        p.ev.msg = id;
+                    } else {
+                        p.ev.key = id;
+                    }
+                }
+                Field::Vc => {
+                    p.cur_vc_ids.clear();
+                    let present = map.next_value_seed(VcSeed {
+                        names: &mut p.names,
+                        prev: &p.prev_vc_ids,
+                        cur: &mut p.cur_vc_ids,
+                        out: &mut p.ev.vc,
+                    })?;
+                    if present {
+                        std::mem::swap(&mut p.prev_vc_ids, &mut p.cur_vc_ids);
+                        let h = p.ev.vc.iter().fold(0u64, |acc, &(q, v)| {
+                            acc.wrapping_add(h2(u64::from(q) | 1 << 40, v))
+                        });
+                        p.ev.has_vc = true;
+                        p.ev.add_hash(tag, h2(9, h));
+                    } else {
+                        p.ev.add_hash(tag, NULL_HASH);
+                    }
+                }
+                Field::Parents => {
+                    let present = map.next_value_seed(ParentsSeed {
+                        names: &mut p.names,
+                        out: &mut p.ev.parents,
+                    })?;
+                    p.ev.has_parents = present;
+                    let h = p.ev.parents.iter().fold(h2(8, p.ev.parents.len() as u64), |acc, &(q, s)| {
+                        h2(acc, h2(u64::from(q), s))
+                    });
+                    p.ev.add_hash(tag, if present { h } else { NULL_HASH });
+                }
+                Field::Value => {
+                    let v: Value = map.next_value()?;
+                    p.ev.add_hash(tag, hash_value(&v));
+                    p.ev.value = (!v.is_null()).then_some(v);
+                }
+                Field::Attrs => {
+                    let v: Value = map.next_value()?;
+                    p.ev.add_hash(tag, hash_value(&v));
+                    match v {
+                        Value::Object(m) => p.ev.attrs = Some(m),
+                        Value::Null => {}
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "field `attrs`: must be an object, got {}",
+                                json_type(&other)
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Describes an unexpected JSON value for messages ("a string", "-3", ...).
+struct Unexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            de::Unexpected::Unsigned(u) => write!(f, "{u}"),
+            de::Unexpected::Signed(i) => write!(f, "{i}"),
+            de::Unexpected::Float(x) => write!(f, "{x}"),
+            de::Unexpected::Str(s) => write!(f, "the string {s:?}"),
+            de::Unexpected::Bool(b) => write!(f, "{b}"),
+            de::Unexpected::Seq => f.write_str("an array"),
+            de::Unexpected::Map => f.write_str("an object"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+fn wrong<E: de::Error>(field: &str, want: &str, got: de::Unexpected) -> E {
+    E::custom(format!("field `{field}`: must be {want}, got {}", Unexpected(got)))
+}
+
+/// Implements the `visit_*` methods a scalar-field visitor rejects, naming the field.
+macro_rules! reject_non_scalars {
+    () => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Err(wrong(self.field, self.want(), de::Unexpected::Bool(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(wrong(self.field, self.want(), de::Unexpected::Float(v)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong(self.field, self.want(), de::Unexpected::Seq))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong(self.field, self.want(), de::Unexpected::Map))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    };
+}
+
+/// An unsigned integer at least `min`; `null` is absent.
+#[derive(Clone, Copy)]
+struct UIntSeed {
+    field: &'static str,
+    min: u64,
+}
+
+impl UIntSeed {
+    fn want(&self) -> &'static str {
+        if self.min == 1 {
+            "an integer ≥ 1"
+        } else {
+            "an integer ≥ 0"
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for UIntSeed {
+    type Value = Option<u64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UIntSeed {
+    type Value = Option<u64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.want())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+        if v < self.min {
+            return Err(wrong(self.field, self.want(), de::Unexpected::Unsigned(v)));
+        }
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u64>, E> {
+        match u64::try_from(v) {
+            Ok(u) => self.visit_u64(u),
+            Err(_) => Err(wrong(self.field, self.want(), de::Unexpected::Signed(v))),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u64>, E> {
+        Err(wrong(self.field, self.want(), de::Unexpected::Str(v)))
+    }
+    reject_non_scalars!();
+}
+
+/// A signed 64-bit integer; `null` is absent.
+#[derive(Clone, Copy)]
+struct IntSeed {
+    field: &'static str,
+}
+
+impl IntSeed {
+    fn want(&self) -> &'static str {
+        "a 64-bit integer"
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for IntSeed {
+    type Value = Option<i64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IntSeed {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a 64-bit integer")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<i64>, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| wrong(self.field, "a 64-bit integer", de::Unexpected::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<i64>, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<i64>, E> {
+        Err(wrong(self.field, "a 64-bit integer", de::Unexpected::Str(v)))
+    }
+    reject_non_scalars!();
+}
+
+/// A string interned on the spot, at most `max` bytes and not empty; `null` is absent.
+struct StrSeed<'a> {
+    field: &'static str,
+    interner: &'a mut Interner,
+    max: usize,
+}
+
+impl StrSeed<'_> {
+    fn want(&self) -> &'static str {
+        "a string"
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
+    type Value = Option<Sym>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Sym>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSeed<'_> {
+    type Value = Option<Sym>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Sym>, E> {
+        if v.is_empty() || v.len() > self.max {
+            let want = if self.max == usize::MAX {
+                "a non-empty string".to_string()
+            } else {
+                format!("a string of 1 to {} bytes", self.max)
+            };
+            return Err(E::custom(format!(
+                "field `{}`: must be {want}, got {} bytes",
+                self.field,
+                v.len()
+            )));
+        }
+        Ok(Some(self.interner.intern(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Sym>, E> {
+        Err(wrong(self.field, "a string", de::Unexpected::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Sym>, E> {
+        Err(wrong(self.field, "a string", de::Unexpected::Signed(v)))
+    }
+    reject_non_scalars!();
+}
+
+/// A short string kept as an owned `String` (kind, op, format); `null` is absent.
+struct OwnedStrSeed {
+    field: &'static str,
+}
+
+impl OwnedStrSeed {
+    fn want(&self) -> &'static str {
+        "a string"
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for OwnedStrSeed {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OwnedStrSeed {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<String>, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<String>, E> {
+        Err(wrong(self.field, "a string", de::Unexpected::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<String>, E> {
+        Err(wrong(self.field, "a string", de::Unexpected::Signed(v)))
+    }
+    reject_non_scalars!();
+}
+
+/// The `vc` object. Keys are matched against the previous line's clock first: writers emit clocks
+/// in a stable key order, so most keys are recognised by one string comparison, not a hash.
+struct VcSeed<'a> {
+    names: &'a mut Interner,
+    prev: &'a [Sym],
+    cur: &'a mut Vec<Sym>,
+    out: &'a mut Vec<(Sym, u64)>,
+}
+
+impl<'de> DeserializeSeed<'de> for VcSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+struct VcKeySeed<'a> {
+    names: &'a mut Interner,
+    guess: Option<Sym>,
+}
+
+impl<'de> DeserializeSeed<'de> for VcKeySeed<'_> {
+    type Value = Sym;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Sym, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for VcKeySeed<'_> {
+    type Value = Sym;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a replica name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Sym, E> {
+        if let Some(g) = self.guess {
+            if self.names.resolve(g) == v {
+                return Ok(g);
+            }
+        }
+        if v.is_empty() || v.len() > MAX_REPLICA_BYTES {
+            return Err(E::custom(format!(
+                "field `vc`: replica names must be 1 to {MAX_REPLICA_BYTES} bytes, got {} bytes",
+                v.len()
+            )));
+        }
+        Ok(self.names.intern(v))
+    }
+}
+
+impl<'de> Visitor<'de> for VcSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of replica → integer")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut i = 0;
+        loop {
+            let guess = self.prev.get(i).copied();
+            let Some(q) = map.next_key_seed(VcKeySeed { names: &mut *self.names, guess })? else {
+                break;
+            };
+            let field = "vc";
+            let v = map.next_value_seed(UIntSeed { field, min: 0 }).map_err(|e| {
+                de::Error::custom(format!(
+                    "{} (entry {:?})",
+                    strip_suffix(&e.to_string()),
+                    self.names.resolve(q)
+                ))
+            })?;
+            let v = v.ok_or_else(|| {
+                de::Error::custom(format!(
+                    "field `vc`: entry {:?} must be an integer ≥ 0, got null",
+                    self.names.resolve(q)
+                ))
+            })?;
+            self.cur.push(q);
+            self.out.push((q, v));
+            i += 1;
+        }
+        Ok(true)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        Err(wrong("vc", "an object", de::Unexpected::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        Err(wrong("vc", "an object", de::Unexpected::Signed(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        Err(wrong("vc", "an object", de::Unexpected::Float(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Err(wrong("vc", "an object", de::Unexpected::Str(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Err(wrong("vc", "an object", de::Unexpected::Bool(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<bool, A::Error> {
+        Err(wrong("vc", "an object", de::Unexpected::Seq))
+    }
+}
+
+fn strip_suffix(s: &str) -> &str {
+    match s.rfind(" at line ") {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+/// The `parents` array of `[replica, seq]` pairs.
+struct ParentsSeed<'a> {
+    names: &'a mut Interner,
+    out: &'a mut Vec<(Sym, u64)>,
+}
+
+impl<'de> DeserializeSeed<'de> for ParentsSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+const PARENT_WANT: &str = "an array of [replica, seq] pairs";
+
+impl<'de> Visitor<'de> for ParentsSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(PARENT_WANT)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(pair) = seq.next_element::<Value>()? {
+            let n = self.out.len();
+            let bad = |why: &str| {
+                de::Error::custom(format!("field `parents`: entry {n}: {why} (expected [replica, seq])"))
+            };
+            let Value::Array(a) = pair else {
+                return Err(bad(&format!("got {}", json_type(&pair))));
+            };
+            let [r, s] = a.as_slice() else {
+                return Err(bad(&format!("got {} elements", a.len())));
+            };
+            let Some(r) = r.as_str().filter(|r| !r.is_empty() && r.len() <= MAX_REPLICA_BYTES) else {
+                return Err(bad("the replica must be a string of 1 to 256 bytes"));
+            };
+            let Some(s) = s.as_u64().filter(|&s| s >= 1) else {
+                return Err(bad(&format!("the seq must be an integer ≥ 1, got {s}")));
+            };
+            self.out.push((self.names.intern(r), s));
+        }
+        Ok(true)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<bool, A::Error> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Map))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Str(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Signed(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Float(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Err(wrong("parents", PARENT_WANT, de::Unexpected::Bool(v)))
+    }
+}
