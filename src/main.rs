@@ -1,1 +1,15 @@
-fn main(){}
+//! The `weft` command: parse the command line, run the subcommand, exit with its status.
+
+mod check;
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Check(args) => check::run(&args),
+    }
+}

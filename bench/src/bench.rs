@@ -1,0 +1,633 @@
+//! The `check` (and `prepare`) scenarios: generate traces, measure the parse floor, run
+//! `weft check --format json` on them and judge the results against the targets.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::floor;
+use crate::gen::{self, GenConfig};
+use crate::sys::{self, Exit};
+
+/// 1 GiB.
+const GIB: u64 = 1 << 30;
+
+/// Which scenarios to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Id {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Id {
+    pub const ALL: [Id; 4] = [Id::A, Id::B, Id::C, Id::D];
+
+    fn letter(self) -> char {
+        match self {
+            Id::A => 'a',
+            Id::B => 'b',
+            Id::C => 'c',
+            Id::D => 'd',
+        }
+    }
+}
+
+/// Options of `check` / `prepare`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Divide every event count by 10.
+    pub quick: bool,
+    /// Run only this scenario.
+    pub only: Option<Id>,
+    /// Write (and reuse) the trace files here and keep them; else a temp dir removed at the end.
+    pub keep: Option<PathBuf>,
+    /// Run each measurement this many times; report the fastest time and the largest RSS.
+    pub repeat: u32,
+    /// The `weft` binary; default: next to this executable.
+    pub weft: Option<PathBuf>,
+    /// `prepare`: only generate the files and measure the parse floors, without `weft`.
+    pub prepare: bool,
+}
+
+/// Shapes of the scenarios (event counts already divided for `--quick`).
+pub struct Shapes {
+    pub a: GenConfig,
+    pub b: GenConfig,
+    pub c: GenConfig,
+    pub d: GenConfig,
+}
+
+impl Shapes {
+    pub fn new(quick: bool) -> Self {
+        let div = if quick { 10 } else { 1 };
+        let shape = |events: u64, replicas, clocks, seed| GenConfig {
+            events: events / div,
+            replicas,
+            keys: 10_000,
+            clocks,
+            seed,
+        };
+        Shapes {
+            a: shape(1_000_000, 64, true, 0xA),
+            b: shape(1_000_000, 16, true, 0xB),
+            c: shape(4_000_000, 16, true, 0xB),
+            d: shape(500_000, 5_000, false, 0xD),
+        }
+    }
+}
+
+/// The `weft` binary next to the running executable (`target/release/weft` when this runs as
+/// `target/release/weft-bench`).
+pub fn default_weft() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(
+        exe.parent()?
+            .join(format!("weft{}", std::env::consts::EXE_SUFFIX)),
+    )
+}
+
+#[derive(Clone, Debug)]
+enum Verdict {
+    Pass,
+    Miss,
+    Fail(String),
+    Info,
+}
+
+impl Verdict {
+    fn judge(ok: bool) -> Self {
+        if ok {
+            Verdict::Pass
+        } else {
+            Verdict::Miss
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Miss => "MISS",
+            Verdict::Fail(_) => "FAIL",
+            Verdict::Info => "-",
+        }
+    }
+}
+
+/// One row of the result table.
+struct Row {
+    id: Id,
+    cfg: GenConfig,
+    weft: Option<Duration>,
+    rss: Option<u64>,
+    floor: Option<Duration>,
+    ratio: Option<f64>,
+    target: String,
+    verdict: Verdict,
+}
+
+impl Row {
+    fn new(id: Id, cfg: &GenConfig, target: String) -> Self {
+        Row {
+            id,
+            cfg: cfg.clone(),
+            weft: None,
+            rss: None,
+            floor: None,
+            ratio: None,
+            target,
+            verdict: Verdict::Info,
+        }
+    }
+}
+
+/// Runs the benchmark; returns the process exit code (0 all PASS, 1 some MISS/FAIL, 2 setup).
+pub fn run(opts: &Options) -> Result<i32> {
+    let weft = if opts.prepare {
+        None
+    } else {
+        let path = opts.weft.clone().or_else(default_weft);
+        match path {
+            Some(p) if p.is_file() => Some(p),
+            other => {
+                let shown = other.map_or_else(|| "weft".to_owned(), |p| p.display().to_string());
+                eprintln!(
+                    "weft-bench: no weft binary at {shown}: build it first with cargo build --release"
+                );
+                return Ok(2);
+            }
+        }
+    };
+
+    print_machine(weft.as_deref());
+
+    let work = WorkDir::new(opts.keep.as_deref())?;
+    let mut bench = Bench {
+        opts,
+        weft,
+        dir: work.path.clone(),
+        rows: Vec::new(),
+        b_time: None,
+    };
+    let shapes = Shapes::new(opts.quick);
+    if opts.quick {
+        println!("--quick: event counts divided by 10");
+    }
+    println!();
+    for id in Id::ALL {
+        if opts.only.is_some_and(|o| o != id) {
+            continue;
+        }
+        let row = match id {
+            Id::A => bench.scenario_a(&shapes.a)?,
+            Id::B => bench.scenario_b(&shapes.b)?,
+            Id::C => bench.scenario_c(&shapes.b, &shapes.c)?,
+            Id::D => bench.scenario_d(&shapes.d)?,
+        };
+        if let Verdict::Fail(why) = &row.verdict {
+            println!("  FAIL: {why}");
+        }
+        bench.rows.push(row);
+        println!();
+    }
+    print_table(&bench.rows);
+    if let Some(keep) = &opts.keep {
+        println!("\ntrace files kept in {}", keep.display());
+    }
+    drop(work);
+
+    let bad = bench
+        .rows
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Miss | Verdict::Fail(_)));
+    Ok(i32::from(bad))
+}
+
+struct Bench<'o> {
+    opts: &'o Options,
+    weft: Option<PathBuf>,
+    dir: PathBuf,
+    rows: Vec<Row>,
+    /// `weft` time on scenario b's file, reused as c's baseline.
+    b_time: Option<Duration>,
+}
+
+impl Bench<'_> {
+    fn scenario_a(&mut self, cfg: &GenConfig) -> Result<Row> {
+        println!(
+            "[a] {} events, {} replicas, {} keys, vc+lamport",
+            cfg.events, cfg.replicas, cfg.keys
+        );
+        let mut row = Row::new(Id::A, cfg, "time <= 2x floor, RSS <= 1 GiB".to_owned());
+        let file = self.trace(cfg)?;
+        let fl = self.floor(&file)?;
+        row.floor = Some(fl);
+        let Some(w) = self.weft(&file)? else {
+            return Ok(row);
+        };
+        match w {
+            Ok((time, rss)) => {
+                let ratio = time.as_secs_f64() / fl.as_secs_f64();
+                row.weft = Some(time);
+                row.rss = Some(rss);
+                row.ratio = Some(ratio);
+                row.verdict = Verdict::judge(ratio <= 2.0 && rss <= GIB);
+            }
+            Err(why) => row.verdict = Verdict::Fail(why),
+        }
+        Ok(row)
+    }
+
+    fn scenario_b(&mut self, cfg: &GenConfig) -> Result<Row> {
+        println!(
+            "[b] {} events, {} replicas, {} keys, vc+lamport",
+            cfg.events, cfg.replicas, cfg.keys
+        );
+        let mut row = Row::new(Id::B, cfg, ">= 1,000,000 events/s".to_owned());
+        let file = self.trace(cfg)?;
+        row.floor = Some(self.floor(&file)?);
+        let Some(w) = self.weft(&file)? else {
+            return Ok(row);
+        };
+        match w {
+            Ok((time, rss)) => {
+                row.weft = Some(time);
+                row.rss = Some(rss);
+                row.ratio = row.floor.map(|f| time.as_secs_f64() / f.as_secs_f64());
+                self.b_time = Some(time);
+                row.verdict = Verdict::judge(rate(cfg.events, time) >= 1e6);
+            }
+            Err(why) => row.verdict = Verdict::Fail(why),
+        }
+        Ok(row)
+    }
+
+    fn scenario_c(&mut self, base: &GenConfig, cfg: &GenConfig) -> Result<Row> {
+        println!(
+            "[c] linearity: {} vs {} events, {} replicas, vc+lamport",
+            cfg.events, base.events, cfg.replicas
+        );
+        let mut row = Row::new(
+            Id::C,
+            cfg,
+            format!(
+                "time <= {:.1}x the {} time",
+                linear_limit(base, cfg),
+                count(base.events)
+            ),
+        );
+        let base_file = self.trace(base)?;
+        let file = self.trace(cfg)?;
+        if self.weft.is_none() {
+            return Ok(row);
+        }
+        let base_time = match self.b_time {
+            Some(t) => {
+                println!("  {} time from scenario b: {}", count(base.events), secs(t));
+                t
+            }
+            None => match self.weft(&base_file)?.expect("weft present") {
+                Ok((t, _)) => t,
+                Err(why) => {
+                    row.verdict = Verdict::Fail(format!("on the {} file: {why}", base.events));
+                    return Ok(row);
+                }
+            },
+        };
+        match self.weft(&file)?.expect("weft present") {
+            Ok((time, rss)) => {
+                let ratio = time.as_secs_f64() / base_time.as_secs_f64();
+                let limit = linear_limit(base, cfg);
+                row.weft = Some(time);
+                row.rss = Some(rss);
+                row.ratio = Some(ratio);
+                row.verdict = Verdict::judge(ratio <= limit);
+            }
+            Err(why) => row.verdict = Verdict::Fail(why),
+        }
+        Ok(row)
+    }
+
+    fn scenario_d(&mut self, cfg: &GenConfig) -> Result<Row> {
+        println!(
+            "[d] {} events, {} replicas, {} keys, message edges only (no vc/lamport)",
+            cfg.events, cfg.replicas, cfg.keys
+        );
+        let mut row = Row::new(Id::D, cfg, "time <= 10 s, RSS <= 2 GiB".to_owned());
+        let file = self.trace(cfg)?;
+        let Some(w) = self.weft(&file)? else {
+            return Ok(row);
+        };
+        match w {
+            Ok((time, rss)) => {
+                row.weft = Some(time);
+                row.rss = Some(rss);
+                row.verdict = Verdict::judge(time <= Duration::from_secs(10) && rss <= 2 * GIB);
+            }
+            Err(why) => row.verdict = Verdict::Fail(why),
+        }
+        Ok(row)
+    }
+
+    /// The trace file for `cfg`: reused when a complete one with the same header exists
+    /// (always complete: generation writes a temp file and renames it), else generated.
+    fn trace(&self, cfg: &GenConfig) -> Result<PathBuf> {
+        let path = self.dir.join(file_name(cfg));
+        if header_matches(&path, cfg) {
+            println!("  reusing {}", path.display());
+            return Ok(path);
+        }
+        let start = Instant::now();
+        let stats = gen::generate_file(cfg, &path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "  generated {} in {} ({}, {} sends, max {} in flight)",
+            path.display(),
+            secs(start.elapsed()),
+            bytes(stats.bytes),
+            stats.sends,
+            stats.max_in_flight
+        );
+        Ok(path)
+    }
+
+    /// Parse floor of `file`: the fastest of `repeat` runs, after warming the page cache.
+    fn floor(&self, file: &Path) -> Result<Duration> {
+        warm(file)?;
+        let mut best: Option<floor::Floor> = None;
+        for _ in 0..self.opts.repeat.max(1) {
+            let f = floor::measure(file)?;
+            if best.as_ref().is_none_or(|b| f.time < b.time) {
+                best = Some(f);
+            }
+        }
+        let f = best.expect("at least one run");
+        println!(
+            "  parse floor (serde_json into structs, 1 thread): {} = {}/s{}",
+            secs(f.time),
+            per_sec(rate(f.events as u64, f.time)),
+            f.peak_rss
+                .map(|r| format!(", peak RSS {}", bytes(r)))
+                .unwrap_or_default()
+        );
+        Ok(f.time)
+    }
+
+    /// Runs `weft check --format json file` `repeat` times: `None` without a weft binary
+    /// (`prepare`), else the fastest time and the largest peak RSS, or why it failed.
+    #[allow(clippy::type_complexity)]
+    fn weft(&self, file: &Path) -> Result<Option<std::result::Result<(Duration, u64), String>>> {
+        let Some(weft) = &self.weft else {
+            return Ok(None);
+        };
+        warm(file)?;
+        let stderr_path = self.dir.join("weft-stderr.txt");
+        let mut best: Option<Duration> = None;
+        let mut max_rss = 0;
+        for _ in 0..self.opts.repeat.max(1) {
+            let mut cmd = Command::new(weft);
+            cmd.args(["check", "--format", "json"]).arg(file);
+            let run = sys::run_child(&mut cmd, &stderr_path)?;
+            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            let _ = std::fs::remove_file(&stderr_path);
+            match run.exit {
+                Exit::Code(0 | 1) => {}
+                other => {
+                    let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    return Ok(Some(Err(format!(
+                        "weft check {} after {}: {}",
+                        other,
+                        secs(run.time),
+                        if tail.is_empty() {
+                            "(no stderr)".to_owned()
+                        } else {
+                            tail.join(" | ")
+                        }
+                    ))));
+                }
+            }
+            let Exit::Code(code) = run.exit else {
+                unreachable!()
+            };
+            println!(
+                "  weft check: {} = {}/s, peak RSS {}, exit {}",
+                secs(run.time),
+                per_sec(rate(events_in(file), run.time)),
+                bytes(run.peak_rss),
+                code
+            );
+            best = Some(best.map_or(run.time, |b| b.min(run.time)));
+            max_rss = max_rss.max(run.peak_rss);
+        }
+        Ok(Some(Ok((best.expect("at least one run"), max_rss))))
+    }
+}
+
+/// Allowed time ratio for `cfg` against `base`: proportional to size, plus 10% (4.4x for 4x).
+fn linear_limit(base: &GenConfig, cfg: &GenConfig) -> f64 {
+    1.1 * cfg.events as f64 / base.events as f64
+}
+
+/// Event count recorded in a generated file's header (0 if unreadable).
+fn events_in(path: &Path) -> u64 {
+    first_line(path)
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+        .and_then(|v| v["events"].as_u64())
+        .unwrap_or(0)
+}
+
+fn first_line(path: &Path) -> Option<String> {
+    let mut line = String::new();
+    BufReader::new(File::open(path).ok()?)
+        .read_line(&mut line)
+        .ok()?;
+    Some(line.trim_end().to_owned())
+}
+
+fn header_matches(path: &Path, cfg: &GenConfig) -> bool {
+    first_line(path).is_some_and(|l| l == cfg.header_line())
+}
+
+/// Canonical file name of a scenario trace, so `--keep` directories can be reused.
+pub fn file_name(cfg: &GenConfig) -> String {
+    format!(
+        "weft-bench-{}ev-{}r-{}k-{}-s{}.ndjson",
+        cfg.events,
+        cfg.replicas,
+        cfg.keys,
+        if cfg.clocks { "clocks" } else { "noclocks" },
+        cfg.seed
+    )
+}
+
+/// Reads the whole file once so that both the floor and `weft` read it from the page cache.
+fn warm(path: &Path) -> Result<()> {
+    let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut buf = vec![0u8; 1 << 20];
+    while f.read(&mut buf)? > 0 {}
+    Ok(())
+}
+
+/// The directory for trace files: `--keep DIR` (created, kept) or a fresh temp dir that is
+/// removed when this is dropped.
+struct WorkDir {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl WorkDir {
+    fn new(keep: Option<&Path>) -> Result<Self> {
+        let (path, remove) = match keep {
+            Some(p) => (p.to_path_buf(), false),
+            None => (
+                std::env::temp_dir().join(format!("weft-bench-{}", std::process::id())),
+                true,
+            ),
+        };
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(WorkDir { path, remove })
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn print_machine(weft: Option<&Path>) {
+    let m = sys::machine();
+    println!("weft-bench — end-to-end `weft check` benchmark");
+    println!(
+        "machine: {} CPUs ({}), {} RAM, load average {}",
+        m.nproc,
+        m.cpu_model,
+        m.mem_total.map_or_else(|| "?".to_owned(), bytes),
+        m.loadavg
+    );
+    match weft {
+        Some(w) => println!("weft:    {}", w.display()),
+        None => println!("weft:    not run (prepare: generate traces and measure parse floors)"),
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let header = [
+        "scn", "events", "replicas", "clocks", "weft", "events/s", "floor", "ratio", "peak RSS",
+        "target", "result",
+    ];
+    let cells: Vec<[String; 11]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.id.letter().to_string(),
+                count(r.cfg.events),
+                count(u64::from(r.cfg.replicas)),
+                if r.cfg.clocks { "vc+lamport" } else { "none" }.to_owned(),
+                r.weft.map_or_else(|| "-".to_owned(), secs),
+                r.weft
+                    .map_or_else(|| "-".to_owned(), |t| per_sec(rate(r.cfg.events, t))),
+                r.floor.map_or_else(|| "-".to_owned(), secs),
+                r.ratio
+                    .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
+                r.rss.map_or_else(|| "-".to_owned(), bytes),
+                r.target.clone(),
+                r.verdict.label().to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, row: &[&str]| {
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            // Text columns left-aligned, numbers right-aligned.
+            if matches!(i, 0 | 3 | 9 | 10) {
+                let _ = write!(out, "{c:<w$}");
+            } else {
+                let _ = write!(out, "{c:>w$}");
+            }
+            out.push_str(if i + 1 < row.len() { "  " } else { "\n" });
+        }
+    };
+    line(&mut out, &header);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(
+        &mut out,
+        &rule.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    for row in &cells {
+        line(
+            &mut out,
+            &row.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+    print!("{out}");
+    for r in rows {
+        if r.id == Id::C && r.ratio.is_some() {
+            println!(
+                "(c: ratio = weft time on {} events / on the scenario-b-shaped 1/4 size)",
+                count(r.cfg.events)
+            );
+        }
+        if let Verdict::Fail(why) = &r.verdict {
+            println!("({}: {why})", r.id.letter());
+        }
+    }
+}
+
+fn rate(events: u64, t: Duration) -> f64 {
+    events as f64 / t.as_secs_f64().max(1e-9)
+}
+
+fn secs(t: Duration) -> String {
+    let s = t.as_secs_f64();
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+fn per_sec(r: f64) -> String {
+    if r >= 1e6 {
+        format!("{:.2} M", r / 1e6)
+    } else {
+        format!("{:.0} k", r / 1e3)
+    }
+}
+
+fn bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= GIB as f64 {
+        format!("{:.2} GiB", b / GIB as f64)
+    } else {
+        format!("{:.0} MiB", b / (1 << 20) as f64)
+    }
+}
+
+/// `1000000` → `1,000,000`.
+fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

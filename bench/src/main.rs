@@ -1,0 +1,198 @@
+//! `weft-bench`: end-to-end benchmark of `weft check`, and a synthetic trace generator.
+//!
+//! ```text
+//! cargo build --release                                    # builds weft and weft-bench
+//! cargo run --release -p weft-bench -- check [--quick] [--only a|b|c|d] [--keep DIR]
+//! cargo run --release -p weft-bench -- prepare [--quick] [--only ..] [--keep DIR]
+//! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
+//! cargo run --release -p weft-bench -- floor t.ndjson
+//! ```
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use weft_bench::bench::{self, Id, Options};
+use weft_bench::floor;
+use weft_bench::gen::{self, GenConfig};
+
+#[derive(Parser)]
+#[command(name = "weft-bench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Benchmark `weft check --format json` end to end against the targets.
+    ///
+    /// Scenarios: (a) 1M events, 64 replicas, 10k keys, vc+lamport: weft time <= 2x the
+    /// serde_json parse floor and peak RSS <= 1 GiB; (b) the same with 16 replicas: >= 1M
+    /// events/s; (c) 4M events in b's shape: time <= 4.4x b's; (d) 500k events over 5,000
+    /// replicas with message edges and no clocks: <= 10 s and peak RSS <= 2 GiB.
+    /// Uses the `weft` binary next to this executable (build it with `cargo build --release`).
+    /// Exit status: 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or another error.
+    Check(CheckArgs),
+    /// Generate the scenario traces and measure their parse floors, without running weft.
+    Prepare(CheckArgs),
+    /// Write one synthetic weft-trace/1 file.
+    Gen(GenArgs),
+    /// Measure the serde_json parse floor of a trace file.
+    Floor {
+        file: PathBuf,
+        /// Measure this many times and report the fastest.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Divide every scenario's event count by 10 (smoke test).
+    #[arg(long)]
+    quick: bool,
+    /// Run only one scenario.
+    #[arg(long, value_enum)]
+    only: Option<Scenario>,
+    /// Write the trace files to DIR and keep them; existing complete files there are reused.
+    /// Default: a temp dir (weft-bench-<pid>) removed at the end.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Run each measurement N times; report the fastest time and the largest peak RSS.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+    /// The weft binary to run (default: `weft` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    weft: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    A,
+    B,
+    C,
+    D,
+}
+
+#[derive(Args)]
+struct GenArgs {
+    /// Number of events (underscores and k/M suffixes allowed: 1_000_000, 500k, 4M).
+    #[arg(long, value_parser = parse_count)]
+    events: u64,
+    /// Number of replicas.
+    #[arg(long, value_parser = parse_count)]
+    replicas: u64,
+    /// Number of distinct keys.
+    #[arg(long, value_parser = parse_count)]
+    keys: u64,
+    /// Leave out lamport, vc and wall_ns (causality from program order and messages only).
+    #[arg(long)]
+    no_clocks: bool,
+    /// PRNG seed (the same seed and shape always give the same bytes).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (`-` for stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+}
+
+fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.replace('_', "");
+    let (num, mul) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1_000),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1_000_000),
+        _ => (&t[..], 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| format!("not a count: {s:?}"))
+}
+
+fn bench_options(a: CheckArgs, prepare: bool) -> Options {
+    Options {
+        quick: a.quick,
+        only: a.only.map(|s| match s {
+            Scenario::A => Id::A,
+            Scenario::B => Id::B,
+            Scenario::C => Id::C,
+            Scenario::D => Id::D,
+        }),
+        keep: a.keep,
+        repeat: a.repeat,
+        weft: a.weft,
+        prepare,
+    }
+}
+
+fn gen_cmd(a: GenArgs) -> Result<()> {
+    let cfg = GenConfig {
+        events: a.events,
+        replicas: u32::try_from(a.replicas.max(1)).context("--replicas too large")?,
+        keys: u32::try_from(a.keys.max(1)).context("--keys too large")?,
+        clocks: !a.no_clocks,
+        seed: a.seed,
+    };
+    let start = Instant::now();
+    let stats = if a.output.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+        let stats = gen::generate(&cfg, &mut out)?;
+        out.flush()?;
+        stats
+    } else {
+        gen::generate_file(&cfg, &a.output)
+            .with_context(|| format!("writing {}", a.output.display()))?
+    };
+    eprintln!(
+        "wrote {} events ({} writes, {} reads, {} sends, {} recvs; max {} in flight), {} bytes in {:.2} s",
+        stats.events,
+        stats.writes,
+        stats.reads,
+        stats.sends,
+        stats.recvs,
+        stats.max_in_flight,
+        stats.bytes,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn floor_cmd(file: PathBuf, repeat: u32) -> Result<()> {
+    for _ in 0..repeat.max(1) {
+        let f = floor::measure(&file)?;
+        println!(
+            "{}: {} events parsed in {:.3} s = {:.0} events/s{}",
+            file.display(),
+            f.events,
+            f.time.as_secs_f64(),
+            f.events as f64 / f.time.as_secs_f64().max(1e-9),
+            f.peak_rss
+                .map(|r| format!(", peak RSS {} MiB", r >> 20))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Check(a) => bench::run(&bench_options(a, false)),
+        Cmd::Prepare(a) => bench::run(&bench_options(a, true)),
+        Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
+        Cmd::Floor { file, repeat } => floor_cmd(file, repeat).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("weft-bench: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
