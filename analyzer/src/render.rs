@@ -101,8 +101,18 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             let _ = writeln!(out, "  {} ({})", p.bold(code.as_str()), group.len());
             let (shown, more) = capped(&group, opts.limit);
             for v in shown {
-                let at = v.event.as_ref().map_or_else(|| "-".to_string(), |e| e.to_string());
-                let _ = writeln!(out, "    {}  {}", p.bold(&at), v.message);
+                match &v.event {
+                    Some(e) if v.message.starts_with(&e.to_string()) => {
+                        let id = e.to_string();
+                        let _ = writeln!(out, "    {}{}", p.bold(&id), &v.message[id.len()..]);
+                    }
+                    Some(e) => {
+                        let _ = writeln!(out, "    {}  {}", p.bold(&e.to_string()), v.message);
+                    }
+                    None => {
+                        let _ = writeln!(out, "    {}", v.message);
+                    }
+                }
                 if !v.related.is_empty() && v.code != Code::MissingEvent {
                     let rel: Vec<String> = v.related.iter().map(|r| r.to_string()).collect();
                     let _ = writeln!(out, "    {}", p.dim(&format!("  related: {}", rel.join(", "))));

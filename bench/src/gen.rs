@@ -461,8 +461,7 @@ pub fn generate_file(cfg: &GenConfig, path: &Path) -> io::Result<GenStats> {
     let tmp = std::path::PathBuf::from(tmp);
     let result = (|| {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        let stats = generate(cfg, &mut out)?;
-        Ok(stats)
+        generate(cfg, &mut out)
     })();
     match result {
         Ok(stats) => {
