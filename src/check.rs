@@ -14,6 +14,8 @@ pub const EXIT_INPUT: u8 = 2;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     let opts = ReadOptions { lenient: args.lenient, ..ReadOptions::default() };
+    let t0 = std::time::Instant::now();
+    let timing = std::env::var_os("WEFT_TIMING").is_some();
     let trace = match expand_inputs(&args.inputs).and_then(|inputs| Trace::read_inputs(&inputs, &opts)) {
         Ok(t) => t,
         Err(e) => {
@@ -21,29 +23,46 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
+    if timing {
+        eprintln!("read: {:?}", t0.elapsed());
+    }
     let report = weft_analyzer::analyze(&trace);
+    if timing {
+        eprintln!("read+analyze: {:?}", t0.elapsed());
+    }
     drop(trace);
     let fail_on = match args.fail_on {
         cli::FailOn::Error => FailOn::Error,
         cli::FailOn::Warning => FailOn::Warning,
         cli::FailOn::Conflict => FailOn::Conflict,
     };
-    let out = match args.format {
-        Format::Json => render::json(&report),
-        Format::Junit => render::junit(&report, fail_on),
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match args.format {
+        Format::Json => render::write_json(&report, &mut stdout),
+        Format::Junit => stdout.write_all(render::junit(&report, fail_on).as_bytes()),
         Format::Text => {
             let color = !args.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal();
-            render::text(&report, &TextOptions { color, limit: args.limit, fail_on })
+            let text = render::text(&report, &TextOptions { color, limit: args.limit, fail_on });
+            stdout.write_all(text.as_bytes())
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+    let written = written.and_then(|()| stdout.flush());
+    if timing {
+        eprintln!("written: {:?}", t0.elapsed());
+    }
+    finish(written, report.fails(fail_on))
+}
+
+/// The exit status once the report is written: a closed pipe (`weft check | head`) is not an
+/// error, any other write failure is.
+fn finish(written: std::io::Result<()>, fails: bool) -> ExitCode {
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("weft: writing the report: {e}");
             return ExitCode::from(EXIT_INPUT);
         }
     }
-    ExitCode::from(u8::from(report.fails(fail_on)))
+    ExitCode::from(u8::from(fails))
 }

@@ -8,26 +8,24 @@
 //! searches — and only the last of the run can be maximal. Each write therefore has at most one
 //! candidate per replica, and maximality is decided among those candidates only.
 
-use rustc_hash::FxHashMap;
 use serde_json::Value;
 use weft_trace::{Interner, Op, Sym, Trace};
 
-use crate::clock::Clock;
 use crate::graph::CausalGraph;
-use crate::order::conflict_write;
+use crate::order::{conflict_write, WriteClocks};
 use crate::report::{Conflict, ConflictWhy, Rule, Unresolved};
 
 struct Ctx<'a> {
     trace: &'a Trace,
     g: &'a CausalGraph,
-    clocks: &'a FxHashMap<u32, Clock>,
+    clocks: &'a WriteClocks,
 }
 
 impl Ctx<'_> {
     /// `x → y` for two writes (x ≠ y).
     #[inline]
     fn hb(&self, x: u32, y: u32) -> bool {
-        x != y && self.clocks[&y].get(self.g.rank(x)) >= self.g.seq(x)
+        self.clocks.hb(self.g, x, y)
     }
 
     fn op(&self, v: u32) -> Op {
@@ -51,13 +49,13 @@ fn chains(g: &CausalGraph, group: &[u32]) -> Vec<(u32, Vec<u32>)> {
 /// The maximal elements of the writes of `pool` concurrent with `b`.
 fn maximal_concurrent(cx: &Ctx, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
     let rb = cx.g.rank(b);
-    let saw = &cx.clocks[&b];
+
     let mut cands = Vec::new();
     for (r, chain) in pool {
         if *r == rb {
             continue; // program order: every write of b's own replica is ordered with b
         }
-        let seen = saw.get(*r);
+        let seen = cx.clocks.get(cx.g, b, *r);
         let lo = chain.partition_point(|&x| cx.g.seq(x) <= seen);
         let hi = lo + chain[lo..].partition_point(|&x| !cx.hb(b, x));
         if hi > lo {
@@ -70,7 +68,7 @@ fn maximal_concurrent(cx: &Ctx, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
 }
 
 /// Conflicts and unresolved keys of an acyclic trace.
-pub(crate) fn find(trace: &Trace, g: &CausalGraph, clocks: &FxHashMap<u32, Clock>) -> (Vec<Conflict>, Vec<Unresolved>) {
+pub(crate) fn find(trace: &Trace, g: &CausalGraph, clocks: &WriteClocks) -> (Vec<Conflict>, Vec<Unresolved>) {
     let cx = Ctx { trace, g, clocks };
     let events = trace.events();
     let mut elements = Interner::default();
@@ -144,18 +142,23 @@ pub fn element_text(e: &Option<Value>) -> String {
     }
 }
 
-fn mutual_pairs(maxes: &FxHashMap<u32, Vec<u32>>, group: &[u32], mut emit: impl FnMut(u32, u32)) {
-    for &b in group {
-        for &a in &maxes[&b] {
-            if a < b && maxes.get(&a).is_some_and(|m| m.contains(&b)) {
-                emit(a, b);
+/// Calls `emit(a, b)` for each pair with `a < b` where each is maximal for the other; `maxes[i]`
+/// belongs to `group[i]` (ascending).
+fn mutual_pairs(maxes: &[Vec<u32>], group: &[u32], mut emit: impl FnMut(u32, u32)) {
+    for (i, &b) in group.iter().enumerate() {
+        for &a in &maxes[i] {
+            if a < b {
+                let ia = group.binary_search(&a).expect("maximal writes come from the group");
+                if maxes[ia].contains(&b) {
+                    emit(a, b);
+                }
             }
         }
     }
 }
 
 fn register_conflicts(cx: &Ctx, key: &str, group: &[u32], pool: &[(u32, Vec<u32>)], out: &mut Vec<Conflict>) {
-    let maxes: FxHashMap<u32, Vec<u32>> = group.iter().map(|&b| (b, maximal_concurrent(cx, pool, b))).collect();
+    let maxes: Vec<Vec<u32>> = group.iter().map(|&b| maximal_concurrent(cx, pool, b)).collect();
     mutual_pairs(&maxes, group, |a, b| {
         let (ea, eb) = (&cx.trace.events()[cx.g.event(a)], &cx.trace.events()[cx.g.event(b)]);
         let (ra, rb) = (cx.trace.replica(ea).as_bytes(), cx.trace.replica(eb).as_bytes());
@@ -175,12 +178,9 @@ fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &
         return;
     }
     let (add_pool, remove_pool) = (chains(cx.g, &adds), chains(cx.g, &removes));
-    let maxes: FxHashMap<u32, Vec<u32>> = group
+    let maxes: Vec<Vec<u32>> = group
         .iter()
-        .map(|&b| {
-            let pool = if cx.op(b) == Op::Add { &remove_pool } else { &add_pool };
-            (b, maximal_concurrent(cx, pool, b))
-        })
+        .map(|&b| maximal_concurrent(cx, if cx.op(b) == Op::Add { &remove_pool } else { &add_pool }, b))
         .collect();
     mutual_pairs(&maxes, group, |a, b| {
         let winner = if cx.op(a) == Op::Add { a } else { b };
@@ -209,8 +209,8 @@ fn conflict(cx: &Ctx, key: &str, element: Option<Value>, a: u32, b: u32, winner:
         winner: (winner != u32::MAX).then(|| g.id(trace, winner)),
         rule,
         why: ConflictWhy {
-            a_saw_of_b: cx.clocks[&a].get(g.rank(b)),
-            b_saw_of_a: cx.clocks[&b].get(g.rank(a)),
+            a_saw_of_b: cx.clocks.get(g, a, g.rank(b)),
+            b_saw_of_a: cx.clocks.get(g, b, g.rank(a)),
             a_does: does(a),
             b_does: does(b),
             a_clocks: clocks(a),

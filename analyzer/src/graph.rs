@@ -175,11 +175,28 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
     }
 
     // Node order = id order.
-    let mut event_of: Vec<u32> = (0..n as u32).collect();
-    event_of.sort_unstable_by_key(|&i| {
-        let e = &events[i as usize];
-        (rank_of_sym[e.replica as usize], e.seq)
-    });
+    // Counting sort by rank (stable, so each run keeps arrival order), then each run by seq —
+    // usually already sorted, since replicas record in order.
+    let mut run_len = vec![0u32; sym_of_rank.len() + 1];
+    for e in events {
+        run_len[rank_of_sym[e.replica as usize] as usize + 1] += 1;
+    }
+    for r in 0..sym_of_rank.len() {
+        run_len[r + 1] += run_len[r];
+    }
+    let mut event_of = vec![0u32; n];
+    let mut fill = run_len.clone();
+    for (i, e) in events.iter().enumerate() {
+        let r = rank_of_sym[e.replica as usize] as usize;
+        event_of[fill[r] as usize] = i as u32;
+        fill[r] += 1;
+    }
+    for r in 0..sym_of_rank.len() {
+        let run = &mut event_of[run_len[r] as usize..run_len[r + 1] as usize];
+        if !run.is_sorted_by_key(|&i| events[i as usize].seq) {
+            run.sort_unstable_by_key(|&i| events[i as usize].seq);
+        }
+    }
     let mut node_of = vec![0u32; n];
     let mut rank = Vec::with_capacity(n);
     let mut seq = Vec::with_capacity(n);
@@ -358,7 +375,10 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         // lamport-violation over every direct edge.
         if let Some(lb) = e.lamport() {
             let mut bad: Vec<(u32, u64)> = Vec::new();
-            for p in prev.into_iter().chain(scratch.iter().map(|s| s.0)) {
+            // A self-parent is a direct edge b → b too (rule 2 read literally): lamport(b) ≤
+            // lamport(b) always holds, so it is reported here as well as a causality-cycle.
+            let own = g.self_parent.last().copied().filter(|&s| s == node);
+            for p in prev.into_iter().chain(scratch.iter().map(|s| s.0)).chain(own) {
                 if let Some(la) = events[g.event(p)].lamport() {
                     if lb <= la {
                         bad.push((p, la));
@@ -367,6 +387,7 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
             }
             if !bad.is_empty() {
                 bad.sort_unstable();
+                bad.dedup();
                 let what: Vec<String> = bad.iter().map(|&(p, la)| format!("{} has {la}", id(&g, p))).collect();
                 findings.push(Finding {
                     node,

@@ -81,7 +81,7 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
             ),
         });
     }
-    findings.sort_by(|a, b| (a.node, a.code.as_str()).cmp(&(b.node, b.code.as_str())));
+    findings.sort_by(|a, b| (a.node, a.code.as_str(), &a.related).cmp(&(b.node, b.code.as_str(), &b.related)));
 
     let mut violations: Vec<Violation> = trace
         .malformed()

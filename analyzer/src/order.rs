@@ -21,10 +21,126 @@ pub(crate) struct Ordered {
     pub order: Vec<u32>,
     /// Whether every node was visited.
     pub acyclic: bool,
-    /// The implied clock of every write that can conflict (ops set/add/remove), by node.
-    pub write_clocks: rustc_hash::FxHashMap<u32, Clock>,
+    /// The implied clocks of the writes that can conflict (ops set/add/remove).
+    pub write_clocks: WriteClocks,
     /// `vc-mismatch` findings (meaningless, and dropped, when not acyclic).
     pub findings: Vec<Finding>,
+}
+
+/// The implied clocks of conflict-capable writes, as far as conflict detection needs them.
+///
+/// Conflicts only compare writes of the same key, so a write's clock is only ever read at the
+/// replicas that wrote its key. When those projections are small (the usual case: many keys,
+/// each written by a few replicas) only they are kept — with 5,000 replicas that is a few entries
+/// per write instead of a whole clock. When some key is written by very many replicas, whole
+/// copy-on-write clock snapshots are cheaper and are kept instead.
+pub(crate) struct WriteClocks {
+    /// Per node: its key's index in `key_ranks`, or NONE for nodes that are not such writes.
+    key_of: Vec<u32>,
+    /// Per node: where its values start (projected) or its snapshot index.
+    slot: Vec<u64>,
+    /// Per node: its own replica's position in its key's rank list.
+    self_idx: Vec<u32>,
+    /// Per key: the ranks of the replicas that wrote it, ascending.
+    key_ranks: Vec<Vec<u32>>,
+    store: Store,
+}
+
+enum Store {
+    Projected(Vec<u64>),
+    Snapshots(Vec<Clock>),
+}
+
+impl WriteClocks {
+    fn new(trace: &Trace, g: &CausalGraph) -> Self {
+        let events = trace.events();
+        let n = g.len();
+        let mut key_of = vec![NONE; n];
+        let mut self_idx = vec![0u32; n];
+        let mut key_slot = vec![NONE; trace.syms().len()];
+        let mut key_ranks: Vec<Vec<u32>> = Vec::new();
+        let mut projected = 0u64;
+        let mut writes = 0u64;
+        // Nodes are in (rank, seq) order, so each key's ranks arrive ascending.
+        for v in 0..n as u32 {
+            let e = &events[g.event(v)];
+            if !conflict_write(e) {
+                continue;
+            }
+            let slot = &mut key_slot[e.key as usize];
+            if *slot == NONE {
+                *slot = key_ranks.len() as u32;
+                key_ranks.push(Vec::new());
+            }
+            let ranks = &mut key_ranks[*slot as usize];
+            if ranks.last() != Some(&g.rank(v)) {
+                ranks.push(g.rank(v));
+            }
+            key_of[v as usize] = *slot;
+            self_idx[v as usize] = ranks.len() as u32 - 1;
+            writes += 1;
+        }
+        for v in 0..n {
+            if key_of[v] != NONE {
+                projected += key_ranks[key_of[v] as usize].len() as u64;
+            }
+        }
+        // A snapshot costs its chunk pointers plus about one chunk copied on the next write.
+        let replicas = g.replicas() as u64;
+        let snapshot_words = 2 * (replicas as f64).sqrt().ceil() as u64 + 16;
+        let store = if projected <= writes * snapshot_words {
+            Store::Projected(Vec::with_capacity(projected as usize))
+        } else {
+            Store::Snapshots(Vec::with_capacity(writes as usize))
+        };
+        WriteClocks { key_of, slot: vec![0; n], self_idx, key_ranks, store }
+    }
+
+    /// Records the implied clock of write `v` if it is one that can conflict.
+    #[inline]
+    fn record(&mut self, v: u32, clock: &Clock) {
+        let key = self.key_of[v as usize];
+        if key == NONE {
+            return;
+        }
+        match &mut self.store {
+            Store::Projected(values) => {
+                self.slot[v as usize] = values.len() as u64;
+                values.extend(self.key_ranks[key as usize].iter().map(|&r| clock.get(r)));
+            }
+            Store::Snapshots(clocks) => {
+                self.slot[v as usize] = clocks.len() as u64;
+                clocks.push(clock.clone());
+            }
+        }
+    }
+
+    /// `VC(y)[replica of x]` ≥ `seq(x)`: whether write `x` happens before write `y` of the
+    /// same key (x ≠ y).
+    #[inline]
+    pub fn hb(&self, g: &CausalGraph, x: u32, y: u32) -> bool {
+        x != y && self.at_writer(g, y, self.self_idx[x as usize], g.rank(x)) >= g.seq(x)
+    }
+
+    #[inline]
+    fn at_writer(&self, _g: &CausalGraph, y: u32, idx: u32, rank: u32) -> u64 {
+        match &self.store {
+            Store::Projected(values) => values[(self.slot[y as usize] + u64::from(idx)) as usize],
+            Store::Snapshots(clocks) => clocks[self.slot[y as usize] as usize].get(rank),
+        }
+    }
+
+    /// `VC(y)[rank]` for a write `y` and the rank of a replica that wrote the same key.
+    pub fn get(&self, g: &CausalGraph, y: u32, rank: u32) -> u64 {
+        let ranks = &self.key_ranks[self.key_of[y as usize] as usize];
+        match ranks.binary_search(&rank) {
+            Ok(idx) => self.at_writer(g, y, idx as u32, rank),
+            Err(_) => match &self.store {
+                Store::Snapshots(clocks) => clocks[self.slot[y as usize] as usize].get(rank),
+                Store::Projected(_) => panic!("asked a projected clock about a replica that never wrote its key"),
+            },
+        }
+    }
 }
 
 /// Whether a write can take part in a conflict (counters never do).
@@ -45,7 +161,7 @@ pub(crate) fn run(trace: &Trace, g: &CausalGraph) -> Ordered {
     // Clocks of nodes whose cross successors are not all visited yet, with how many remain.
     let mut pending: rustc_hash::FxHashMap<u32, (Clock, u32)> = rustc_hash::FxHashMap::default();
     let mut cur: Vec<Clock> = (0..g.replicas()).map(|_| shape.zero()).collect();
-    let mut write_clocks = rustc_hash::FxHashMap::default();
+    let mut write_clocks = WriteClocks::new(trace, g);
     let mut findings = Vec::new();
     let mut order = Vec::with_capacity(n);
     let mut ready: BinaryHeap<Reverse<u32>> =
@@ -70,9 +186,7 @@ pub(crate) fn run(trace: &Trace, g: &CausalGraph) -> Ordered {
         if e.has_vc() {
             check_vc(trace, g, v, e, clock, &mut findings);
         }
-        if conflict_write(e) {
-            write_clocks.insert(v, clock.clone());
-        }
+        write_clocks.record(v, clock);
         let out = g.cross_succs(v).len() as u32;
         if out > 0 {
             pending.insert(v, (clock.clone(), out));

@@ -16,11 +16,35 @@ pub struct TextOptions {
     pub fail_on: FailOn,
 }
 
-/// The spec's JSON object, pretty-printed, with a trailing newline.
+/// The spec's JSON object, with a trailing newline: the summary and each violation, conflict
+/// and unresolved entry on a line of its own (readable, diffable line by line, and compact for
+/// reports with a million conflicts).
 pub fn json(report: &Report) -> String {
-    let mut s = report.to_json_string();
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write_json(report, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Streams the JSON form of [`json`] to `out` without building it in memory first.
+pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    fn array<T: serde::Serialize>(out: &mut impl std::io::Write, name: &str, items: &[T], last: bool) -> std::io::Result<()> {
+        write!(out, "  \"{name}\": [")?;
+        for (i, item) in items.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            serde_json::to_writer(&mut *out, item)?;
+        }
+        if !items.is_empty() {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(if last { b"]\n" } else { b"],\n" })
+    }
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"format\": {},", serde_json::to_string(report.format)?)?;
+    writeln!(out, "  \"summary\": {},", serde_json::to_string(&report.summary)?)?;
+    array(out, "violations", &report.violations, false)?;
+    array(out, "conflicts", &report.conflicts, false)?;
+    array(out, "unresolved", &report.unresolved, true)?;
+    writeln!(out, "}}")
 }
 
 struct Paint {

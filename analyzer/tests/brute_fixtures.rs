@@ -39,7 +39,9 @@ fn needs_lenient(lines: &[String]) -> Option<String> {
 }
 
 fn fixtures_with_reports(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return vec![] };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
     let mut out: Vec<(PathBuf, PathBuf)> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -92,6 +94,18 @@ fn golden_reports_match_brute_force_reference() {
     for s in &skipped {
         eprintln!("skipped (needs --lenient): {s}");
     }
-    assert!(compared > 0, "every fixture with a report was skipped: {skipped:?}");
-    assert!(failures.is_empty(), "{} of {compared} golden reports disagree with the brute-force reference:\n{}", failures.len(), failures.join("\n\n"));
+    eprintln!(
+        "compared {compared} golden reports, skipped {}",
+        skipped.len()
+    );
+    assert!(
+        compared > 0,
+        "every fixture with a report was skipped: {skipped:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} golden reports disagree with the brute-force reference:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

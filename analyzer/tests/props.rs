@@ -63,7 +63,9 @@ struct Config {
 
 impl Config {
     fn names(&self) -> Vec<String> {
-        (0..self.replicas).map(|i| NAMES[(i + self.names_rot) % NAMES.len()].to_string()).collect()
+        (0..self.replicas)
+            .map(|i| NAMES[(i + self.names_rot) % NAMES.len()].to_string())
+            .collect()
     }
 }
 
@@ -94,10 +96,17 @@ const FAULT_KINDS: u8 = 14;
 const DUP_DIFFERENT: u8 = 2;
 
 fn presence() -> impl Strategy<Value = Presence> {
-    prop_oneof![Just(Presence::Never), Just(Presence::Always), Just(Presence::Sometimes)]
+    prop_oneof![
+        Just(Presence::Never),
+        Just(Presence::Always),
+        Just(Presence::Sometimes)
+    ]
 }
 
-fn config(mode: impl Strategy<Value = Mode>, vc: impl Strategy<Value = Presence>) -> impl Strategy<Value = Config> {
+fn config(
+    mode: impl Strategy<Value = Mode>,
+    vc: impl Strategy<Value = Presence>,
+) -> impl Strategy<Value = Config> {
     (
         2usize..=4,
         mode,
@@ -110,22 +119,29 @@ fn config(mode: impl Strategy<Value = Mode>, vc: impl Strategy<Value = Presence>
         any::<bool>(),
         0usize..NAMES.len(),
     )
-        .prop_map(|(replicas, mode, lamport, wall, vc, keys, skew, header, blanks, names_rot)| Config {
-            replicas,
-            mode,
-            lamport,
-            wall,
-            vc,
-            keys,
-            skew,
-            header,
-            blanks,
-            names_rot,
-        })
+        .prop_map(
+            |(replicas, mode, lamport, wall, vc, keys, skew, header, blanks, names_rot)| Config {
+                replicas,
+                mode,
+                lamport,
+                wall,
+                vc,
+                keys,
+                skew,
+                header,
+                blanks,
+                names_rot,
+            },
+        )
 }
 
 fn any_mode() -> impl Strategy<Value = Mode> {
-    prop_oneof![Just(Mode::Msg), Just(Mode::Parents), Just(Mode::VcOnly), Just(Mode::Mixed)]
+    prop_oneof![
+        Just(Mode::Msg),
+        Just(Mode::Parents),
+        Just(Mode::VcOnly),
+        Just(Mode::Mixed)
+    ]
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
@@ -146,7 +162,12 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 
 fn faults(kinds: Vec<u8>) -> impl Strategy<Value = Vec<Fault>> {
     prop::collection::vec(
-        (prop::sample::select(kinds), any::<u16>(), any::<u16>(), any::<u8>())
+        (
+            prop::sample::select(kinds),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u8>(),
+        )
             .prop_map(|(kind, i, j, x)| Fault { kind, i, j, x }),
         0..=4,
     )
@@ -208,16 +229,31 @@ impl<'a> Sim<'a> {
         let reps = cfg
             .names()
             .into_iter()
-            .map(|name| Rep { name, seq: 0, vc: BTreeMap::new(), lamport: 0, inbox: vec![], events: vec![] })
+            .map(|name| Rep {
+                name,
+                seq: 0,
+                vc: BTreeMap::new(),
+                lamport: 0,
+                inbox: vec![],
+                events: vec![],
+            })
             .collect();
-        Sim { cfg, reps, out: vec![], next_msg: 0, time: 0 }
+        Sim {
+            cfg,
+            reps,
+            out: vec![],
+            next_msg: 0,
+            time: 0,
+        }
     }
 
     /// A new event of replica `r` that has absorbed the knowledge of the events `merged`
     /// (indices into `out`): vc = pointwise max, then own entry = seq; Lamport = max + 1.
     fn tick(&mut self, r: usize, merged: &[usize], step: &Step) -> SimEv {
-        let absorbed: Vec<(BTreeMap<String, u64>, u64)> =
-            merged.iter().map(|&m| (self.out[m].vc.clone(), self.out[m].lamport)).collect();
+        let absorbed: Vec<(BTreeMap<String, u64>, u64)> = merged
+            .iter()
+            .map(|&m| (self.out[m].vc.clone(), self.out[m].lamport))
+            .collect();
         let skew = (r as i64 - 1) * self.cfg.skew;
         let rep = &mut self.reps[r];
         rep.seq += 1;
@@ -314,7 +350,7 @@ impl<'a> Sim<'a> {
                 self.next_msg += 1;
                 let i = self.push(ev);
                 // one in three sends is a broadcast to every other replica
-                let targets: Vec<usize> = if step.pick2 % 3 == 0 {
+                let targets: Vec<usize> = if matches!(step.pick2 % 3, 0) {
                     (0..self.reps.len()).filter(|&t| t != r).collect()
                 } else {
                     vec![self.other(r, step.pick)]
@@ -546,14 +582,20 @@ fn apply_faults(evs: &mut Vec<Value>, faults: &[Fault], names: &[String]) {
             }
             // Lamport clock not advanced (or gone backwards)
             4 => {
-                let Some(k) = pick_where(evs, f.i, |v| v.get("lamport").is_some()) else { continue };
+                let Some(k) = pick_where(evs, f.i, |v| v.get("lamport").is_some()) else {
+                    continue;
+                };
                 let l = evs[k]["lamport"].as_u64().unwrap();
                 evs[k]["lamport"] = json!(l.saturating_sub(1 + x as u64 % 2));
             }
             // parents entry naming an event that doesn't exist
             5 => {
                 let own = evs[i]["replica"].clone();
-                let ghost = if x % 2 == 0 { json!(["ghost", 1 + x % 3]) } else { json!([own, 100 + x as u64]) };
+                let ghost = if x % 2 == 0 {
+                    json!(["ghost", 1 + x % 3])
+                } else {
+                    json!([own, 100 + x as u64])
+                };
                 push_parent(&mut evs[i], ghost);
             }
             // cycle: a parents entry pointing forward (later in creation order), or at itself
@@ -561,7 +603,11 @@ fn apply_faults(evs: &mut Vec<Value>, faults: &[Fault], names: &[String]) {
                 let target = if x % 4 == 0 || len == 1 {
                     line_id(&evs[i]).unwrap()
                 } else {
-                    let j = if i + 1 < len { i + 1 + f.j as usize % (len - i - 1) } else { f.j as usize % i };
+                    let j = if i + 1 < len {
+                        i + 1 + f.j as usize % (len - i - 1)
+                    } else {
+                        f.j as usize % i
+                    };
                     line_id(&evs[j]).unwrap()
                 };
                 push_parent(&mut evs[i], brute::id_json(&target));
@@ -591,7 +637,9 @@ fn apply_faults(evs: &mut Vec<Value>, faults: &[Fault], names: &[String]) {
             }
             // vc entry raised past the truth (dangling or forward vc-derived predecessor)
             10 => {
-                let Some(k) = pick_where(evs, f.i, |v| v.get("vc").is_some()) else { continue };
+                let Some(k) = pick_where(evs, f.i, |v| v.get("vc").is_some()) else {
+                    continue;
+                };
                 let q = &names[x as usize % names.len()];
                 let c = evs[k]["vc"].get(q).and_then(Value::as_u64).unwrap_or(0);
                 evs[k]["vc"][q] = json!(c + 1 + f.j as u64 % 2);
@@ -620,17 +668,47 @@ fn apply_faults(evs: &mut Vec<Value>, faults: &[Fault], names: &[String]) {
     }
 }
 
-/// NDJSON lines: optional header first, optional blank lines sprinkled in.
+/// JSON text with every object's keys in reverse order and spaces after `:` and `,`: the same
+/// JSON value as `serde_json::to_string` gives, in a different text.
+fn to_text_reordered(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .rev()
+                .map(|(k, x)| format!("{}: {}", Value::String(k.clone()), to_text_reordered(x)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(to_text_reordered)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        x => x.to_string(),
+    }
+}
+
+/// NDJSON lines: optional header first, optional blank lines sprinkled in; every third line is
+/// written with another key order and spacing (identical copies must still be recognised).
 fn render_lines(cfg: &Config, evs: &[Value]) -> Vec<String> {
     let mut lines = Vec::new();
     if cfg.header {
-        lines.push(json!({"format": "weft-trace/1", "name": "prop", "replicas": cfg.names()}).to_string());
+        lines.push(
+            json!({"format": "weft-trace/1", "name": "prop", "replicas": cfg.names()}).to_string(),
+        );
     }
     for (k, e) in evs.iter().enumerate() {
         if cfg.blanks && k % 5 == 2 {
             lines.push(String::new());
         }
-        lines.push(serde_json::to_string(e).unwrap());
+        lines.push(if k % 3 == 1 {
+            to_text_reordered(e)
+        } else {
+            serde_json::to_string(e).unwrap()
+        });
     }
     lines
 }
@@ -648,12 +726,19 @@ fn build(cfg: &Config, steps: &[Step], faults: &[Fault]) -> Vec<String> {
 fn real_report(lines: &[String]) -> Value {
     let mut text = lines.join("\n");
     text.push('\n');
-    let trace = weft_trace::Trace::from_ndjson_str("t.jsonl", &text, &weft_trace::ReadOptions::default())
-        .expect("well-formed");
+    let trace =
+        weft_trace::Trace::from_ndjson_str("t.jsonl", &text, &weft_trace::ReadOptions::default())
+            .expect("well-formed");
     weft_analyzer::analyze(&trace).to_json()
 }
 
-fn explain(lines: &[String], left_name: &str, left: &Value, right_name: &str, right: &Value) -> String {
+fn explain(
+    lines: &[String],
+    left_name: &str,
+    left: &Value,
+    right_name: &str,
+    right: &Value,
+) -> String {
     format!(
         "\n=== input ({} lines)\n{}\n=== differences ({left_name} vs {right_name})\n{}\n=== {left_name}\n{}\n=== {right_name}\n{}\n",
         lines.len(),
@@ -668,7 +753,11 @@ fn explain(lines: &[String], left_name: &str, left: &Value, right_name: &str, ri
 fn assert_real_matches_brute(lines: &[String]) -> Result<Value, TestCaseError> {
     let brute = brute_report(lines);
     let real = project_to_spec(&strip_messages(&real_report(lines)));
-    prop_assert!(real == brute, "real report != brute-force report{}", explain(lines, "real", &real, "brute", &brute));
+    prop_assert!(
+        real == brute,
+        "real report != brute-force report{}",
+        explain(lines, "real", &real, "brute", &brute)
+    );
     Ok(brute)
 }
 
@@ -682,13 +771,19 @@ fn codes(report: &Value) -> Vec<(String, Value)> {
 }
 
 fn vc_mismatch_events(report: &Value) -> Vec<Value> {
-    codes(report).into_iter().filter(|(c, _)| c == "vc-mismatch").map(|(_, e)| e).collect()
+    codes(report)
+        .into_iter()
+        .filter(|(c, _)| c == "vc-mismatch")
+        .map(|(_, e)| e)
+        .collect()
 }
 
 /// A fault-free simulated trace must be clean: only wall-clock-inversion warnings (skew).
 fn assert_clean(lines: &[String], brute: &Value) -> Result<(), TestCaseError> {
-    let bad: Vec<(String, Value)> =
-        codes(brute).into_iter().filter(|(c, _)| c != "wall-clock-inversion").collect();
+    let bad: Vec<(String, Value)> = codes(brute)
+        .into_iter()
+        .filter(|(c, _)| c != "wall-clock-inversion")
+        .collect();
     prop_assert!(
         bad.is_empty() && brute["summary"]["complete"] == json!(true),
         "generator bug: fault-free trace has violations {:?}\n{}",
@@ -699,7 +794,11 @@ fn assert_clean(lines: &[String], brute: &Value) -> Result<(), TestCaseError> {
 }
 
 fn cfg_pt() -> PtConfig {
-    PtConfig { cases: 256, failure_persistence: None, ..PtConfig::default() }
+    PtConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..PtConfig::default()
+    }
 }
 
 fn all_faults() -> Vec<u8> {
@@ -754,7 +853,9 @@ fn keep_only_identical_copies(lines: Vec<String>) -> Vec<String> {
     lines
         .into_iter()
         .filter(|l| {
-            let Ok(v) = serde_json::from_str::<Value>(l) else { return true };
+            let Ok(v) = serde_json::from_str::<Value>(l) else {
+                return true;
+            };
             let Some(id) = line_id(&v) else { return true };
             match first.get(&id) {
                 None => {
@@ -823,7 +924,11 @@ fn corrupt_vc(evs: &mut [Value], k: usize, variant: u8, names: &[String]) {
         2 | 3 if others_ok => {
             let q = others[variant as usize / 4 % others.len()];
             let c = get(vc, q);
-            let new = if variant % 4 == 3 && c > 0 { c - 1 } else { c + 1 };
+            let new = if variant % 4 == 3 && c > 0 {
+                c - 1
+            } else {
+                c + 1
+            };
             vc.insert(q.clone(), json!(new));
         }
         v => {

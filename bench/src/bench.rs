@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -127,6 +127,7 @@ struct Row {
     weft: Option<Duration>,
     rss: Option<u64>,
     floor: Option<Duration>,
+    parse_only: Option<Duration>,
     ratio: Option<f64>,
     target: String,
     verdict: Verdict,
@@ -140,6 +141,7 @@ impl Row {
             weft: None,
             rss: None,
             floor: None,
+            parse_only: None,
             ratio: None,
             target,
             verdict: Verdict::Info,
@@ -226,8 +228,10 @@ impl Bench<'_> {
         );
         let mut row = Row::new(Id::A, cfg, "time <= 2x floor, RSS <= 1 GiB".to_owned());
         let file = self.trace(cfg)?;
-        let fl = self.floor(&file)?;
+        let m = self.floor(&file)?;
+        let fl = m.floor.time;
         row.floor = Some(fl);
+        row.parse_only = Some(m.parse_only);
         let Some(w) = self.weft(&file)? else {
             return Ok(row);
         };
@@ -251,7 +255,9 @@ impl Bench<'_> {
         );
         let mut row = Row::new(Id::B, cfg, ">= 1,000,000 events/s".to_owned());
         let file = self.trace(cfg)?;
-        row.floor = Some(self.floor(&file)?);
+        let m = self.floor(&file)?;
+        row.floor = Some(m.floor.time);
+        row.parse_only = Some(m.parse_only);
         let Some(w) = self.weft(&file)? else {
             return Ok(row);
         };
@@ -292,13 +298,16 @@ impl Bench<'_> {
                 println!("  {} time from scenario b: {}", count(base.events), secs(t));
                 t
             }
-            None => match self.weft(&base_file)?.expect("weft present") {
-                Ok((t, _)) => t,
-                Err(why) => {
-                    row.verdict = Verdict::Fail(format!("on the {} file: {why}", base.events));
-                    return Ok(row);
+            None => {
+                println!("  baseline: the {} events file", count(base.events));
+                match self.weft(&base_file)?.expect("weft present") {
+                    Ok((t, _)) => t,
+                    Err(why) => {
+                        row.verdict = Verdict::Fail(format!("on the {} file: {why}", base.events));
+                        return Ok(row);
+                    }
                 }
-            },
+            }
         };
         match self.weft(&file)?.expect("weft present") {
             Ok((time, rss)) => {
@@ -357,26 +366,62 @@ impl Bench<'_> {
         Ok(path)
     }
 
-    /// Parse floor of `file`: the fastest of `repeat` runs, after warming the page cache.
-    fn floor(&self, file: &Path) -> Result<Duration> {
+    /// Parse floor of `file` (see [`floor`]), each run in a fresh `weft-bench floor --json`
+    /// process after warming the page cache: the fastest of `repeat` runs.
+    fn floor(&self, file: &Path) -> Result<floor::Measured> {
         warm(file)?;
-        let mut best: Option<floor::Floor> = None;
+        let exe = std::env::current_exe().context("locating weft-bench itself")?;
+        let out_path = self.dir.join("floor-stdout.json");
+        let err_path = self.dir.join("floor-stderr.txt");
+        let mut best: Option<floor::Measured> = None;
         for _ in 0..self.opts.repeat.max(1) {
-            let f = floor::measure(file)?;
-            if best.as_ref().is_none_or(|b| f.time < b.time) {
-                best = Some(f);
+            let out = File::create(&out_path)
+                .with_context(|| format!("creating {}", out_path.display()))?;
+            let mut cmd = Command::new(&exe);
+            cmd.args(["floor", "--json"]).arg(file);
+            let run = sys::run_child(&mut cmd, out.into(), &err_path)?;
+            let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+            let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+            let _ = std::fs::remove_file(&out_path);
+            let _ = std::fs::remove_file(&err_path);
+            if run.exit != Exit::Code(0) {
+                anyhow::bail!(
+                    "parse floor of {}: {}: {}",
+                    file.display(),
+                    run.exit,
+                    stderr.trim()
+                );
             }
+            let mut m = floor::Measured::from_json(&stdout)?;
+            m.floor.peak_rss = Some(run.peak_rss);
+            best = Some(match best {
+                None => m,
+                // Fastest floor; fastest parse-only, independently.
+                Some(b) => {
+                    let parse_only = b.parse_only.min(m.parse_only);
+                    let mut keep = if m.floor.time < b.floor.time { m } else { b };
+                    keep.parse_only = parse_only;
+                    keep
+                }
+            });
         }
-        let f = best.expect("at least one run");
+        let m = best.expect("at least one run");
+        let f = &m.floor;
         println!(
-            "  parse floor (serde_json into structs, 1 thread): {} = {}/s{}",
+            "  parse floor (serde_json into Vec<Event>, 1 thread): {} = {}/s \
+             (user {}, sys {}), peak RSS {}",
             secs(f.time),
             per_sec(rate(f.events as u64, f.time)),
-            f.peak_rss
-                .map(|r| format!(", peak RSS {}", bytes(r)))
-                .unwrap_or_default()
+            secs(f.user),
+            secs(f.sys),
+            f.peak_rss.map_or_else(|| "?".to_owned(), bytes)
         );
-        Ok(f.time)
+        println!(
+            "  parse only (events dropped as parsed): {} = {}/s",
+            secs(m.parse_only),
+            per_sec(rate(f.events as u64, m.parse_only))
+        );
+        Ok(m)
     }
 
     /// Runs `weft check --format json file` `repeat` times: `None` without a weft binary
@@ -393,7 +438,7 @@ impl Bench<'_> {
         for _ in 0..self.opts.repeat.max(1) {
             let mut cmd = Command::new(weft);
             cmd.args(["check", "--format", "json"]).arg(file);
-            let run = sys::run_child(&mut cmd, &stderr_path)?;
+            let run = sys::run_child(&mut cmd, Stdio::null(), &stderr_path)?;
             let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
             let _ = std::fs::remove_file(&stderr_path);
             match run.exit {
@@ -417,9 +462,11 @@ impl Bench<'_> {
                 unreachable!()
             };
             println!(
-                "  weft check: {} = {}/s, peak RSS {}, exit {}",
+                "  weft check: {} = {}/s (user {}, sys {}), peak RSS {}, exit {}",
                 secs(run.time),
                 per_sec(rate(events_in(file), run.time)),
+                secs(run.user),
+                secs(run.sys),
                 bytes(run.peak_rss),
                 code
             );
@@ -522,10 +569,20 @@ fn print_machine(weft: Option<&Path>) {
 
 fn print_table(rows: &[Row]) {
     let header = [
-        "scn", "events", "replicas", "clocks", "weft", "events/s", "floor", "ratio", "peak RSS",
-        "target", "result",
+        "scn",
+        "events",
+        "replicas",
+        "clocks",
+        "weft",
+        "events/s",
+        "floor",
+        "parse-only",
+        "ratio",
+        "peak RSS",
+        "target",
+        "result",
     ];
-    let cells: Vec<[String; 11]> = rows
+    let cells: Vec<[String; 12]> = rows
         .iter()
         .map(|r| {
             [
@@ -537,6 +594,7 @@ fn print_table(rows: &[Row]) {
                 r.weft
                     .map_or_else(|| "-".to_owned(), |t| per_sec(rate(r.cfg.events, t))),
                 r.floor.map_or_else(|| "-".to_owned(), secs),
+                r.parse_only.map_or_else(|| "-".to_owned(), secs),
                 r.ratio
                     .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
                 r.rss.map_or_else(|| "-".to_owned(), bytes),
@@ -555,13 +613,15 @@ fn print_table(rows: &[Row]) {
     let line = |out: &mut String, row: &[&str]| {
         for (i, (c, w)) in row.iter().zip(widths).enumerate() {
             // Text columns left-aligned, numbers right-aligned.
-            if matches!(i, 0 | 3 | 9 | 10) {
+            if matches!(i, 0 | 3 | 10 | 11) {
                 let _ = write!(out, "{c:<w$}");
             } else {
                 let _ = write!(out, "{c:>w$}");
             }
-            out.push_str(if i + 1 < row.len() { "  " } else { "\n" });
+            out.push_str("  ");
         }
+        out.truncate(out.trim_end_matches(' ').len());
+        out.push('\n');
     };
     line(&mut out, &header);
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
@@ -579,8 +639,9 @@ fn print_table(rows: &[Row]) {
     for r in rows {
         if r.id == Id::C && r.ratio.is_some() {
             println!(
-                "(c: ratio = weft time on {} events / on the scenario-b-shaped 1/4 size)",
-                count(r.cfg.events)
+                "(c: ratio = weft time on {} events / weft time on scenario b's {} events)",
+                count(r.cfg.events),
+                count(r.cfg.events / 4)
             );
         }
         if let Verdict::Fail(why) = &r.verdict {

@@ -32,49 +32,126 @@ pub struct Event {
 #[derive(Clone, Debug)]
 pub struct Floor {
     pub events: usize,
-    /// Time to open, read and parse every line into a `Vec<Event>` (dropping it not included).
+    /// Wall time to open, read and parse every line into a `Vec<Event>` (dropping it not
+    /// included).
     pub time: Duration,
-    /// Peak RSS of this process during the parse, when the kernel lets us reset and read it.
+    /// CPU time of this process during that: user and system (system time is mostly the
+    /// kernel handing out fresh pages for the retained events).
+    pub user: Duration,
+    pub sys: Duration,
+    /// Peak RSS of this process (meaningful in a fresh process: `weft-bench floor`).
     pub peak_rss: Option<u64>,
 }
 
-/// Reads `path` line by line (a reused `String` buffer) and parses every non-blank line except
-/// a leading header object into [`Event`]s, keeping them all in memory.
-pub fn measure(path: &Path) -> Result<Floor> {
-    let rss_reset = crate::sys::reset_peak_rss();
-    let start = Instant::now();
+/// Calls `f` on every non-blank line of `path` except a leading header object.
+fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str) -> Result<()>) -> Result<()> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut line = String::new();
-    let mut events: Vec<Event> = Vec::new();
     let mut lineno = 0u64;
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
-            break;
+            return Ok(());
         }
         lineno += 1;
         let text = line.trim_end();
         if text.is_empty() || (lineno == 1 && text.contains("\"format\"")) {
             continue;
         }
-        match serde_json::from_str::<Event>(text) {
-            Ok(e) => events.push(e),
-            Err(e) => bail!("{}:{lineno}: {e}", path.display()),
-        }
+        f(lineno, text)?;
     }
+}
+
+fn parse(path: &Path, lineno: u64, text: &str) -> Result<Event> {
+    match serde_json::from_str::<Event>(text) {
+        Ok(e) => Ok(e),
+        Err(e) => bail!("{}:{lineno}: {e}", path.display()),
+    }
+}
+
+/// The floor: reads `path` line by line (a reused `String` buffer) and parses every event line
+/// into an [`Event`], keeping them all in a `Vec`. Single-threaded.
+pub fn measure(path: &Path) -> Result<Floor> {
+    let (user0, sys0) = crate::sys::self_cpu();
+    let start = Instant::now();
+    let mut events: Vec<Event> = Vec::new();
+    for_each_line(path, |lineno, text| {
+        events.push(parse(path, lineno, text)?);
+        Ok(())
+    })?;
     let time = start.elapsed();
+    let (user1, sys1) = crate::sys::self_cpu();
     let events = std::hint::black_box(events);
-    let peak_rss = if rss_reset {
-        crate::sys::peak_rss()
-    } else {
-        None
-    };
     let n = events.len();
     drop(events);
     Ok(Floor {
         events: n,
         time,
-        peak_rss,
+        user: user1.saturating_sub(user0),
+        sys: sys1.saturating_sub(sys0),
+        peak_rss: crate::sys::peak_rss(),
     })
+}
+
+/// For comparison: the same reading and parsing, but each event is dropped right away, so
+/// this is the cost of `serde_json` itself without the memory of a retained `Vec<Event>`.
+pub fn measure_parse_only(path: &Path) -> Result<Duration> {
+    let start = Instant::now();
+    for_each_line(path, |lineno, text| {
+        std::hint::black_box(parse(path, lineno, text)?);
+        Ok(())
+    })?;
+    Ok(start.elapsed())
+}
+
+/// Both measurements of one file, as `weft-bench floor` reports them.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub floor: Floor,
+    /// [`measure_parse_only`]'s time.
+    pub parse_only: Duration,
+}
+
+/// Measures the parse-only time first (it needs little memory), then the floor.
+pub fn measure_both(path: &Path) -> Result<Measured> {
+    let parse_only = measure_parse_only(path)?;
+    let floor = measure(path)?;
+    Ok(Measured { floor, parse_only })
+}
+
+impl Measured {
+    /// One JSON line, for `weft-bench floor --json` (how `check` gets the floor of each file
+    /// from a fresh process, so the measurements don't depend on each other's heap).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "events": self.floor.events,
+            "secs": self.floor.time.as_secs_f64(),
+            "user_secs": self.floor.user.as_secs_f64(),
+            "sys_secs": self.floor.sys.as_secs_f64(),
+            "peak_rss": self.floor.peak_rss,
+            "parse_only_secs": self.parse_only.as_secs_f64(),
+        })
+        .to_string()
+    }
+
+    pub fn from_json(line: &str) -> Result<Self> {
+        let v: serde_json::Value =
+            serde_json::from_str(line.trim()).with_context(|| format!("floor output {line:?}"))?;
+        let secs = |k: &str| {
+            v[k].as_f64()
+                .map(Duration::from_secs_f64)
+                .with_context(|| format!("floor output lacks {k}: {line:?}"))
+        };
+        Ok(Measured {
+            floor: Floor {
+                events: v["events"].as_u64().context("floor output lacks events")? as usize,
+                time: secs("secs")?,
+                user: secs("user_secs")?,
+                sys: secs("sys_secs")?,
+                peak_rss: v["peak_rss"].as_u64(),
+            },
+            parse_only: secs("parse_only_secs")?,
+        })
+    }
 }

@@ -43,11 +43,18 @@ enum Cmd {
     /// Write one synthetic weft-trace/1 file.
     Gen(GenArgs),
     /// Measure the serde_json parse floor of a trace file.
+    ///
+    /// Reads the file with a BufReader and parses each line with serde_json::from_str into a
+    /// plain struct: once dropping each event (parse only), then keeping all in a Vec (the
+    /// floor `check` compares weft against).
     Floor {
         file: PathBuf,
-        /// Measure this many times and report the fastest.
+        /// Measure this many times (in this process) and report each.
         #[arg(long, default_value_t = 1)]
         repeat: u32,
+        /// Print one JSON object per measurement.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -163,15 +170,24 @@ fn gen_cmd(a: GenArgs) -> Result<()> {
     Ok(())
 }
 
-fn floor_cmd(file: PathBuf, repeat: u32) -> Result<()> {
+fn floor_cmd(file: PathBuf, repeat: u32, json: bool) -> Result<()> {
     for _ in 0..repeat.max(1) {
-        let f = floor::measure(&file)?;
+        let m = floor::measure_both(&file)?;
+        if json {
+            println!("{}", m.to_json());
+            continue;
+        }
+        let f = &m.floor;
         println!(
-            "{}: {} events parsed in {:.3} s = {:.0} events/s{}",
+            "{}: {} events; parse only {:.3} s; parse into Vec<Event> {:.3} s = {:.0} events/s \
+             (user {:.2} s, sys {:.2} s){}",
             file.display(),
             f.events,
+            m.parse_only.as_secs_f64(),
             f.time.as_secs_f64(),
             f.events as f64 / f.time.as_secs_f64().max(1e-9),
+            f.user.as_secs_f64(),
+            f.sys.as_secs_f64(),
             f.peak_rss
                 .map(|r| format!(", peak RSS {} MiB", r >> 20))
                 .unwrap_or_default()
@@ -186,7 +202,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => bench::run(&bench_options(a, false)),
         Cmd::Prepare(a) => bench::run(&bench_options(a, true)),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
-        Cmd::Floor { file, repeat } => floor_cmd(file, repeat).map(|()| 0),
+        Cmd::Floor { file, repeat, json } => floor_cmd(file, repeat, json).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -48,14 +48,24 @@ fn proc_kib(path: &str, field: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Resets this process's peak RSS (`VmHWM`) to its current RSS; false if the kernel refused.
-pub fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 /// This process's peak RSS (`VmHWM`) in bytes.
 pub fn peak_rss() -> Option<u64> {
     proc_kib("/proc/self/status", "VmHWM:")
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+}
+
+/// CPU time used so far by this process: (user, system).
+pub fn self_cpu() -> (Duration, Duration) {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: usage is valid for writes.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    (timeval(usage.ru_utime), timeval(usage.ru_stime))
 }
 
 /// How a child ended.
@@ -74,21 +84,23 @@ impl std::fmt::Display for Exit {
     }
 }
 
-/// Wall time, peak RSS and exit of one child run.
+/// Wall time, CPU time, peak RSS and exit of one child run.
 #[derive(Clone, Debug)]
 pub struct ChildRun {
     pub time: Duration,
+    pub user: Duration,
+    pub sys: Duration,
     pub peak_rss: u64,
     pub exit: Exit,
 }
 
-/// Runs `cmd` with stdin closed, stdout discarded and stderr written to `stderr_path`, and
+/// Runs `cmd` with stdin closed, stdout to `stdout` and stderr written to `stderr_path`, and
 /// reaps it with `wait4` to get its own resource usage.
-pub fn run_child(cmd: &mut Command, stderr_path: &Path) -> Result<ChildRun> {
+pub fn run_child(cmd: &mut Command, stdout: Stdio, stderr_path: &Path) -> Result<ChildRun> {
     let stderr =
         File::create(stderr_path).with_context(|| format!("creating {}", stderr_path.display()))?;
     cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::from(stderr));
     let start = Instant::now();
     let child = cmd
@@ -121,6 +133,8 @@ pub fn run_child(cmd: &mut Command, stderr_path: &Path) -> Result<ChildRun> {
     };
     Ok(ChildRun {
         time,
+        user: timeval(usage.ru_utime),
+        sys: timeval(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         peak_rss: usage.ru_maxrss.max(0) as u64 * 1024,
         exit,

@@ -46,3 +46,43 @@ impl Interner {
         self.names.is_empty()
     }
 }
+
+/// An [`Interner`] shared by the threads that parse one trace, so that every thread hands out
+/// the same id for the same string.
+pub type SharedInterner = std::sync::Arc<std::sync::Mutex<Interner>>;
+
+/// One thread's view of a [`SharedInterner`]: a private cache in front of the shared table, so
+/// that the lock is taken only the first time this thread meets a string.
+#[derive(Debug)]
+pub struct LocalInterner {
+    shared: SharedInterner,
+    ids: FxHashMap<Box<str>, Sym>,
+    strs: Vec<Option<Box<str>>>,
+}
+
+impl LocalInterner {
+    /// A cache in front of `shared`.
+    pub fn new(shared: SharedInterner) -> Self {
+        LocalInterner { shared, ids: FxHashMap::default(), strs: Vec::new() }
+    }
+
+    /// The id of `s`, adding it to the shared table when new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.shared.lock().unwrap_or_else(|p| p.into_inner()).intern(s);
+        let boxed: Box<str> = s.into();
+        if self.strs.len() <= id as usize {
+            self.strs.resize(id as usize + 1, None);
+        }
+        self.strs[id as usize] = Some(boxed.clone());
+        self.ids.insert(boxed, id);
+        id
+    }
+
+    /// The string of an id this cache handed out.
+    pub fn resolve(&self, id: Sym) -> &str {
+        self.strs[id as usize].as_deref().expect("an id handed out by this cache")
+    }
+}

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::intern::{Interner, Sym};
+use crate::intern::{LocalInterner, SharedInterner, Sym};
 use crate::model::{Kind, Op};
 
 /// Longest replica name accepted, in bytes.
@@ -56,10 +56,9 @@ pub(crate) struct Scratch {
 }
 
 /// The line parser: interners plus scratch space.
-#[derive(Default)]
 pub(crate) struct Parser {
-    pub names: Interner,
-    pub syms: Interner,
+    pub names: LocalInterner,
+    pub syms: LocalInterner,
     pub ev: Scratch,
     prev_vc_ids: Vec<Sym>,
     cur_vc_ids: Vec<Sym>,
@@ -183,6 +182,17 @@ fn hash_object(m: &Map<String, Value>) -> u64 {
 const NULL_HASH: u64 = 1;
 
 impl Parser {
+    /// A parser interning into `names` (replica names) and `syms` (messages and keys).
+    pub fn new(names: SharedInterner, syms: SharedInterner) -> Self {
+        Parser {
+            names: LocalInterner::new(names),
+            syms: LocalInterner::new(syms),
+            ev: Scratch::default(),
+            prev_vc_ids: Vec::new(),
+            cur_vc_ids: Vec::new(),
+        }
+    }
+
     /// Parses `line` (no newline). On success the event's fields are in `self.ev`.
     pub fn parse(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         self.ev.reset();
@@ -571,7 +581,7 @@ impl<'de> Visitor<'de> for IntSeed {
 /// A string interned on the spot, at most `max` bytes and not empty; `null` is absent.
 struct StrSeed<'a> {
     field: &'static str,
-    interner: &'a mut Interner,
+    interner: &'a mut LocalInterner,
     max: usize,
 }
 
@@ -655,7 +665,7 @@ impl<'de> Visitor<'de> for OwnedStrSeed {
 /// The `vc` object. Keys are matched against the previous line's clock first: writers emit clocks
 /// in a stable key order, so most keys are recognised by one string comparison, not a hash.
 struct VcSeed<'a> {
-    names: &'a mut Interner,
+    names: &'a mut LocalInterner,
     prev: &'a [Sym],
     cur: &'a mut Vec<Sym>,
     out: &'a mut Vec<(Sym, u64)>,
@@ -669,7 +679,7 @@ impl<'de> DeserializeSeed<'de> for VcSeed<'_> {
 }
 
 struct VcKeySeed<'a> {
-    names: &'a mut Interner,
+    names: &'a mut LocalInterner,
     guess: Option<Sym>,
 }
 
@@ -765,7 +775,7 @@ fn strip_suffix(s: &str) -> &str {
 
 /// The `parents` array of `[replica, seq]` pairs.
 struct ParentsSeed<'a> {
-    names: &'a mut Interner,
+    names: &'a mut LocalInterner,
     out: &'a mut Vec<(Sym, u64)>,
 }
 

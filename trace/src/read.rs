@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::intern::Sym;
 use crate::model::{Header, Kind, FORMAT};
+use crate::intern::SharedInterner;
 use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, Malformed, Trace, NONE};
 use crate::vcenc;
@@ -143,65 +144,353 @@ pub enum LineOutcome {
     Blank,
 }
 
+/// One line's outcome inside a [`Shard`], before deduplication against the whole trace.
+enum Item {
+    /// The next event of the shard.
+    Event,
+    /// A header object.
+    Header(serde_json::Map<String, serde_json::Value>),
+    /// A malformed line: reason and column.
+    Malformed(String, Option<u64>),
+    /// A blank line.
+    Blank,
+}
+
+/// Parsed lines of one block of input, in input order: what a parsing thread hands back to
+/// the builder, which deduplicates and appends them.
+#[derive(Default)]
+struct Shard {
+    items: Vec<Item>,
+    recs: Vec<EventRec>,
+    fingerprints: Vec<u64>,
+    vc_arena: Vec<u8>,
+    parents: Vec<(Sym, u64)>,
+    values: Vec<serde_json::Value>,
+    attrs: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Shard {
+    fn clear(&mut self) {
+        self.items.clear();
+        self.recs.clear();
+        self.fingerprints.clear();
+        self.vc_arena.clear();
+        self.parents.clear();
+        self.values.clear();
+        self.attrs.clear();
+    }
+
+    /// Parses one line (without its newline) into the shard.
+    fn parse_line(&mut self, parser: &mut Parser, line: &[u8], max: usize) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > max {
+            self.items.push(Item::Malformed(format!("line longer than {max} bytes"), None));
+            return;
+        }
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            self.items.push(Item::Blank);
+            return;
+        }
+        match parser.parse(line) {
+            Err(e) => self.items.push(Item::Malformed(e.reason, e.column)),
+            Ok(Parsed::Header(fields)) => self.items.push(Item::Header(fields)),
+            Ok(Parsed::Event) => {
+                self.push_event(&mut parser.ev);
+                self.items.push(Item::Event);
+            }
+        }
+    }
+
+    fn push_event(&mut self, ev: &mut crate::parse::Scratch) {
+        let mut flags = 0u8;
+        for (on, bit) in [
+            (ev.lamport.is_some(), EventRec::HAS_LAMPORT),
+            (ev.wall_ns.is_some(), EventRec::HAS_WALL),
+            (ev.has_vc, EventRec::HAS_VC),
+            (ev.has_parents, EventRec::HAS_PARENTS),
+            (ev.op.is_some(), EventRec::HAS_OP),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        let vc_start = self.vc_arena.len() as u64;
+        vcenc::encode(&ev.vc, &mut self.vc_arena);
+        let parents_start = self.parents.len() as u64;
+        self.parents.extend_from_slice(&ev.parents);
+        let value = push_opt(&mut self.values, ev.value.take());
+        let attrs = push_opt(&mut self.attrs, ev.attrs.take());
+        self.recs.push(EventRec {
+            replica: ev.replica.expect("checked by parse"),
+            kind: ev.kind.unwrap_or(Kind::Local),
+            op: ev.op.unwrap_or_default(),
+            flags,
+            seq: ev.seq.expect("checked by parse"),
+            lamport: ev.lamport.unwrap_or(0),
+            wall_ns: ev.wall_ns.unwrap_or(0),
+            msg: ev.msg.unwrap_or(NONE),
+            key: ev.key.unwrap_or(NONE),
+            value,
+            attrs,
+            vc_start,
+            vc_len: (self.vc_arena.len() as u64 - vc_start) as u32,
+            parents_len: ev.parents.len() as u32,
+            parents_start,
+        });
+        self.fingerprints.push(ev.fingerprint);
+    }
+}
+
+fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
+    match v {
+        Some(v) => {
+            table.push(v);
+            (table.len() - 1) as u32
+        }
+        None => NONE,
+    }
+}
+
+/// Input is cut into blocks of about this many bytes (at line ends) for the parsing threads.
+const BLOCK_BYTES: usize = 1 << 20;
+
 /// Builds a [`Trace`] from lines, deduplicating ids as the spec says (first copy kept).
+///
+/// [`TraceBuilder::read`] parses blocks of lines on all cores and appends them in input order,
+/// so the result — including which copy of a repeated id is kept and the order of malformed
+/// lines — is the same as reading line by line.
 pub struct TraceBuilder {
     opts: ReadOptions,
+    names: SharedInterner,
+    syms: SharedInterner,
     parser: Parser,
+    shard: Shard,
     trace: Trace,
     by_id: FxHashMap<(Sym, u64), u32>,
     flagged: Vec<bool>,
     inputs: Vec<String>,
+    threads: usize,
+}
+
+/// Where the builder is within one input: for line numbers and the header rule.
+struct Cursor<'a> {
+    input: &'a str,
+    line: u64,
+    first: bool,
 }
 
 impl TraceBuilder {
-    /// A builder reading with `opts`.
+    /// A builder reading with `opts`, parsing on every available core.
     pub fn new(opts: ReadOptions) -> Self {
+        let names = SharedInterner::default();
+        let syms = SharedInterner::default();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
         TraceBuilder {
             opts,
-            parser: Parser::default(),
+            parser: Parser::new(names.clone(), syms.clone()),
+            names,
+            syms,
+            shard: Shard::default(),
             trace: Trace::default(),
             by_id: FxHashMap::default(),
             flagged: Vec::new(),
             inputs: Vec::new(),
+            threads,
         }
+    }
+
+    /// Parse on at most `n` threads (1 = on the calling thread only).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
     }
 
     /// Reads every line of `reader`, named `input` in messages.
     pub fn read(&mut self, input: &str, mut reader: impl BufRead) -> Result<(), ReadError> {
         self.inputs.push(input.to_string());
-        let mut buf = Vec::with_capacity(4096);
-        let mut line_no = 0u64;
-        let mut first = true;
-        loop {
-            let too_long = match read_line(&mut reader, &mut buf, self.opts.max_line_bytes) {
-                Ok(Some(t)) => t,
-                Ok(None) => return Ok(()),
-                Err(error) => return Err(ReadError::Io { input: input.to_string(), error }),
-            };
-            line_no += 1;
-            let res = if too_long {
-                Err(Malformed {
-                    source: input.to_string(),
-                    line: line_no,
-                    column: None,
-                    reason: format!("line longer than {} bytes", self.opts.max_line_bytes),
-                })
-            } else {
-                self.push_line(input, line_no, first, &buf)
-            };
-            match res {
-                Ok(LineOutcome::Blank) => {}
-                Ok(_) => first = false,
-                Err(m) => {
-                    first = false;
-                    if self.opts.lenient {
-                        self.trace.malformed.push(m);
-                    } else {
-                        return Err(ReadError::Malformed(m));
+        let mut cur = Cursor { input, line: 0, first: true };
+        let io_err = |error| ReadError::Io { input: input.to_string(), error };
+        if self.threads <= 1 {
+            let mut buf = Vec::with_capacity(4096);
+            let max = self.opts.max_line_bytes;
+            while let Some(too_long) = read_line(&mut reader, &mut buf, max).map_err(io_err)? {
+                let mut shard = std::mem::take(&mut self.shard);
+                shard.clear();
+                if too_long {
+                    shard.items.push(Item::Malformed(format!("line longer than {max} bytes"), None));
+                } else {
+                    shard.parse_line(&mut self.parser, &buf, max);
+                }
+                let res = self.merge(&mut cur, &mut shard);
+                self.shard = shard;
+                res?;
+            }
+            return Ok(());
+        }
+        self.read_parallel(&mut cur, &mut reader)
+    }
+
+    fn read_parallel(&mut self, cur: &mut Cursor, reader: &mut dyn BufRead) -> Result<(), ReadError> {
+        use std::sync::mpsc::sync_channel;
+        use std::sync::{Arc, Mutex};
+        let workers = self.threads;
+        let in_flight_max = workers * 2;
+        let max = self.opts.max_line_bytes;
+        let (work_tx, work_rx) = sync_channel::<(u64, Block)>(in_flight_max);
+        let (done_tx, done_rx) = sync_channel::<(u64, Block, Shard)>(in_flight_max);
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let work_rx = Arc::clone(&work_rx);
+                let done_tx = done_tx.clone();
+                let mut parser = Parser::new(self.names.clone(), self.syms.clone());
+                scope.spawn(move || loop {
+                    let job = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok((n, block)) = job else { return };
+                    let mut shard = Shard::default();
+                    match &block {
+                        Block::Lines(bytes) => {
+                            for line in bytes.split(|&b| b == b'\n') {
+                                shard.parse_line(&mut parser, line, max);
+                            }
+                        }
+                        Block::TooLong => {
+                            shard.items.push(Item::Malformed(format!("line longer than {max} bytes"), None))
+                        }
+                    }
+                    if done_tx.send((n, block, shard)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut splitter = Splitter::new(max);
+            let mut next_sent = 0u64;
+            let mut next_merge = 0u64;
+            let mut parked: std::collections::BTreeMap<u64, Shard> = std::collections::BTreeMap::new();
+            let mut spare: Vec<Vec<u8>> = Vec::new();
+            let mut eof = false;
+            let result = loop {
+                while !eof && next_sent - next_merge < in_flight_max as u64 {
+                    match splitter.next_block(reader, spare.pop()) {
+                        Ok(Some(block)) => {
+                            work_tx.send((next_sent, block)).expect("workers outlive the sender");
+                            next_sent += 1;
+                        }
+                        Ok(None) => eof = true,
+                        Err(error) => {
+                            eof = true;
+                            // Lines already sent are merged first; then the error.
+                            splitter.error = Some(error);
+                        }
                     }
                 }
+                if next_merge == next_sent {
+                    break match splitter.error.take() {
+                        Some(error) => Err(ReadError::Io { input: cur.input.to_string(), error }),
+                        None => Ok(()),
+                    };
+                }
+                let (n, block, shard) = done_rx.recv().expect("a worker answers every block");
+                if let Block::Lines(mut bytes) = block {
+                    bytes.clear();
+                    spare.push(bytes);
+                }
+                parked.insert(n, shard);
+                let mut failed = None;
+                while let Some(mut shard) = parked.remove(&next_merge) {
+                    next_merge += 1;
+                    if let Err(e) = self.merge(cur, &mut shard) {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(e);
+                }
+            };
+            drop(work_tx);
+            // Let the workers finish what they hold so the scope can end.
+            while done_rx.recv().is_ok() {}
+            result
+        })
+    }
+
+    /// Appends a shard's lines in order: headers checked, malformed lines recorded or returned,
+    /// events deduplicated.
+    fn merge(&mut self, cur: &mut Cursor, shard: &mut Shard) -> Result<(), ReadError> {
+        let mut ev = 0usize;
+        let mut values = std::mem::take(&mut shard.values).into_iter().map(Some).collect::<Vec<_>>();
+        let mut attrs = std::mem::take(&mut shard.attrs).into_iter().map(Some).collect::<Vec<_>>();
+        for item in shard.items.drain(..) {
+            cur.line += 1;
+            let malformed = |reason: String, column: Option<u64>, line: u64| Malformed {
+                source: cur.input.to_string(),
+                line,
+                column,
+                reason,
+            };
+            let bad = match item {
+                Item::Blank => continue,
+                Item::Event => {
+                    cur.first = false;
+                    let mut rec = shard.recs[ev];
+                    let fp = shard.fingerprints[ev];
+                    ev += 1;
+                    let next = self.trace.events.len() as u32;
+                    let idx = *self.by_id.entry((rec.replica, rec.seq)).or_insert(next);
+                    if idx != next {
+                        if self.trace.fingerprints[idx as usize] == fp {
+                            self.trace.duplicates += 1;
+                        } else if !self.flagged[idx as usize] {
+                            self.flagged[idx as usize] = true;
+                            self.trace.conflicting.push(idx);
+                        }
+                        continue;
+                    }
+                    let vc = &shard.vc_arena[rec.vc_start as usize..(rec.vc_start + u64::from(rec.vc_len)) as usize];
+                    rec.vc_start = self.trace.vc_arena.len() as u64;
+                    self.trace.vc_arena.extend_from_slice(vc);
+                    let ps = &shard.parents[rec.parents_start as usize..][..rec.parents_len as usize];
+                    rec.parents_start = self.trace.parents.len() as u64;
+                    self.trace.parents.extend_from_slice(ps);
+                    if rec.value != NONE {
+                        let v = values[rec.value as usize].take().expect("each value is used once");
+                        rec.value = self.trace.values.len() as u32;
+                        self.trace.values.push(v);
+                    }
+                    if rec.attrs != NONE {
+                        let a = attrs[rec.attrs as usize].take().expect("each attrs is used once");
+                        rec.attrs = self.trace.attrs.len() as u32;
+                        self.trace.attrs.push(a);
+                    }
+                    self.trace.events.push(rec);
+                    self.trace.fingerprints.push(fp);
+                    self.flagged.push(false);
+                    continue;
+                }
+                Item::Header(fields) => {
+                    let format = fields.get("format").and_then(|f| f.as_str()).unwrap_or_default();
+                    if format != FORMAT {
+                        malformed(format!("unsupported format {format:?} (this weft reads {FORMAT:?})"), None, cur.line)
+                    } else if !cur.first {
+                        malformed("a header line (one with `format`) may only be the first line".into(), None, cur.line)
+                    } else {
+                        cur.first = false;
+                        self.trace.headers.push(Header { source: cur.input.to_string(), fields });
+                        continue;
+                    }
+                }
+                Item::Malformed(reason, column) => malformed(reason, column, cur.line),
+            };
+            cur.first = false;
+            if self.opts.lenient {
+                self.trace.malformed.push(bad);
+            } else {
+                return Err(ReadError::Malformed(bad));
             }
         }
+        Ok(())
     }
 
     /// Reads every input in order.
@@ -213,116 +502,33 @@ impl TraceBuilder {
         Ok(())
     }
 
-    /// Adds one line (without its newline). `first` says whether it is the first non-blank line
-    /// of its input, the only place a header may stand. Never panics on any bytes.
-    pub fn push_line(
-        &mut self,
-        input: &str,
-        line_no: u64,
-        first: bool,
-        line: &[u8],
-    ) -> Result<LineOutcome, Malformed> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok(LineOutcome::Blank);
+    /// Adds one line (without its newline) as line `line_no` of `input`; `first` says whether
+    /// it is the first non-blank line of its input, the only place a header may stand. Never
+    /// panics on any bytes.
+    pub fn push_line(&mut self, input: &str, line_no: u64, first: bool, line: &[u8]) -> Result<LineOutcome, Malformed> {
+        let mut shard = std::mem::take(&mut self.shard);
+        shard.clear();
+        shard.parse_line(&mut self.parser, line, self.opts.max_line_bytes);
+        let outcome = match shard.items.first() {
+            Some(Item::Blank) => LineOutcome::Blank,
+            Some(Item::Header(_)) => LineOutcome::Header,
+            _ => LineOutcome::Added,
+        };
+        let (dups, events) = (self.trace.duplicates, self.trace.events.len());
+        let lenient = std::mem::replace(&mut self.opts.lenient, false);
+        let mut cur = Cursor { input, line: line_no - 1, first };
+        let res = self.merge(&mut cur, &mut shard);
+        self.opts.lenient = lenient;
+        self.shard = shard;
+        match res {
+            Err(ReadError::Malformed(m)) => Err(m),
+            Err(_) => unreachable!("merging parsed lines does no I/O"),
+            Ok(()) if self.trace.duplicates > dups => Ok(LineOutcome::Duplicate),
+            Ok(()) if self.trace.events.len() == events && outcome == LineOutcome::Added => {
+                Ok(LineOutcome::ConflictingDuplicate)
+            }
+            Ok(()) => Ok(outcome),
         }
-        let malformed = |reason: String, column: Option<u64>| Malformed {
-            source: input.to_string(),
-            line: line_no,
-            column,
-            reason,
-        };
-        match self.parser.parse(line) {
-            Err(e) => Err(malformed(e.reason, e.column)),
-            Ok(Parsed::Header(fields)) => {
-                let format = fields.get("format").and_then(|f| f.as_str()).unwrap_or_default();
-                if format != FORMAT {
-                    return Err(malformed(
-                        format!("unsupported format {format:?} (this weft reads {FORMAT:?})"),
-                        None,
-                    ));
-                }
-                if !first {
-                    return Err(malformed(
-                        "a header line (one with `format`) may only be the first line".into(),
-                        None,
-                    ));
-                }
-                self.trace.headers.push(Header { source: input.to_string(), fields });
-                Ok(LineOutcome::Header)
-            }
-            Ok(Parsed::Event) => Ok(self.commit()),
-        }
-    }
-
-    fn commit(&mut self) -> LineOutcome {
-        let ev = &mut self.parser.ev;
-        let replica = ev.replica.expect("checked by parse");
-        let seq = ev.seq.expect("checked by parse");
-        let t = &mut self.trace;
-        let next = t.events.len() as u32;
-        let idx = *self.by_id.entry((replica, seq)).or_insert(next);
-        if idx != next {
-            let kept_fp = t.fingerprints[idx as usize];
-            if kept_fp == ev.fingerprint {
-                t.duplicates += 1;
-                return LineOutcome::Duplicate;
-            }
-            if !self.flagged[idx as usize] {
-                self.flagged[idx as usize] = true;
-                t.conflicting.push(idx);
-            }
-            return LineOutcome::ConflictingDuplicate;
-        }
-        let mut flags = 0u8;
-        let set = |flags: &mut u8, on: bool, bit: u8| {
-            if on {
-                *flags |= bit;
-            }
-        };
-        set(&mut flags, ev.lamport.is_some(), EventRec::HAS_LAMPORT);
-        set(&mut flags, ev.wall_ns.is_some(), EventRec::HAS_WALL);
-        set(&mut flags, ev.has_vc, EventRec::HAS_VC);
-        set(&mut flags, ev.has_parents, EventRec::HAS_PARENTS);
-        set(&mut flags, ev.op.is_some(), EventRec::HAS_OP);
-        let vc_start = t.vc_arena.len() as u64;
-        vcenc::encode(&ev.vc, &mut t.vc_arena);
-        let parents_start = t.parents.len() as u64;
-        t.parents.extend_from_slice(&ev.parents);
-        let value = match ev.value.take() {
-            Some(v) => {
-                t.values.push(v);
-                (t.values.len() - 1) as u32
-            }
-            None => NONE,
-        };
-        let attrs = match ev.attrs.take() {
-            Some(a) => {
-                t.attrs.push(a);
-                (t.attrs.len() - 1) as u32
-            }
-            None => NONE,
-        };
-        t.events.push(EventRec {
-            replica,
-            kind: ev.kind.unwrap_or(Kind::Local),
-            op: ev.op.unwrap_or_default(),
-            flags,
-            seq,
-            lamport: ev.lamport.unwrap_or(0),
-            wall_ns: ev.wall_ns.unwrap_or(0),
-            msg: ev.msg.unwrap_or(NONE),
-            key: ev.key.unwrap_or(NONE),
-            value,
-            attrs,
-            vc_start,
-            vc_len: (t.vc_arena.len() as u64 - vc_start) as u32,
-            parents_len: ev.parents.len() as u32,
-            parents_start,
-        });
-        t.fingerprints.push(ev.fingerprint);
-        self.flagged.push(false);
-        LineOutcome::Added
     }
 
     /// Number of events so far.
@@ -341,15 +547,126 @@ impl TraceBuilder {
             let inputs = if self.inputs.is_empty() { "input".to_string() } else { self.inputs.join(", ") };
             return Err(ReadError::Empty { inputs });
         }
-        self.trace.names = std::mem::take(&mut self.parser.names);
-        self.trace.syms = std::mem::take(&mut self.parser.syms);
+        drop(self.parser);
+        let take = |s: SharedInterner| std::mem::take(&mut *s.lock().unwrap_or_else(|p| p.into_inner()));
+        self.trace.names = take(self.names);
+        self.trace.syms = take(self.syms);
         Ok(self.trace)
+    }
+}
+
+/// A unit of work for a parsing thread.
+enum Block {
+    /// Whole lines, newline-separated (no trailing newline).
+    Lines(Vec<u8>),
+    /// A line longer than the limit, already skipped.
+    TooLong,
+}
+
+/// Cuts a byte stream into blocks of whole lines, skipping lines over the limit.
+struct Splitter {
+    carry: Vec<u8>,
+    max: usize,
+    error: Option<io::Error>,
+    done: bool,
+}
+
+impl Splitter {
+    fn new(max: usize) -> Self {
+        Splitter { carry: Vec::new(), max, error: None, done: false }
+    }
+
+    fn next_block(&mut self, r: &mut dyn BufRead, spare: Option<Vec<u8>>) -> io::Result<Option<Block>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut buf = spare.unwrap_or_default();
+        buf.clear();
+        buf.append(&mut self.carry);
+        loop {
+            // Fill to about one block.
+            while buf.len() < BLOCK_BYTES {
+                let avail = match r.fill_buf() {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if avail.is_empty() {
+                    self.done = true;
+                    break;
+                }
+                let take = avail.len().min(BLOCK_BYTES + 4096 - buf.len().min(BLOCK_BYTES));
+                buf.extend_from_slice(&avail[..take]);
+                r.consume(take);
+            }
+            if self.done {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                if buf.len() > self.max && memchr::memchr(b'\n', &buf).is_none() {
+                    return Ok(Some(Block::TooLong));
+                }
+                return Ok((!buf.is_empty()).then_some(Block::Lines(buf)));
+            }
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => {
+                    self.carry.extend_from_slice(&buf[i + 1..]);
+                    buf.truncate(i);
+                    return Ok(Some(Block::Lines(buf)));
+                }
+                None if buf.len() > self.max => {
+                    // One line longer than the limit: skip to its end.
+                    skip_line(r)?;
+                    return Ok(Some(Block::TooLong));
+                }
+                None => {
+                    // A line longer than a block: read on to its end (or past the limit).
+                    let ended = match read_line(r, &mut self.carry, self.max.saturating_sub(buf.len()))? {
+                        None => {
+                            self.done = true;
+                            false
+                        }
+                        Some(too_long) => too_long,
+                    };
+                    if ended || buf.len() + self.carry.len() > self.max {
+                        self.carry.clear();
+                        return Ok(Some(Block::TooLong));
+                    }
+                    buf.append(&mut self.carry);
+                    return Ok(Some(Block::Lines(buf)));
+                }
+            }
+        }
+    }
+}
+
+/// Consumes input up to and including the next newline.
+fn skip_line(r: &mut dyn BufRead) -> io::Result<()> {
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', avail) {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = avail.len();
+                r.consume(n);
+            }
+        }
     }
 }
 
 /// Reads one line into `buf` (without the newline). Returns `None` at end of input, and
 /// `Some(true)` for a line longer than `max`, whose bytes are skipped without being stored.
-fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+fn read_line(r: &mut (impl BufRead + ?Sized), buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     let mut any = false;

@@ -10,7 +10,8 @@
 //!
 //! Used by `tests/props.rs` and `tests/brute_fixtures.rs` (each includes it with `mod brute;`).
 
-#![allow(dead_code)]
+// Index loops are the point here: events are numbered 0..n in id order.
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -92,7 +93,9 @@ pub fn malformed_reason(v: &Value) -> Option<String> {
         for e in arr {
             let ok = e.as_array().is_some_and(|pair| {
                 pair.len() == 2
-                    && pair[0].as_str().is_some_and(|r| !r.is_empty() && r.len() <= 256)
+                    && pair[0]
+                        .as_str()
+                        .is_some_and(|r| !r.is_empty() && r.len() <= 256)
                     && pair[1].as_u64().is_some_and(|s| s >= 1)
             });
             if !ok {
@@ -132,7 +135,10 @@ pub fn malformed_reason(v: &Value) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 fn ev_id(v: &Value) -> Id {
-    (v["replica"].as_str().unwrap().to_string(), v["seq"].as_u64().unwrap())
+    (
+        v["replica"].as_str().unwrap().to_string(),
+        v["seq"].as_u64().unwrap(),
+    )
 }
 /// `kind`, default `"local"`.
 fn kind(v: &Value) -> &str {
@@ -143,12 +149,18 @@ fn lamport(v: &Value) -> Option<u64> {
 }
 fn wall(v: &Value) -> Option<i128> {
     let w = v.get("wall_ns")?;
-    w.as_i64().map(i128::from).or_else(|| w.as_u64().map(i128::from))
+    w.as_i64()
+        .map(i128::from)
+        .or_else(|| w.as_u64().map(i128::from))
 }
 /// `vc` as a map; `None` when the event has no `vc` field.
 fn vc(v: &Value) -> Option<BTreeMap<String, u64>> {
     let m = v.get("vc")?.as_object()?;
-    Some(m.iter().map(|(k, c)| (k.clone(), c.as_u64().unwrap())).collect())
+    Some(
+        m.iter()
+            .map(|(k, c)| (k.clone(), c.as_u64().unwrap()))
+            .collect(),
+    )
 }
 /// `parents`; `None` when the event has no `parents` field (an empty array is `Some(vec![])`).
 fn parents(v: &Value) -> Option<Vec<Id>> {
@@ -174,6 +186,12 @@ fn value(v: &Value) -> Value {
     v.get("value").cloned().unwrap_or(Value::Null)
 }
 
+/// Spec ambiguity (§4 lamport-violation vs. an event that is its own parent): read literally,
+/// a self-parent `b` is a direct predecessor of itself and `lamport(b) ≤ lamport(b)`, so every
+/// self-parent event carrying a `lamport` would also get a lamport-violation naming itself.
+/// `false`: the self-edge only counts as a causality-cycle (what weft-analyzer does).
+pub const SELF_PARENT_IS_LAMPORT_PREDECESSOR: bool = true;
+
 // ---------------------------------------------------------------------------------------------
 // The report.
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +211,12 @@ fn violation(code: &'static str, event: Id, related: impl IntoIterator<Item = Id
     };
     let mut related: Vec<Id> = related.into_iter().collect();
     related.sort(); // §4 "Ids in `related` are sorted."
-    Violation { code, severity, event, related }
+    Violation {
+        code,
+        severity,
+        event,
+        related,
+    }
 }
 
 /// Parses and dedupes the lines (§1, §2). Returns the kept events by id, the number of identical
@@ -304,8 +327,9 @@ pub fn brute_report(lines: &[String]) -> Value {
         // Rule 3: "For a recv with message m: every send with message m."
         if kind(v) == "recv" {
             let m = msg(v).unwrap();
-            let sends: Vec<usize> =
-                (0..n).filter(|&a| kind(evs[a]) == "send" && msg(evs[a]) == Some(m)).collect();
+            let sends: Vec<usize> = (0..n)
+                .filter(|&a| kind(evs[a]) == "send" && msg(evs[a]) == Some(m))
+                .collect();
             // unmatched-recv: "recv whose msg no send has".
             if sends.is_empty() {
                 violations.push(violation("unmatched-recv", ids[b].clone(), []));
@@ -344,7 +368,11 @@ pub fn brute_report(lines: &[String]) -> Value {
     // missing-event: "event with a parents entry or vc-derived predecessor that is not in the
     // trace" — event: the referring event; related: the missing ids.
     for (b, ms) in &missing {
-        violations.push(violation("missing-event", ids[*b].clone(), ms.iter().cloned()));
+        violations.push(violation(
+            "missing-event",
+            ids[*b].clone(),
+            ms.iter().cloned(),
+        ));
     }
 
     // duplicate-msg: "message id carried by more than one send" — event: the smallest of those
@@ -352,13 +380,19 @@ pub fn brute_report(lines: &[String]) -> Value {
     let mut sends_by_msg: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for a in 0..n {
         if kind(evs[a]) == "send" {
-            sends_by_msg.entry(msg(evs[a]).unwrap()).or_default().push(a);
+            sends_by_msg
+                .entry(msg(evs[a]).unwrap())
+                .or_default()
+                .push(a);
         }
     }
     for sends in sends_by_msg.values() {
         if sends.len() > 1 {
             let smallest = *sends.iter().min().unwrap();
-            let others = sends.iter().filter(|&&s| s != smallest).map(|&s| ids[s].clone());
+            let others = sends
+                .iter()
+                .filter(|&&s| s != smallest)
+                .map(|&s| ids[s].clone());
             violations.push(violation("duplicate-msg", ids[smallest].clone(), others));
         }
     }
@@ -369,7 +403,7 @@ pub fn brute_report(lines: &[String]) -> Value {
         let Some(lb) = lamport(evs[b]) else { continue };
         let bad: BTreeSet<usize> = edges
             .iter()
-            .filter(|&&(_, bb)| bb == b)
+            .filter(|&&(a, bb)| bb == b && (a != b || SELF_PARENT_IS_LAMPORT_PREDECESSOR))
             .filter(|&&(a, _)| lamport(evs[a]).is_some_and(|la| lb <= la))
             .map(|&(a, _)| a)
             .collect();
@@ -391,21 +425,27 @@ pub fn brute_report(lines: &[String]) -> Value {
         if p == q {
             continue;
         }
-        let (Some(wa), Some(wb)) = (wall(evs[a]), wall(evs[b])) else { continue };
+        let (Some(wa), Some(wb)) = (wall(evs[a]), wall(evs[b])) else {
+            continue;
+        };
         if wb >= wa {
             continue;
         }
         let inv = wa - wb;
         let slot = worst.entry((p.clone(), q.clone())).or_insert((inv, b, a));
         let (best_inv, best_b, best_a) = *slot;
-        let better = inv > best_inv
-            || (inv == best_inv && (b < best_b || (b == best_b && a < best_a)));
+        let better =
+            inv > best_inv || (inv == best_inv && (b < best_b || (b == best_b && a < best_a)));
         if better {
             *slot = (inv, b, a);
         }
     }
     for &(_, b, a) in worst.values() {
-        violations.push(violation("wall-clock-inversion", ids[b].clone(), [ids[a].clone()]));
+        violations.push(violation(
+            "wall-clock-inversion",
+            ids[b].clone(),
+            [ids[a].clone()],
+        ));
     }
 
     // ---- happens-before: transitive closure by Floyd–Warshall ----
@@ -438,7 +478,9 @@ pub fn brute_report(lines: &[String]) -> Value {
             continue;
         }
         has_cycle = true;
-        let class: Vec<usize> = (0..n).filter(|&j| j == i || (reach[i][j] && reach[j][i])).collect();
+        let class: Vec<usize> = (0..n)
+            .filter(|&j| j == i || (reach[i][j] && reach[j][i]))
+            .collect();
         if class[0] == i {
             // i is the smallest member: report the class once.
             let others = class.iter().skip(1).take(50).map(|&j| ids[j].clone());
@@ -494,12 +536,18 @@ pub fn brute_report(lines: &[String]) -> Value {
                 .filter(|&w| op(evs[w]) == "set" && key(evs[w]) == Some(*k))
                 .collect();
             // C(x) = the writes of W concurrent with x.
-            let c_of = |x: usize| -> Vec<usize> { ws.iter().copied().filter(|&w| concurrent(w, x)).collect() };
+            let c_of = |x: usize| -> Vec<usize> {
+                ws.iter().copied().filter(|&w| concurrent(w, x)).collect()
+            };
             for &a in &ws {
                 for &b in &ws {
                     // "{a, b} is a conflict when a ∥ b, a is a maximal element of C(b) and b is a
                     // maximal element of C(a)"; a < b names each unordered pair once, a the smaller.
-                    if a < b && concurrent(a, b) && is_maximal_in(a, &c_of(b)) && is_maximal_in(b, &c_of(a)) {
+                    if a < b
+                        && concurrent(a, b)
+                        && is_maximal_in(a, &c_of(b))
+                        && is_maximal_in(b, &c_of(a))
+                    {
                         let (winner, rule) = lww(evs[a], &ids[a], evs[b], &ids[b]);
                         conflicts.push((k.to_string(), Value::Null, a, b, winner, rule));
                     }
@@ -507,7 +555,11 @@ pub fn brute_report(lines: &[String]) -> Value {
             }
             // unresolved: "per key, the maximal register writes of the whole trace when there
             // are two or more of them".
-            let maximal: Vec<usize> = ws.iter().copied().filter(|&w| is_maximal_in(w, &ws)).collect();
+            let maximal: Vec<usize> = ws
+                .iter()
+                .copied()
+                .filter(|&w| is_maximal_in(w, &ws))
+                .collect();
             if maximal.len() >= 2 {
                 unresolved.push((k.to_string(), maximal));
             }
@@ -522,7 +574,10 @@ pub fn brute_report(lines: &[String]) -> Value {
                 continue;
             }
             let (k, el) = (key(evs[w]).unwrap().to_string(), value(evs[w]));
-            match groups.iter_mut().find(|(gk, gel, _)| *gk == k && *gel == el) {
+            match groups
+                .iter_mut()
+                .find(|(gk, gel, _)| *gk == k && *gel == el)
+            {
                 Some(g) => g.2.push(w),
                 None => groups.push((k, el, vec![w])),
             }
@@ -537,11 +592,22 @@ pub fn brute_report(lines: &[String]) -> Value {
             };
             for &a in ws {
                 for &b in ws {
-                    if a < b && concurrent(a, b) && is_maximal_in(a, &c_of(b)) && is_maximal_in(b, &c_of(a)) {
+                    if a < b
+                        && concurrent(a, b)
+                        && is_maximal_in(a, &c_of(b))
+                        && is_maximal_in(b, &c_of(a))
+                    {
                         // a ∈ C(b) forces the ops to differ: exactly one of a, b is the add.
                         // "set elements: the add wins (rule: "add-wins")".
                         let add = if op(evs[a]) == "add" { a } else { b };
-                        conflicts.push((k.clone(), el.clone(), a, b, id_json(&ids[add]), "add-wins"));
+                        conflicts.push((
+                            k.clone(),
+                            el.clone(),
+                            a,
+                            b,
+                            id_json(&ids[add]),
+                            "add-wins",
+                        ));
                     }
                 }
             }
@@ -552,9 +618,7 @@ pub fn brute_report(lines: &[String]) -> Value {
     // ---- §6 sorting and output ----
     // "violations by (event, code)"; ties (possible for wall-clock-inversion: one b can be the
     // worst edge for both (p, q) and (p', q)) broken by related.
-    violations.sort_by(|x, y| {
-        (&x.event, x.code, &x.related).cmp(&(&y.event, y.code, &y.related))
-    });
+    violations.sort_by(|x, y| (&x.event, x.code, &x.related).cmp(&(&y.event, y.code, &y.related)));
     // "conflicts by (key, element as JSON text, a, b)"
     conflicts.sort_by(|x, y| {
         let tx = serde_json::to_string(&x.1).unwrap();
@@ -565,7 +629,10 @@ pub fn brute_report(lines: &[String]) -> Value {
     unresolved.sort_by(|x, y| x.0.cmp(&y.0));
 
     let errors = violations.iter().filter(|v| v.severity == "error").count();
-    let warnings = violations.iter().filter(|v| v.severity == "warning").count();
+    let warnings = violations
+        .iter()
+        .filter(|v| v.severity == "warning")
+        .count();
     let replicas: BTreeSet<&String> = ids.iter().map(|id| &id.0).collect();
 
     let violations_json: Vec<Value> = violations
@@ -696,23 +763,43 @@ pub fn project_to_spec(report: &Value) -> Value {
         Value::Object(m)
     }
     fn pick_all(v: Option<&Value>, keys: &[&str]) -> Option<Value> {
-        Some(Value::Array(v?.as_array()?.iter().map(|x| pick(x, keys)).collect()))
+        Some(Value::Array(
+            v?.as_array()?.iter().map(|x| pick(x, keys)).collect(),
+        ))
     }
-    let mut out = pick(report, &["format", "summary", "violations", "conflicts", "unresolved"]);
+    let mut out = pick(
+        report,
+        &["format", "summary", "violations", "conflicts", "unresolved"],
+    );
     let o = out.as_object_mut().unwrap();
     if let Some(s) = report.get("summary") {
         o.insert(
             "summary".into(),
             pick(
                 s,
-                &["events", "replicas", "duplicates", "errors", "warnings", "conflicts", "unresolved", "complete"],
+                &[
+                    "events",
+                    "replicas",
+                    "duplicates",
+                    "errors",
+                    "warnings",
+                    "conflicts",
+                    "unresolved",
+                    "complete",
+                ],
             ),
         );
     }
-    if let Some(v) = pick_all(report.get("violations"), &["code", "severity", "event", "related", "message"]) {
+    if let Some(v) = pick_all(
+        report.get("violations"),
+        &["code", "severity", "event", "related", "message"],
+    ) {
         o.insert("violations".into(), v);
     }
-    if let Some(v) = pick_all(report.get("conflicts"), &["key", "element", "a", "b", "winner", "rule"]) {
+    if let Some(v) = pick_all(
+        report.get("conflicts"),
+        &["key", "element", "a", "b", "winner", "rule"],
+    ) {
         o.insert("conflicts".into(), v);
     }
     if let Some(v) = pick_all(report.get("unresolved"), &["key", "siblings"]) {
@@ -723,5 +810,8 @@ pub fn project_to_spec(report: &Value) -> Value {
 
 /// Id of an event line (for generators/tests).
 pub fn line_id(v: &Value) -> Option<Id> {
-    Some((v.get("replica")?.as_str()?.to_string(), v.get("seq")?.as_u64()?))
+    Some((
+        v.get("replica")?.as_str()?.to_string(),
+        v.get("seq")?.as_u64()?,
+    ))
 }
