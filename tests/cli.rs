@@ -23,7 +23,9 @@ struct Out {
 
 fn weft_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.env_remove("WEFT_TIMING").env("COLUMNS", "100").env("LINES", "50");
+    cmd.env_remove("WEFT_TIMING")
+        .env("COLUMNS", "100")
+        .env("LINES", "50");
     cmd
 }
 
@@ -42,7 +44,13 @@ fn s(path: &Path) -> &str {
 
 /// Runs `weft ARGS...` with stdin closed.
 fn weft(args: &[&str]) -> Out {
-    finish(weft_cmd().args(args).stdin(Stdio::null()).output().expect("run weft"))
+    finish(
+        weft_cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run weft"),
+    )
 }
 
 /// Runs `weft check ARGS...` with stdin closed.
@@ -97,7 +105,11 @@ fn report(out: &Out) -> Value {
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out:?}"));
-    assert_eq!(values.len(), 1, "expected exactly one JSON value on stdout: {out:?}");
+    assert_eq!(
+        values.len(),
+        1,
+        "expected exactly one JSON value on stdout: {out:?}"
+    );
     let v = values.into_iter().next().unwrap();
     assert!(v.is_object(), "the report is not an object: {v}");
     v
@@ -108,7 +120,11 @@ fn id(v: &Value) -> String {
     match v {
         Value::Null => "null".to_string(),
         Value::Array(a) if a.len() == 2 => {
-            format!("{}@{}", a[0].as_str().expect("replica string"), a[1].as_u64().expect("seq"))
+            format!(
+                "{}@{}",
+                a[0].as_str().expect("replica string"),
+                a[1].as_u64().expect("seq")
+            )
         }
         other => panic!("not an event id: {other}"),
     }
@@ -133,7 +149,10 @@ fn violation_keys(r: &Value) -> Vec<String> {
 #[track_caller]
 fn assert_input_error(out: &Out, prefix: &str) {
     assert_eq!(out.code, 2, "exit status: {out:?}");
-    assert!(out.stdout.is_empty(), "stdout must be empty on an input error: {out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must be empty on an input error: {out:?}"
+    );
     let first = out.stderr.lines().next().unwrap_or_default();
     let reason = first.strip_prefix(prefix);
     assert!(
@@ -226,7 +245,11 @@ fn exit_1_for_errors_at_every_level() {
 fn fail_on_warning_makes_a_seq_gap_fail() {
     let (_d, f) = trace_file("gap.jsonl", GAP_ONLY);
     let r = report(&check(&[s(&f), "--format", "json"]));
-    assert_eq!(violation_keys(&r), ["a@3 seq-gap"], "the trace holds only a seq-gap warning");
+    assert_eq!(
+        violation_keys(&r),
+        ["a@3 seq-gap"],
+        "the trace holds only a seq-gap warning"
+    );
     assert_eq!(check(&[s(&f)]).code, 0, "warnings do not fail by default");
     assert_eq!(check(&[s(&f), "--fail-on", "error"]).code, 0);
     assert_eq!(check(&[s(&f), "--fail-on", "conflict"]).code, 0);
@@ -269,7 +292,10 @@ fn usage_errors_exit_2_with_nothing_on_stdout() {
 #[test]
 fn malformed_json_names_file_line_and_column() {
     // `}` where a value should be, at byte 23 of line 2.
-    let (_d, f) = trace_file("bad.jsonl", "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\", \"seq\":}\n");
+    let (_d, f) = trace_file(
+        "bad.jsonl",
+        "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\", \"seq\":}\n",
+    );
     for format in ["text", "json", "junit"] {
         let out = check(&[s(&f), "--format", format]);
         assert_input_error(&out, &format!("{}:2:23: ", f.display()));
@@ -286,16 +312,46 @@ fn lines_breaking_a_rule_are_input_errors() {
         ("seq a string", r#"{"replica":"a","seq":"2"}"#),
         ("missing replica", r#"{"seq":1}"#),
         ("empty replica", r#"{"replica":"","seq":1}"#),
-        ("send without msg", r#"{"replica":"a","seq":1,"kind":"send"}"#),
-        ("recv without msg", r#"{"replica":"a","seq":1,"kind":"recv"}"#),
-        ("write without key", r#"{"replica":"a","seq":1,"kind":"write","value":1}"#),
-        ("unknown kind", r#"{"replica":"a","seq":1,"kind":"teleport"}"#),
-        ("unknown op", r#"{"replica":"a","seq":1,"kind":"write","key":"k","op":"mul"}"#),
-        ("negative vc entry", r#"{"replica":"a","seq":1,"vc":{"a":-1}}"#),
-        ("negative lamport", r#"{"replica":"a","seq":1,"lamport":-1}"#),
-        ("bad parents entry", r#"{"replica":"a","seq":1,"parents":[["b"]]}"#),
-        ("parent with seq 0", r#"{"replica":"a","seq":1,"parents":[["b",0]]}"#),
-        ("fractional vc entry", r#"{"replica":"a","seq":1,"vc":{"a":1.5}}"#),
+        (
+            "send without msg",
+            r#"{"replica":"a","seq":1,"kind":"send"}"#,
+        ),
+        (
+            "recv without msg",
+            r#"{"replica":"a","seq":1,"kind":"recv"}"#,
+        ),
+        (
+            "write without key",
+            r#"{"replica":"a","seq":1,"kind":"write","value":1}"#,
+        ),
+        (
+            "unknown kind",
+            r#"{"replica":"a","seq":1,"kind":"teleport"}"#,
+        ),
+        (
+            "unknown op",
+            r#"{"replica":"a","seq":1,"kind":"write","key":"k","op":"mul"}"#,
+        ),
+        (
+            "negative vc entry",
+            r#"{"replica":"a","seq":1,"vc":{"a":-1}}"#,
+        ),
+        (
+            "negative lamport",
+            r#"{"replica":"a","seq":1,"lamport":-1}"#,
+        ),
+        (
+            "bad parents entry",
+            r#"{"replica":"a","seq":1,"parents":[["b"]]}"#,
+        ),
+        (
+            "parent with seq 0",
+            r#"{"replica":"a","seq":1,"parents":[["b",0]]}"#,
+        ),
+        (
+            "fractional vc entry",
+            r#"{"replica":"a","seq":1,"vc":{"a":1.5}}"#,
+        ),
         ("vc not an object", r#"{"replica":"a","seq":1,"vc":[1]}"#),
         ("kind not a string", r#"{"replica":"a","seq":1,"kind":3}"#),
         ("replica of 257 bytes", long.as_str()),
@@ -307,28 +363,63 @@ fn lines_breaking_a_rule_are_input_errors() {
     ];
     let d = tmp();
     for (i, (what, line)) in cases.iter().enumerate() {
-        let f = write(d.path(), &format!("case{i}.jsonl"), &format!("{{\"replica\":\"x\",\"seq\":1}}\n{line}\n"));
+        let f = write(
+            d.path(),
+            &format!("case{i}.jsonl"),
+            &format!("{{\"replica\":\"x\",\"seq\":1}}\n{line}\n"),
+        );
         let out = check(&[s(&f)]);
         assert_eq!(out.code, 2, "{what}: {out:?}");
-        assert!(out.stdout.is_empty(), "{what}: stdout must be empty: {out:?}");
+        assert!(
+            out.stdout.is_empty(),
+            "{what}: stdout must be empty: {out:?}"
+        );
         let first = out.stderr.lines().next().unwrap_or_default();
         let prefix = format!("{}:2:", f.display());
-        assert!(first.starts_with(&prefix), "{what}: stderr should name {prefix}: {out:?}");
-        let reason = first[prefix.len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == ':');
-        assert!(reason.starts_with(' ') && !reason.trim().is_empty(), "{what}: no reason: {out:?}");
+        assert!(
+            first.starts_with(&prefix),
+            "{what}: stderr should name {prefix}: {out:?}"
+        );
+        let reason =
+            first[prefix.len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == ':');
+        assert!(
+            reason.starts_with(' ') && !reason.trim().is_empty(),
+            "{what}: no reason: {out:?}"
+        );
     }
 }
 
 #[test]
 fn lines_at_the_edge_of_the_rules_are_accepted() {
     let cases = [
-        ("replica of 256 bytes", format!(r#"{{"replica":"{}","seq":1}}"#, "r".repeat(256))),
-        ("replica of 256 bytes in 128 chars", format!(r#"{{"replica":"{}","seq":1}}"#, "é".repeat(128))),
-        ("negative wall_ns", r#"{"replica":"a","seq":1,"wall_ns":-5}"#.to_string()),
-        ("lamport 0 and a zero vc entry", r#"{"replica":"a","seq":1,"lamport":0,"vc":{"a":1,"b":0}}"#.to_string()),
-        ("unknown fields", r#"{"replica":"a","seq":1,"colour":{"x":[1]},"attrs":{"z":1}}"#.to_string()),
-        ("kind defaults to local", r#"{"replica":"a","seq":1,"key":"k"}"#.to_string()),
-        ("CRLF line ends", "{\"replica\":\"a\",\"seq\":1}\r\n{\"replica\":\"a\",\"seq\":2}\r".to_string()),
+        (
+            "replica of 256 bytes",
+            format!(r#"{{"replica":"{}","seq":1}}"#, "r".repeat(256)),
+        ),
+        (
+            "replica of 256 bytes in 128 chars",
+            format!(r#"{{"replica":"{}","seq":1}}"#, "é".repeat(128)),
+        ),
+        (
+            "negative wall_ns",
+            r#"{"replica":"a","seq":1,"wall_ns":-5}"#.to_string(),
+        ),
+        (
+            "lamport 0 and a zero vc entry",
+            r#"{"replica":"a","seq":1,"lamport":0,"vc":{"a":1,"b":0}}"#.to_string(),
+        ),
+        (
+            "unknown fields",
+            r#"{"replica":"a","seq":1,"colour":{"x":[1]},"attrs":{"z":1}}"#.to_string(),
+        ),
+        (
+            "kind defaults to local",
+            r#"{"replica":"a","seq":1,"key":"k"}"#.to_string(),
+        ),
+        (
+            "CRLF line ends",
+            "{\"replica\":\"a\",\"seq\":1}\r\n{\"replica\":\"a\",\"seq\":2}\r".to_string(),
+        ),
     ];
     let d = tmp();
     for (i, (what, line)) in cases.iter().enumerate() {
@@ -342,11 +433,26 @@ fn lines_at_the_edge_of_the_rules_are_accepted() {
 #[test]
 fn line_numbers_count_blank_lines_and_restart_per_file() {
     let d = tmp();
-    let good = write(d.path(), "good.jsonl", "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":2}\n");
-    let bad = write(d.path(), "bad.jsonl", "\n{\"replica\":\"b\",\"seq\":1}\n\n{\"replica\":\"b\",\"seq\":0}\n");
-    assert_input_error(&check(&[s(&good), s(&bad)]), &format!("{}:4: ", bad.display()));
+    let good = write(
+        d.path(),
+        "good.jsonl",
+        "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":2}\n",
+    );
+    let bad = write(
+        d.path(),
+        "bad.jsonl",
+        "\n{\"replica\":\"b\",\"seq\":1}\n\n{\"replica\":\"b\",\"seq\":0}\n",
+    );
+    assert_input_error(
+        &check(&[s(&good), s(&bad)]),
+        &format!("{}:4: ", bad.display()),
+    );
     // Lines of a gzip file are numbered after decompression.
-    let gz = write_bytes(d.path(), "bad.jsonl.gz", &gzip(b"{\"replica\":\"c\",\"seq\":1}\n{\"replica\":\"c\"}\n"));
+    let gz = write_bytes(
+        d.path(),
+        "bad.jsonl.gz",
+        &gzip(b"{\"replica\":\"c\",\"seq\":1}\n{\"replica\":\"c\"}\n"),
+    );
     assert_input_error(&check(&[s(&gz)]), &format!("{}:2: ", gz.display()));
     // The first bad line is the one named, whatever follows.
     let two = write(d.path(), "two.jsonl", "{\"seq\":1}\n{\"seq\":2}\n");
@@ -355,7 +461,10 @@ fn line_numbers_count_blank_lines_and_restart_per_file() {
 
 #[test]
 fn a_header_after_the_first_line_is_malformed() {
-    let (_d, f) = trace_file("late.jsonl", "{\"replica\":\"a\",\"seq\":1}\n{\"format\":\"weft-trace/1\"}\n");
+    let (_d, f) = trace_file(
+        "late.jsonl",
+        "{\"replica\":\"a\",\"seq\":1}\n{\"format\":\"weft-trace/1\"}\n",
+    );
     assert_input_error(&check(&[s(&f)]), &format!("{}:2: ", f.display()));
 }
 
@@ -381,7 +490,10 @@ fn a_trace_without_events_is_an_input_error() {
     let d = tmp();
     let cases = [
         ("empty.jsonl", ""),
-        ("header.jsonl", "{\"format\":\"weft-trace/1\",\"name\":\"nothing\"}\n"),
+        (
+            "header.jsonl",
+            "{\"format\":\"weft-trace/1\",\"name\":\"nothing\"}\n",
+        ),
         ("blank.jsonl", "\n\n   \n\t\n"),
         ("header-blank.jsonl", "\n{\"format\":\"weft-trace/1\"}\n\n"),
     ];
@@ -423,7 +535,11 @@ fn lenient_reports_malformed_lines_first_in_input_order() {
         "z.jsonl",
         "{\"replica\":\"a\",\"seq\":1}\nnot json\n{\"replica\":\"a\",\"seq\":3}\n[1]\n",
     );
-    let a = write(d.path(), "a.jsonl", "{\"replica\":\"b\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":0}\n");
+    let a = write(
+        d.path(),
+        "a.jsonl",
+        "{\"replica\":\"b\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":0}\n",
+    );
     let strict = check(&[s(&z), s(&a)]);
     assert_input_error(&strict, &format!("{}:2:", z.display()));
 
@@ -434,15 +550,27 @@ fn lenient_reports_malformed_lines_first_in_input_order() {
     let vs = r["violations"].as_array().unwrap();
     assert_eq!(
         violation_keys(&r),
-        ["null malformed-line", "null malformed-line", "null malformed-line", "a@3 seq-gap"]
+        [
+            "null malformed-line",
+            "null malformed-line",
+            "null malformed-line",
+            "a@3 seq-gap"
+        ]
     );
-    let expected_places = [format!("{}:2", z.display()), format!("{}:4", z.display()), format!("{}:2", a.display())];
+    let expected_places = [
+        format!("{}:2", z.display()),
+        format!("{}:4", z.display()),
+        format!("{}:2", a.display()),
+    ];
     for (v, place) in vs.iter().zip(&expected_places) {
         assert_eq!(v["severity"], "warning", "{v}");
         assert_eq!(v["event"], Value::Null, "{v}");
         assert_eq!(v["related"], serde_json::json!([]), "{v}");
         let msg = v["message"].as_str().unwrap();
-        assert!(msg.contains(place.as_str()), "message should name {place}: {msg}");
+        assert!(
+            msg.contains(place.as_str()),
+            "message should name {place}: {msg}"
+        );
     }
     assert_eq!(r["summary"]["warnings"], 4);
     assert_eq!(r["summary"]["errors"], 0);
@@ -450,21 +578,35 @@ fn lenient_reports_malformed_lines_first_in_input_order() {
 
     let mut with_level = args.to_vec();
     with_level.extend(["--fail-on", "warning"]);
-    assert_eq!(check(&with_level).code, 1, "malformed-line warnings fail at --fail-on warning");
+    assert_eq!(
+        check(&with_level).code,
+        1,
+        "malformed-line warnings fail at --fail-on warning"
+    );
 }
 
 #[test]
 fn lenient_exit_status_follows_the_findings() {
-    let (_d, f) = trace_file("mixed.jsonl", "garbage\n{\"replica\":\"a\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n");
+    let (_d, f) = trace_file(
+        "mixed.jsonl",
+        "garbage\n{\"replica\":\"a\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n",
+    );
     let out = check(&[s(&f), "--lenient", "--format", "json"]);
     assert_eq!(out.code, 1, "an error remains: {out:?}");
     let r = report(&out);
-    assert_eq!(violation_keys(&r), ["null malformed-line", "a@1 unmatched-recv"]);
+    assert_eq!(
+        violation_keys(&r),
+        ["null malformed-line", "a@1 unmatched-recv"]
+    );
     // The text form shows the skipped line too, naming file and line.
     let out = check(&[s(&f), "--lenient"]);
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("malformed-line"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("{}:1", f.display())), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("{}:1", f.display())),
+        "{}",
+        out.stdout
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,8 +622,15 @@ fn gzip(data: &[u8]) -> Vec<u8> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn();
-    let Ok(mut child) = child else { return stored_gzip(data) };
-    child.stdin.take().unwrap().write_all(data).expect("feed gzip");
+    let Ok(mut child) = child else {
+        return stored_gzip(data);
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(data)
+        .expect("feed gzip");
     let out = child.wait_with_output().expect("run gzip");
     assert!(out.status.success(), "gzip failed");
     out.stdout
@@ -506,7 +655,11 @@ fn stored_gzip(data: &[u8]) -> Vec<u8> {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     out.extend((!crc).to_le_bytes());
@@ -520,12 +673,30 @@ fn a_directory_is_its_trace_files_sorted() {
     let dir = d.path().join("weft-data");
     std::fs::create_dir(&dir).unwrap();
     // Created in reverse name order; each holds one event of replica a.
-    write_bytes(&dir, "d.jsonl.gz", &stored_gzip(b"{\"replica\":\"a\",\"seq\":4}\n"));
-    write_bytes(&dir, "c.jsonl.gz", &gzip(b"{\"replica\":\"a\",\"seq\":3}\n"));
+    write_bytes(
+        &dir,
+        "d.jsonl.gz",
+        &stored_gzip(b"{\"replica\":\"a\",\"seq\":4}\n"),
+    );
+    write_bytes(
+        &dir,
+        "c.jsonl.gz",
+        &gzip(b"{\"replica\":\"a\",\"seq\":3}\n"),
+    );
     write(&dir, "b.ndjson", "{\"replica\":\"a\",\"seq\":2}\n");
-    write(&dir, "a.jsonl", "{\"format\":\"weft-trace/1\"}\n{\"replica\":\"a\",\"seq\":1}\n");
+    write(
+        &dir,
+        "a.jsonl",
+        "{\"format\":\"weft-trace/1\"}\n{\"replica\":\"a\",\"seq\":1}\n",
+    );
     // Not trace files: reading any of them would be an input error.
-    for name in ["notes.txt", "trace.json", "old.jsonl.bak", "README.md", "x.gz"] {
+    for name in [
+        "notes.txt",
+        "trace.json",
+        "old.jsonl.bak",
+        "README.md",
+        "x.gz",
+    ] {
         write(&dir, name, "this is not a trace\n");
     }
     let sub = dir.join("sub.jsonl");
@@ -535,24 +706,46 @@ fn a_directory_is_its_trace_files_sorted() {
     let out = check(&[s(&dir), "--format", "json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let r = report(&out);
-    assert_eq!(r["summary"]["events"], 4, "a@1..a@4 from .jsonl, .ndjson and both .jsonl.gz: {r}");
-    assert_eq!(r["summary"]["replicas"], 1, "sub-directories are not read: {r}");
-    assert_eq!(r["violations"], serde_json::json!([]), "no seq-gap: every file was read: {r}");
+    assert_eq!(
+        r["summary"]["events"], 4,
+        "a@1..a@4 from .jsonl, .ndjson and both .jsonl.gz: {r}"
+    );
+    assert_eq!(
+        r["summary"]["replicas"], 1,
+        "sub-directories are not read: {r}"
+    );
+    assert_eq!(
+        r["violations"],
+        serde_json::json!([]),
+        "no seq-gap: every file was read: {r}"
+    );
 
     // Order: with one malformed line per file, the malformed-line warnings come in input order,
     // which must be the sorted file names.
     let dir2 = d.path().join("sorted");
     std::fs::create_dir(&dir2).unwrap();
-    write_bytes(&dir2, "c.jsonl.gz", &gzip(b"{\"replica\":\"c\",\"seq\":1}\nbad c\n"));
+    write_bytes(
+        &dir2,
+        "c.jsonl.gz",
+        &gzip(b"{\"replica\":\"c\",\"seq\":1}\nbad c\n"),
+    );
     write(&dir2, "b.ndjson", "{\"replica\":\"b\",\"seq\":1}\nbad b\n");
     write(&dir2, "a.jsonl", "{\"replica\":\"a\",\"seq\":1}\nbad a\n");
     let out = check(&[s(&dir2), "--lenient", "--format", "json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let r = report(&out);
-    let msgs: Vec<&str> = r["violations"].as_array().unwrap().iter().map(|v| v["message"].as_str().unwrap()).collect();
+    let msgs: Vec<&str> = r["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
     assert_eq!(msgs.len(), 3, "{r}");
     for (msg, name) in msgs.iter().zip(["a.jsonl:2", "b.ndjson:2", "c.jsonl.gz:2"]) {
-        assert!(msg.contains(name), "expected {name} in {msg} (all: {msgs:?})");
+        assert!(
+            msg.contains(name),
+            "expected {name} in {msg} (all: {msgs:?})"
+        );
     }
 }
 
@@ -569,10 +762,16 @@ fn stdin_is_read_with_dash_and_with_no_path() {
         assert_eq!(out.code, 1, "{args:?}: {out:?}");
         assert!(out.stdout.starts_with("FAIL"), "{args:?}: {out:?}");
 
-        let out = check_stdin(&args, "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":-1}\n");
+        let out = check_stdin(
+            &args,
+            "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":-1}\n",
+        );
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
         assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
-        assert!(out.stderr.contains(":2: "), "stdin errors name the line too: {out:?}");
+        assert!(
+            out.stderr.contains(":2: "),
+            "stdin errors name the line too: {out:?}"
+        );
     }
 }
 
@@ -582,26 +781,37 @@ fn several_inputs_are_one_trace() {
     let sends = write(
         d.path(),
         "one.jsonl",
-        "{\"format\":\"weft-trace/1\",\"name\":\"part 1\"}\n{\"replica\":\"a\",\"seq\":1,\"kind\":\"send\",\"msg\":\"m\"}\n",
+        r#"{"format":"weft-trace/1","name":"part 1"}
+{"replica":"a","seq":1,"kind":"send","msg":"m"}
+"#,
     );
     let recvs = write(
         d.path(),
         "two.jsonl",
-        "{\"format\":\"weft-trace/1\",\"name\":\"part 2\"}\n{\"replica\":\"b\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n{\"replica\":\"a\",\"seq\":2}\n",
+        r#"{"format":"weft-trace/1","name":"part 2"}
+{"replica":"b","seq":1,"kind":"recv","msg":"m"}
+{"replica":"a","seq":2}
+"#,
     );
     // Alone, the second part has an unmatched recv and a gap in a's history.
     let alone = report(&check(&[s(&recvs), "--format", "json"]));
-    assert_eq!(violation_keys(&alone), ["a@2 seq-gap", "b@1 unmatched-recv"]);
+    assert_eq!(
+        violation_keys(&alone),
+        ["a@2 seq-gap", "b@1 unmatched-recv"]
+    );
     // Together: the send and a@1 are in the first file, so nothing is wrong.
     for order in [[&sends, &recvs], [&recvs, &sends]] {
-        let out = check(&[s(&order[0]), s(&order[1]), "--format", "json"]);
+        let out = check(&[s(order[0]), s(order[1]), "--format", "json"]);
         assert_eq!(out.code, 0, "{out:?}");
         let r = report(&out);
         assert_eq!(r["violations"], serde_json::json!([]), "{r}");
         assert_eq!(r["summary"]["events"], 3, "{r}");
     }
     // A file and stdin together are one trace as well.
-    let out = check_stdin(&[s(&sends), "-"], "{\"replica\":\"b\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n");
+    let out = check_stdin(
+        &[s(&sends), "-"],
+        "{\"replica\":\"b\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n",
+    );
     assert_eq!(out.code, 0, "{out:?}");
 }
 
@@ -610,8 +820,13 @@ fn several_inputs_are_one_trace() {
 // ---------------------------------------------------------------------------------------------
 
 fn assert_id(v: &Value) {
-    let a = v.as_array().unwrap_or_else(|| panic!("id is not an array: {v}"));
-    assert!(a.len() == 2 && a[0].is_string() && a[1].as_u64().is_some_and(|s| s >= 1), "bad id {v}");
+    let a = v
+        .as_array()
+        .unwrap_or_else(|| panic!("id is not an array: {v}"));
+    assert!(
+        a.len() == 2 && a[0].is_string() && a[1].as_u64().is_some_and(|s| s >= 1),
+        "bad id {v}"
+    );
 }
 
 #[test]
@@ -622,33 +837,64 @@ fn json_report_has_the_spec_shape() {
     assert!(out.stderr.is_empty(), "{out:?}");
     let r = report(&out);
     assert_eq!(r["format"], "weft-report/1");
-    let s = r["summary"].as_object().expect("summary object");
-    for k in ["events", "replicas", "duplicates", "errors", "warnings", "conflicts", "unresolved"] {
-        assert!(s.get(k).is_some_and(Value::is_u64), "summary.{k} missing or not a count: {r}");
+    let summary = r["summary"].as_object().expect("summary object");
+    for k in [
+        "events",
+        "replicas",
+        "duplicates",
+        "errors",
+        "warnings",
+        "conflicts",
+        "unresolved",
+    ] {
+        assert!(
+            summary.get(k).is_some_and(Value::is_u64),
+            "summary.{k} missing or not a count: {r}"
+        );
     }
-    assert!(s.get("complete").is_some_and(Value::is_boolean), "summary.complete: {r}");
+    assert!(
+        summary.get("complete").is_some_and(Value::is_boolean),
+        "summary.complete: {r}"
+    );
     for v in r["violations"].as_array().expect("violations array") {
         for k in ["code", "severity", "message"] {
             assert!(v[k].is_string(), "violation.{k}: {v}");
         }
-        assert!(["error", "warning"].contains(&v["severity"].as_str().unwrap()), "{v}");
+        assert!(
+            ["error", "warning"].contains(&v["severity"].as_str().unwrap()),
+            "{v}"
+        );
         assert!(v["event"].is_null() || v["event"].is_array(), "{v}");
         if !v["event"].is_null() {
             assert_id(&v["event"]);
         }
-        v["related"].as_array().expect("related array").iter().for_each(assert_id);
+        v["related"]
+            .as_array()
+            .expect("related array")
+            .iter()
+            .for_each(assert_id);
     }
     for c in r["conflicts"].as_array().expect("conflicts array") {
         assert!(c["key"].is_string(), "{c}");
-        assert!(c.get("element").is_some(), "conflict.element (null for registers): {c}");
+        assert!(
+            c.get("element").is_some(),
+            "conflict.element (null for registers): {c}"
+        );
         assert_id(&c["a"]);
         assert_id(&c["b"]);
         assert!(c["winner"].is_null() || c["winner"].is_array(), "{c}");
-        assert!(["lamport", "wall", "none", "add-wins"].contains(&c["rule"].as_str().unwrap()), "{c}");
+        assert!(
+            ["lamport", "wall", "none", "add-wins"].contains(&c["rule"].as_str().unwrap()),
+            "{c}"
+        );
     }
     for u in r["unresolved"].as_array().expect("unresolved array") {
         assert!(u["key"].is_string(), "{u}");
-        u["siblings"].as_array().expect("siblings").iter().for_each(assert_id);
+        u["siblings"]
+            .as_array()
+            .expect("siblings")
+            .iter()
+            .for_each(assert_id);
     }
 }
 
@@ -657,6 +903,7 @@ fn json_report_counts_and_orders_as_the_spec_says() {
     let (_d, f) = trace_file("rich.jsonl", RICH);
     // --limit only caps the text form.
     let out = check(&[s(&f), "--lenient", "--format", "json", "--limit", "1"]);
+    assert_eq!(out.code, 1, "{out:?}");
     let r = report(&out);
     assert_eq!(
         r["summary"],
@@ -679,16 +926,41 @@ fn json_report_counts_and_orders_as_the_spec_says() {
         ]
     );
     let vs = r["violations"].as_array().unwrap();
-    assert!(vs[0]["message"].as_str().unwrap().contains(":3"), "first malformed line is line 3: {}", vs[0]);
-    assert!(vs[1]["message"].as_str().unwrap().contains(":11"), "second malformed line is line 11: {}", vs[1]);
+    assert!(
+        vs[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}:3", f.display())),
+        "first malformed line is line 3: {}",
+        vs[0]
+    );
+    assert!(
+        vs[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}:11", f.display())),
+        "second malformed line is line 11: {}",
+        vs[1]
+    );
     let related = |e: &str, c: &str| {
-        let v = vs.iter().find(|v| id(&v["event"]) == e && v["code"] == c).unwrap();
+        let v = vs
+            .iter()
+            .find(|v| id(&v["event"]) == e && v["code"] == c)
+            .unwrap();
         ids(&v["related"])
     };
-    assert_eq!(related("b@2", "missing-event"), ["y@1", "z@3", "z@10"], "missing ids, ascending");
+    assert_eq!(
+        related("b@2", "missing-event"),
+        ["y@1", "z@3", "z@10"],
+        "missing ids, ascending"
+    );
     assert_eq!(related("a@2", "lamport-violation"), ["a@1"]);
     for v in vs {
-        let sev = if ["seq-gap", "malformed-line"].contains(&v["code"].as_str().unwrap()) { "warning" } else { "error" };
+        let sev = if ["seq-gap", "malformed-line"].contains(&v["code"].as_str().unwrap()) {
+            "warning"
+        } else {
+            "error"
+        };
         assert_eq!(v["severity"], sev, "{v}");
     }
 
@@ -698,7 +970,15 @@ fn json_report_counts_and_orders_as_the_spec_says() {
         .unwrap()
         .iter()
         .map(|c| {
-            format!("{} {} {} {} {} {}", c["key"].as_str().unwrap(), c["element"], id(&c["a"]), id(&c["b"]), id(&c["winner"]), c["rule"].as_str().unwrap())
+            format!(
+                "{} {} {} {} {} {}",
+                c["key"].as_str().unwrap(),
+                c["element"],
+                id(&c["a"]),
+                id(&c["b"]),
+                id(&c["winner"]),
+                c["rule"].as_str().unwrap()
+            )
         })
         .collect();
     assert_eq!(
@@ -723,9 +1003,18 @@ fn json_report_counts_and_orders_as_the_spec_says() {
     assert_eq!(
         unresolved,
         [
-            ("alpha".to_string(), vec!["p@2".to_string(), "q@2".to_string()]),
-            ("beta".to_string(), vec!["p@1".to_string(), "q@1".to_string()]),
-            ("gamma".to_string(), vec!["x1@1".to_string(), "x2@1".to_string(), "x3@1".to_string()]),
+            (
+                "alpha".to_string(),
+                vec!["p@2".to_string(), "q@2".to_string()]
+            ),
+            (
+                "beta".to_string(),
+                vec!["p@1".to_string(), "q@1".to_string()]
+            ),
+            (
+                "gamma".to_string(),
+                vec!["x1@1".to_string(), "x2@1".to_string(), "x3@1".to_string()]
+            ),
         ]
     );
 }
@@ -761,7 +1050,10 @@ struct El {
 
 impl El {
     fn attr(&self, k: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
     }
     fn child(&self, name: &str) -> Option<&El> {
         self.children.iter().find(|c| c.name == name)
@@ -789,10 +1081,18 @@ fn parse_xml(s: &str) -> Result<El, String> {
             &self.s[self.i..]
         }
         fn err<T>(&self, what: &str) -> Result<T, String> {
-            Err(format!("{what} at byte {}: {:?}", self.i, &self.rest()[..self.rest().len().min(40)]))
+            Err(format!(
+                "{what} at byte {}: {:?}",
+                self.i,
+                self.rest().chars().take(40).collect::<String>()
+            ))
         }
         fn ws(&mut self) {
-            let n = self.rest().len() - self.rest().trim_start_matches([' ', '\t', '\r', '\n']).len();
+            let n = self.rest().len()
+                - self
+                    .rest()
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .len();
             self.i += n;
         }
         fn eat(&mut self, t: &str) -> bool {
@@ -806,7 +1106,12 @@ fn parse_xml(s: &str) -> Result<El, String> {
             let n = self
                 .rest()
                 .char_indices()
-                .find(|&(k, c)| !(c.is_alphanumeric() || c == '_' || c == ':' || (k > 0 && (c == '-' || c == '.'))))
+                .find(|&(k, c)| {
+                    !(c.is_alphanumeric()
+                        || c == '_'
+                        || c == ':'
+                        || (k > 0 && (c == '-' || c == '.')))
+                })
                 .map_or(self.rest().len(), |(k, _)| k);
             if n == 0 {
                 return self.err("expected a name");
@@ -823,7 +1128,9 @@ fn parse_xml(s: &str) -> Result<El, String> {
                 if !rest[k..].starts_with('&') {
                     return self.err(&format!("raw {:?} in text or attribute", &rest[k..k + 1]));
                 }
-                let end = rest[k..].find(';').ok_or_else(|| format!("unterminated entity in {raw:?}"))?;
+                let end = rest[k..]
+                    .find(';')
+                    .ok_or_else(|| format!("unterminated entity in {raw:?}"))?;
                 let ent = &rest[k + 1..k + end];
                 let ch = match ent {
                     "amp" => '&',
@@ -839,7 +1146,8 @@ fn parse_xml(s: &str) -> Result<El, String> {
                         } else {
                             None
                         };
-                        code.and_then(char::from_u32).ok_or_else(|| format!("unknown entity &{ent};"))?
+                        code.and_then(char::from_u32)
+                            .ok_or_else(|| format!("unknown entity &{ent};"))?
                     }
                 };
                 out.push(ch);
@@ -853,7 +1161,12 @@ fn parse_xml(s: &str) -> Result<El, String> {
                 return self.err("expected <");
             }
             let name = self.name()?;
-            let mut el = El { name, attrs: vec![], children: vec![], text: String::new() };
+            let mut el = El {
+                name,
+                attrs: vec![],
+                children: vec![],
+                text: String::new(),
+            };
             loop {
                 let before = self.i;
                 self.ws();
@@ -904,7 +1217,10 @@ fn parse_xml(s: &str) -> Result<El, String> {
                     el.children.push(self.element()?);
                     continue;
                 }
-                let end = self.rest().find('<').ok_or_else(|| format!("<{}> is never closed", el.name))?;
+                let end = self
+                    .rest()
+                    .find('<')
+                    .ok_or_else(|| format!("<{}> is never closed", el.name))?;
                 let raw = self.rest()[..end].to_string();
                 let text = self.decode(&raw, &[])?;
                 el.text.push_str(&text);
@@ -912,7 +1228,10 @@ fn parse_xml(s: &str) -> Result<El, String> {
             }
         }
     }
-    if let Some(c) = s.chars().find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+    {
         return Err(format!("character {:#x} is not allowed in XML", c as u32));
     }
     let mut p = P { s, i: 0 };
@@ -944,7 +1263,9 @@ fn the_xml_checker_rejects_what_it_should() {
     ] {
         assert!(parse_xml(bad).is_err(), "accepted {bad:?}");
     }
-    let ok = parse_xml("<?xml version=\"1.0\"?>\n<a k='v &amp; w'><b>x &lt; y &#233;</b><c/></a>\n").unwrap();
+    let ok =
+        parse_xml("<?xml version=\"1.0\"?>\n<a k='v &amp; w'><b>x &lt; y &#233;</b><c/></a>\n")
+            .unwrap();
     assert_eq!(ok.attr("k"), Some("v & w"));
     assert_eq!(ok.child("b").unwrap().text, "x < y é");
 }
@@ -967,28 +1288,53 @@ fn junit_and_json(args: &[&str]) -> (El, Value, i32) {
     j.extend(["--format", "junit"]);
     let out = check(&j);
     assert!(out.code == 0 || out.code == 1, "{out:?}");
-    let xml = parse_xml(&out.stdout).unwrap_or_else(|e| panic!("JUnit output is not well-formed XML: {e}\n{}", out.stdout));
+    let xml = parse_xml(&out.stdout)
+        .unwrap_or_else(|e| panic!("JUnit output is not well-formed XML: {e}\n{}", out.stdout));
     let mut j = args.to_vec();
     j.extend(["--format", "json"]);
     let json_out = check(&j);
-    assert_eq!(json_out.code, out.code, "the exit status does not depend on the format");
+    assert_eq!(
+        json_out.code, out.code,
+        "the exit status does not depend on the format"
+    );
     let r = report(&json_out);
 
     let mut cases = Vec::new();
     xml.all("testcase", &mut cases);
-    let names: Vec<&str> = cases.iter().map(|c| c.attr("name").expect("testcase name")).collect();
+    let names: Vec<&str> = cases
+        .iter()
+        .map(|c| c.attr("name").expect("testcase name"))
+        .collect();
     // One test case per violation code present (codes without findings may have passing cases).
-    let mut present: Vec<&str> = r["violations"].as_array().unwrap().iter().map(|v| v["code"].as_str().unwrap()).collect();
+    let mut present: Vec<&str> = r["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
     present.sort();
     present.dedup();
     for code in &present {
-        assert_eq!(names.iter().filter(|n| *n == code).count(), 1, "one testcase for {code}: {names:?}");
+        assert_eq!(
+            names.iter().filter(|n| *n == code).count(),
+            1,
+            "one testcase for {code}: {names:?}"
+        );
     }
     // One per key with conflicts.
-    let mut keys: Vec<&str> = r["conflicts"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+    let mut keys: Vec<&str> = r["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
     keys.dedup();
     let key_cases: Vec<&str> = names.iter().copied().filter(|n| !is_code_case(n)).collect();
-    assert_eq!(key_cases.len(), keys.len(), "one testcase per key with conflicts: {names:?} vs keys {keys:?}");
+    assert_eq!(
+        key_cases.len(),
+        keys.len(),
+        "one testcase per key with conflicts: {names:?} vs keys {keys:?}"
+    );
     for key in &keys {
         let n = key_cases.iter().filter(|c| c.contains(key)).count();
         assert_eq!(n, 1, "one testcase should name key {key:?}: {key_cases:?}");
@@ -996,20 +1342,45 @@ fn junit_and_json(args: &[&str]) -> (El, Value, i32) {
     let mut sorted = names.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(sorted.len(), names.len(), "duplicate testcase names: {names:?}");
+    assert_eq!(
+        sorted.len(),
+        names.len(),
+        "duplicate testcase names: {names:?}"
+    );
 
     // The counters agree with the cases.
-    let failures = cases.iter().filter(|c| c.child("failure").is_some()).count();
+    let failures = cases
+        .iter()
+        .filter(|c| c.child("failure").is_some())
+        .count();
     let mut suites = vec![&xml];
     xml.all("testsuite", &mut suites);
     for s in suites.iter().filter(|s| s.attr("tests").is_some()) {
         let mut in_suite = Vec::new();
         s.all("testcase", &mut in_suite);
-        assert_eq!(s.attr("tests"), Some(in_suite.len().to_string().as_str()), "<{}> tests=", s.name);
-        let f = in_suite.iter().filter(|c| c.child("failure").is_some()).count();
-        assert_eq!(s.attr("failures"), Some(f.to_string().as_str()), "<{}> failures=", s.name);
+        assert_eq!(
+            s.attr("tests"),
+            Some(in_suite.len().to_string().as_str()),
+            "<{}> tests=",
+            s.name
+        );
+        let f = in_suite
+            .iter()
+            .filter(|c| c.child("failure").is_some())
+            .count();
+        assert_eq!(
+            s.attr("failures"),
+            Some(f.to_string().as_str()),
+            "<{}> failures=",
+            s.name
+        );
     }
-    assert_eq!(failures > 0, out.code == 1, "the dashboard agrees with the exit status:\n{}", out.stdout);
+    assert_eq!(
+        failures > 0,
+        out.code == 1,
+        "the dashboard agrees with the exit status:\n{}",
+        out.stdout
+    );
     (xml, r, out.code)
 }
 
@@ -1021,7 +1392,10 @@ fn is_code_case(name: &str) -> bool {
 fn testcase<'a>(xml: &'a El, name: &str) -> &'a El {
     let mut cases = Vec::new();
     xml.all("testcase", &mut cases);
-    cases.into_iter().find(|c| c.attr("name") == Some(name)).unwrap_or_else(|| panic!("no testcase {name}"))
+    cases
+        .into_iter()
+        .find(|c| c.attr("name") == Some(name))
+        .unwrap_or_else(|| panic!("no testcase {name}"))
 }
 
 /// The test case of the conflicts of `key`.
@@ -1030,7 +1404,10 @@ fn key_case<'a>(xml: &'a El, key: &str) -> &'a El {
     xml.all("testcase", &mut cases);
     cases
         .into_iter()
-        .find(|c| c.attr("name").is_some_and(|n| !is_code_case(n) && n.contains(key)))
+        .find(|c| {
+            c.attr("name")
+                .is_some_and(|n| !is_code_case(n) && n.contains(key))
+        })
         .unwrap_or_else(|| panic!("no testcase for key {key:?}"))
 }
 
@@ -1057,14 +1434,26 @@ fn junit_is_well_formed_with_a_case_per_code_and_key() {
         let case = testcase(&xml, v["code"].as_str().unwrap());
         let msg = v["message"].as_str().unwrap();
         if v["severity"] == "error" {
-            let failure = case.child("failure").unwrap_or_else(|| panic!("no failure in {case:?}"));
-            assert!(failure.text.contains(msg), "failure of {} lacks {msg:?}: {failure:?}", case.attr("name").unwrap());
+            let failure = case
+                .child("failure")
+                .unwrap_or_else(|| panic!("no failure in {case:?}"));
+            assert!(
+                failure.text.contains(msg),
+                "failure of {} lacks {msg:?}: {failure:?}",
+                case.attr("name").unwrap()
+            );
         } else {
-            assert!(case.child("failure").is_none(), "warnings do not fail at --fail-on error: {case:?}");
+            assert!(
+                case.child("failure").is_none(),
+                "warnings do not fail at --fail-on error: {case:?}"
+            );
         }
     }
     let key = key_case(&xml, "a<b&\"c'");
-    assert!(key.child("failure").is_none(), "conflicts do not fail at --fail-on error: {key:?}");
+    assert!(
+        key.child("failure").is_none(),
+        "conflicts do not fail at --fail-on error: {key:?}"
+    );
 
     // --fail-on warning: warnings fail too, and carry their messages (the malformed lines'
     // messages name file and line).
@@ -1073,11 +1462,19 @@ fn junit_is_well_formed_with_a_case_per_code_and_key() {
     let (xml, r, _) = junit_and_json(&args);
     for v in r["violations"].as_array().unwrap() {
         let case = testcase(&xml, v["code"].as_str().unwrap());
-        let failure = case.child("failure").unwrap_or_else(|| panic!("no failure in {case:?}"));
-        assert!(failure.text.contains(v["message"].as_str().unwrap()), "{failure:?} lacks {v}");
+        let failure = case
+            .child("failure")
+            .unwrap_or_else(|| panic!("no failure in {case:?}"));
+        assert!(
+            failure.text.contains(v["message"].as_str().unwrap()),
+            "{failure:?} lacks {v}"
+        );
     }
     let seq_gap = testcase(&xml, "seq-gap").child("failure").unwrap();
-    assert!(seq_gap.text.contains("s<1>@3"), "escaped replica names survive: {seq_gap:?}");
+    assert!(
+        seq_gap.text.contains("s<1>@3"),
+        "escaped replica names survive: {seq_gap:?}"
+    );
 
     // --fail-on conflict: each key's case fails and names its conflicting writes.
     let mut args = base.to_vec();
@@ -1085,9 +1482,15 @@ fn junit_is_well_formed_with_a_case_per_code_and_key() {
     let (xml, r, _) = junit_and_json(&args);
     for c in r["conflicts"].as_array().unwrap() {
         let case = key_case(&xml, c["key"].as_str().unwrap());
-        let failure = case.child("failure").unwrap_or_else(|| panic!("no failure in {case:?}"));
+        let failure = case
+            .child("failure")
+            .unwrap_or_else(|| panic!("no failure in {case:?}"));
         for e in ["a", "b"] {
-            assert!(failure.text.contains(&id(&c[e])), "{failure:?} should name {}", id(&c[e]));
+            assert!(
+                failure.text.contains(&id(&c[e])),
+                "{failure:?} should name {}",
+                id(&c[e])
+            );
         }
     }
 }
@@ -1114,7 +1517,7 @@ fn text_verdict_follows_the_fail_on_level() {
     let conflict = write(d.path(), "conflict.jsonl", CONFLICT_ONLY);
     let error = write(d.path(), "error.jsonl", ERROR_ONLY);
     let verdict = |f: &Path, level: &str| {
-        let out = check(&[s(&f), "--fail-on", level]);
+        let out = check(&[s(f), "--fail-on", level]);
         let first = out.stdout.lines().next().unwrap_or_default().to_string();
         (first, out.code)
     };
@@ -1127,7 +1530,11 @@ fn text_verdict_follows_the_fail_on_level() {
         (&error, "error", "FAIL", 1),
     ] {
         let (first, got) = verdict(f, level);
-        assert!(first.starts_with(word), "{} --fail-on {level}: verdict line {first:?}", f.display());
+        assert!(
+            first.starts_with(word),
+            "{} --fail-on {level}: verdict line {first:?}",
+            f.display()
+        );
         assert_eq!(got, code, "{} --fail-on {level}", f.display());
     }
 }
@@ -1139,22 +1546,40 @@ fn text_groups_findings_and_names_events() {
     assert_eq!(out.code, 1);
     let t = &out.stdout;
     assert!(t.starts_with("FAIL"), "{t}");
-    for group in ["Errors (3)", "Warnings (6)", "Conflicts (7)", "Unresolved (3)"] {
+    for group in [
+        "Errors (3)",
+        "Warnings (6)",
+        "Conflicts (7)",
+        "Unresolved (3)",
+    ] {
         assert!(t.contains(group), "missing group {group:?}:\n{t}");
     }
-    for code in ["missing-event (1)", "unmatched-recv (1)", "lamport-violation (1)", "seq-gap (4)", "malformed-line (2)"]
-    {
+    for code in [
+        "missing-event (1)",
+        "unmatched-recv (1)",
+        "lamport-violation (1)",
+        "seq-gap (4)",
+        "malformed-line (2)",
+    ] {
         assert!(t.contains(code), "missing {code:?}:\n{t}");
     }
-    for name in ["b@2", "a@2", "c@10", "B@2", "y@1", "z@10", "p@2", "q@2", "x3@1"] {
+    for name in [
+        "b@2", "a@2", "c@10", "B@2", "y@1", "z@10", "p@2", "q@2", "x3@1",
+    ] {
         assert!(t.contains(name), "missing {name}:\n{t}");
     }
     for key in ["alpha", "beta", "gamma", "tags"] {
         assert!(t.contains(key), "missing key {key}:\n{t}");
     }
     let pos = |s: &str| t.find(s).unwrap_or_else(|| panic!("{s} not in\n{t}"));
-    assert!(pos("Errors (") < pos("Warnings (") && pos("Warnings (") < pos("Conflicts ("), "group order:\n{t}");
-    assert!(!t.contains("... and"), "nothing is capped at the default limit:\n{t}");
+    assert!(
+        pos("Errors (") < pos("Warnings (") && pos("Warnings (") < pos("Conflicts ("),
+        "group order:\n{t}"
+    );
+    assert!(
+        !t.contains("... and"),
+        "nothing is capped at the default limit:\n{t}"
+    );
 }
 
 /// 25 seq-gaps on r (seqs 1, 3, 5, ..., 51); 4 writers of k0 (6 conflicts); k1..k3 conflicts
@@ -1164,13 +1589,16 @@ fn many_findings() -> String {
     for seq in (1..=51).step_by(2) {
         s += &format!("{{\"replica\":\"r\",\"seq\":{seq}}}\n");
     }
+    let write = |rep: &str, seq: u32, key: &str| {
+        format!(r#"{{"replica":"{rep}","seq":{seq},"kind":"write","key":"{key}","value":1}}"#)
+            + "\n"
+    };
     for w in ["w1", "w2", "w3", "w4"] {
-        s += &format!("{{\"replica\":\"{w}\",\"seq\":1,\"kind\":\"write\",\"key\":\"k0\",\"value\":1}}\n");
+        s += &write(w, 1, "k0");
     }
     for (seq, key) in [(1, "k1"), (2, "k2"), (3, "k3")] {
-        for rep in ["u", "v"] {
-            s += &format!("{{\"replica\":\"{rep}\",\"seq\":{seq},\"kind\":\"write\",\"key\":\"{key}\",\"value\":1}}\n");
-        }
+        s += &write("u", seq, key);
+        s += &write("v", seq, key);
     }
     s
 }
@@ -1181,7 +1609,7 @@ fn text_limit_caps_each_list_with_and_n_more() {
     let text = |limit: Option<&str>| {
         let mut args = vec![s(&f)];
         if let Some(l) = limit {
-            args.extend(["--limit", l.as_ref()]);
+            args.extend(["--limit", l]);
         }
         let out = check(&args);
         assert_eq!(out.code, 0, "{out:?}");
@@ -1189,15 +1617,33 @@ fn text_limit_caps_each_list_with_and_n_more() {
     };
     let t = text(Some("2"));
     assert!(t.contains("seq-gap (25)"), "{t}");
-    assert!(t.contains("r@3") && t.contains("r@5"), "the first two gaps are shown:\n{t}");
-    assert!(!t.contains("r@7") && !t.contains("r@51"), "later gaps are not shown:\n{t}");
+    assert!(
+        t.contains("r@3") && t.contains("r@5"),
+        "the first two gaps are shown:\n{t}"
+    );
+    assert!(
+        !t.contains("r@7") && !t.contains("r@51"),
+        "later gaps are not shown:\n{t}"
+    );
     assert!(t.contains("... and 23 more"), "seq-gap list capped:\n{t}");
-    assert!(t.contains("... and 4 more"), "k0's 6 conflicts capped at 2:\n{t}");
-    assert!(t.contains("... and 2 more"), "4 unresolved keys capped at 2:\n{t}");
+    assert!(
+        t.contains("... and 4 more"),
+        "k0's 6 conflicts capped at 2:\n{t}"
+    );
+    assert!(
+        t.contains("... and 2 more"),
+        "4 unresolved keys capped at 2:\n{t}"
+    );
 
     let t = text(None);
-    assert!(t.contains("... and 5 more"), "the default limit is 20:\n{t}");
-    assert!(t.contains("r@41") && !t.contains("r@43"), "20 gaps shown by default:\n{t}");
+    assert!(
+        t.contains("... and 5 more"),
+        "the default limit is 20:\n{t}"
+    );
+    assert!(
+        t.contains("r@41") && !t.contains("r@43"),
+        "20 gaps shown by default:\n{t}"
+    );
 
     let t = text(Some("0"));
     assert!(!t.contains("... and"), "--limit 0 shows everything:\n{t}");
@@ -1221,7 +1667,9 @@ fn check_on_tty(args: &[&str], no_color_env: bool) -> Option<String> {
         line += &sh_quote(a);
     }
     let mut cmd = Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"]).stdin(Stdio::null()).env_remove("WEFT_TIMING");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .env_remove("WEFT_TIMING");
     if no_color_env {
         cmd.env("NO_COLOR", "1");
     } else {
@@ -1229,16 +1677,25 @@ fn check_on_tty(args: &[&str], no_color_env: bool) -> Option<String> {
     }
     let out = cmd.output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    (matches!(out.status.code(), Some(0 | 1)) && (text.contains("OK") || text.contains("FAIL"))).then_some(text)
+    (matches!(out.status.code(), Some(0 | 1)) && (text.contains("OK") || text.contains("FAIL")))
+        .then_some(text)
 }
 
 #[test]
 fn text_has_no_ansi_escapes_off_a_terminal_or_with_no_color() {
     let d = tmp();
-    let f = write(d.path(), "t.jsonl", &(GAP_ONLY.to_string() + CONFLICT_ONLY.replace("\"a\"", "\"c\"").as_str()));
+    let f = write(
+        d.path(),
+        "t.jsonl",
+        &(GAP_ONLY.to_string() + CONFLICT_ONLY.replace("\"a\"", "\"c\"").as_str()),
+    );
     let path = f.to_str().unwrap();
     // Piped stdout (as in every other test): never coloured.
-    for (env, args) in [(None, vec![path]), (Some("1"), vec![path]), (None, vec![path, "--fail-on", "warning"])] {
+    for (env, args) in [
+        (None, vec![path]),
+        (Some("1"), vec![path]),
+        (None, vec![path, "--fail-on", "warning"]),
+    ] {
         let mut cmd = weft_cmd();
         cmd.arg("check").args(&args).stdin(Stdio::null());
         match env {
@@ -1246,8 +1703,15 @@ fn text_has_no_ansi_escapes_off_a_terminal_or_with_no_color() {
             None => cmd.env_remove("NO_COLOR"),
         };
         let out = finish(cmd.output().unwrap());
-        assert!(out.stdout.contains("Warnings (1)") && out.stdout.contains("Conflicts (1)"), "{out:?}");
-        assert!(!has_ansi(&out.stdout), "ANSI escapes on a pipe: {:?}", out.stdout);
+        assert!(
+            out.stdout.contains("Warnings (1)") && out.stdout.contains("Conflicts (1)"),
+            "{out:?}"
+        );
+        assert!(
+            !has_ansi(&out.stdout),
+            "ANSI escapes on a pipe: {:?}",
+            out.stdout
+        );
     }
     // On a terminal: coloured by default (the control that shows the terminal is seen), and
     // not with NO_COLOR or --no-color.
@@ -1255,9 +1719,15 @@ fn text_has_no_ansi_escapes_off_a_terminal_or_with_no_color() {
         eprintln!("skipping the terminal half: `script` cannot run a pseudo-terminal here");
         return;
     };
-    assert!(has_ansi(&coloured), "control: expected colour on a terminal: {coloured:?}");
+    assert!(
+        has_ansi(&coloured),
+        "control: expected colour on a terminal: {coloured:?}"
+    );
     let plain = check_on_tty(&[path], true).expect("script ran once already");
-    assert!(!has_ansi(&plain), "ANSI escapes with NO_COLOR set: {plain:?}");
+    assert!(
+        !has_ansi(&plain),
+        "ANSI escapes with NO_COLOR set: {plain:?}"
+    );
     assert!(plain.contains("Warnings (1)"), "{plain:?}");
     let plain = check_on_tty(&[path, "--no-color"], false).expect("script ran once already");
     assert!(!has_ansi(&plain), "ANSI escapes with --no-color: {plain:?}");

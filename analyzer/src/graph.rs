@@ -327,7 +327,11 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         if e.has_parents() {
             for &(q, s) in trace.parents(e) {
                 match g.find(q, s) {
-                    Some(p) if p == node => g.self_parent.push(node),
+                    Some(p) if p == node => {
+                        if g.self_parent.last() != Some(&node) {
+                            g.self_parent.push(node);
+                        }
+                    }
                     Some(p) => scratch.push((p, EdgeKind::Parent)),
                     None => missing.push((EventId::new(names.resolve(q), s), "a parent")),
                 }

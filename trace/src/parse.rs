@@ -285,6 +285,11 @@ fn line_error(e: &serde_json::Error) -> LineError {
         },
         _ if bare.starts_with("invalid type: ") && bare.ends_with(", expected an event object") => {
             let got = &bare["invalid type: ".len()..bare.len() - ", expected an event object".len()];
+            let got = match got {
+                "sequence" => "an array",
+                "unit value" => "null",
+                other => other,
+            };
             LineError { reason: format!("not a JSON object (got {got})"), column: None }
         }
         _ => LineError { reason: bare, column: None },

@@ -1,0 +1,182 @@
+//! Reader tests: every rule of the field table gives a located, named error; the parallel
+//! block reader gives exactly what the line-by-line reader gives.
+
+use std::io::Write;
+
+use weft_trace::{ReadError, ReadOptions, Trace, TraceBuilder};
+
+fn strict(text: &str) -> Result<Trace, ReadError> {
+    Trace::from_ndjson_str("t.jsonl", text, &ReadOptions::default())
+}
+
+fn err(text: &str) -> String {
+    match strict(text) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn malformed_lines_name_file_line_and_reason() {
+    let ok = r#"{"replica":"a","seq":1}"#;
+    let cases = [
+        (r#"{"replica":"a","seq":0}"#, "t.jsonl:2: field `seq`: must be an integer ≥ 1, got 0"),
+        (r#"{"replica":"a","seq":1.5}"#, "t.jsonl:2: field `seq`: must be an integer ≥ 1, got 1.5"),
+        (r#"{"replica":"a","seq":"3"}"#, "t.jsonl:2: field `seq`: must be an integer ≥ 1, got the string \"3\""),
+        (r#"{"seq":2}"#, "t.jsonl:2: missing field `replica`"),
+        (r#"{"replica":"a"}"#, "t.jsonl:2: missing field `seq`"),
+        (r#"{"replica":"","seq":2}"#, "t.jsonl:2: field `replica`: must be a string of 1 to 256 bytes, got 0 bytes"),
+        (r#"{"replica":"a","seq":2,"kind":"merge"}"#, "t.jsonl:2: field `kind`: unknown kind \"merge\" (expected write, read, send, recv or local)"),
+        (r#"{"replica":"a","seq":2,"kind":"send"}"#, "t.jsonl:2: a `send` needs a `msg` field"),
+        (r#"{"replica":"a","seq":2,"kind":"write"}"#, "t.jsonl:2: a `write` needs a `key` field"),
+        (r#"{"replica":"a","seq":2,"vc":{"a":-1}}"#, "t.jsonl:2: field `vc`: must be an integer ≥ 0, got -1 (entry \"a\")"),
+        (r#"{"replica":"a","seq":2,"vc":[1]}"#, "t.jsonl:2: field `vc`: must be an object, got an array"),
+        (r#"{"replica":"a","seq":2,"lamport":-3}"#, "t.jsonl:2: field `lamport`: must be an integer ≥ 0, got -3"),
+        (r#"{"replica":"a","seq":2,"op":"mul","kind":"write","key":"k"}"#, "t.jsonl:2: field `op`: unknown op \"mul\" (expected set, inc, add or remove)"),
+        (r#"{"replica":"a","seq":2,"parents":[["b"]]}"#, "t.jsonl:2: field `parents`: entry 0: got 1 elements (expected [replica, seq])"),
+        (r#"{"replica":"a","seq":2,"attrs":3}"#, "t.jsonl:2: field `attrs`: must be an object, got a number"),
+        (r#"{"replica":"a","seq":2,"seq":3}"#, "t.jsonl:2: field `seq` appears twice"),
+        (r#"{"replica":"a","seq":2,"vc":{"a":1,"a":2}}"#, "t.jsonl:2: field `vc`: replica \"a\" appears twice"),
+        (r#"[1,2]"#, "t.jsonl:2: not a JSON object (got an array)"),
+        (r#"{"replica":"a","seq":2"#, "t.jsonl:2:22: invalid JSON: EOF while parsing an object"),
+        (r#"{"replica":"a",,}"#, "t.jsonl:2:16: invalid JSON: key must be a string"),
+        (r#"{"format":"weft-trace/1"}"#, "t.jsonl:2: a header line (one with `format`) may only be the first line"),
+    ];
+    for (line, want) in cases {
+        let got = err(&format!("{ok}\n{line}\n"));
+        assert_eq!(got, want, "for line {line}");
+    }
+    assert_eq!(err("{\"format\":\"weft-trace/2\"}\n"), "t.jsonl:1: unsupported format \"weft-trace/2\" (this weft reads \"weft-trace/1\")");
+}
+
+#[test]
+fn empty_inputs_are_errors() {
+    for text in ["", "\n\n  \n", "{\"format\":\"weft-trace/1\"}\n"] {
+        assert_eq!(err(text), "t.jsonl: the trace has no events", "for {text:?}");
+    }
+}
+
+#[test]
+fn nulls_are_absent_and_crlf_and_unknown_fields_are_accepted() {
+    let t = strict("{\"replica\":\"a\",\"seq\":1,\"lamport\":null,\"x\":{\"y\":[1]}}\r\n").unwrap();
+    assert_eq!(t.events()[0].lamport(), None);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn duplicates_equal_as_json_values_are_merged_others_flagged() {
+    let text = concat!(
+        "{\"replica\":\"a\",\"seq\":1,\"value\":{\"x\":1,\"y\":2},\"vc\":{\"a\":1}}\n",
+        "{\"vc\":{\"a\":1},\"value\":{\"y\":2,\"x\":1},  \"seq\":1,\"replica\":\"a\"}\n",
+        "{\"replica\":\"a\",\"seq\":1,\"value\":{\"x\":1,\"y\":3},\"vc\":{\"a\":1}}\n",
+        "{\"replica\":\"a\",\"seq\":1,\"value\":{\"x\":1,\"y\":4},\"vc\":{\"a\":1}}\n",
+        "{\"replica\":\"a\",\"seq\":1,\"value\":{\"x\":1.0,\"y\":2},\"vc\":{\"a\":1}}\n",
+    );
+    let t = strict(text).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t.duplicates(), 1);
+    assert_eq!(t.conflicting_duplicates(), &[0]);
+    assert_eq!(t.value(&t.events()[0]).unwrap()["y"], 2, "the first copy is kept");
+}
+
+#[test]
+fn too_long_lines_are_malformed_without_being_buffered() {
+    let long = format!("{{\"replica\":\"a\",\"seq\":2,\"value\":\"{}\"}}", "x".repeat(5000));
+    let text = format!("{{\"replica\":\"a\",\"seq\":1}}\n{long}\n{{\"replica\":\"a\",\"seq\":3}}\n");
+    for threads in [1, 3] {
+        let mut b = TraceBuilder::new(ReadOptions { lenient: true, max_line_bytes: 1000 }).threads(threads);
+        b.read("t.jsonl", text.as_bytes()).unwrap();
+        let t = b.finish().unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.malformed().len(), 1);
+        assert_eq!(t.malformed()[0].to_string(), "t.jsonl:2: line longer than 1000 bytes");
+    }
+}
+
+/// A few megabytes of lines with every kind of line, so that block boundaries fall everywhere.
+fn messy_input() -> String {
+    let mut s = String::from("{\"format\":\"weft-trace/1\",\"name\":\"messy\"}\n");
+    let mut x: u64 = 0x9e37_79b9;
+    for i in 0..40_000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let r = format!("r{}", x % 7);
+        let seq = 1 + x % 5000;
+        match x % 23 {
+            0 => s.push_str("not json\n"),
+            1 => s.push('\n'),
+            2 => s.push_str(&format!("{{\"replica\":\"{r}\",\"seq\":0}}\n")),
+            3 => s.push_str(&format!("{{\"replica\":\"{r}\",\"seq\":{seq},\"value\":{}}}\n", x % 3)),
+            _ => s.push_str(&format!(
+                "{{\"replica\":\"{r}\",\"seq\":{seq},\"kind\":\"write\",\"key\":\"k{}\",\"vc\":{{\"{r}\":{seq},\"r9\":{i}}},\"value\":{}}}\n",
+                x % 11,
+                x % 2
+            )),
+        }
+    }
+    s
+}
+
+#[test]
+fn parallel_reading_equals_line_by_line_reading() {
+    let text = messy_input();
+    let read = |threads: usize| {
+        let mut b = TraceBuilder::new(ReadOptions { lenient: true, ..ReadOptions::default() }).threads(threads);
+        b.read("m.jsonl", text.as_bytes()).unwrap();
+        b.finish().unwrap()
+    };
+    let (one, many) = (read(1), read(4));
+    assert!(one.len() > 1000 && !one.malformed().is_empty() && one.duplicates() > 0);
+    assert_eq!(one.len(), many.len());
+    assert_eq!(one.duplicates(), many.duplicates());
+    assert_eq!(one.malformed(), many.malformed());
+    assert_eq!(one.headers(), many.headers());
+    let ids = |t: &Trace| (0..t.len()).map(|i| t.to_event(i)).collect::<Vec<_>>();
+    assert_eq!(ids(&one), ids(&many));
+    let flagged = |t: &Trace| t.conflicting_duplicates().iter().map(|&i| t.id(i as usize)).collect::<Vec<_>>();
+    assert_eq!(flagged(&one), flagged(&many));
+}
+
+#[test]
+fn strict_mode_reports_the_first_malformed_line_wherever_it_is() {
+    let mut text = String::new();
+    for i in 1..=30_000 {
+        text.push_str(&format!("{{\"replica\":\"a\",\"seq\":{i}}}\n"));
+    }
+    text.push_str("{\"replica\":\"a\"}\n");
+    text.push_str("oops\n");
+    let mut b = TraceBuilder::new(ReadOptions::default()).threads(4);
+    let e = b.read("big.jsonl", text.as_bytes()).unwrap_err();
+    assert_eq!(e.to_string(), "big.jsonl:30001: missing field `seq`");
+}
+
+#[test]
+fn gzip_files_and_directories_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("b.jsonl.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(b"{\"replica\":\"b\",\"seq\":1}\n").unwrap();
+    gz.finish().unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), "{\"replica\":\"a\",\"seq\":1}\n").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a trace").unwrap();
+    let inputs = weft_trace::expand_inputs(&[dir.path()]).unwrap();
+    assert_eq!(inputs.len(), 2);
+    let t = Trace::read_inputs(&inputs, &ReadOptions::default()).unwrap();
+    assert_eq!((t.id(0).to_string(), t.id(1).to_string()), ("a@1".to_string(), "b@1".to_string()));
+}
+
+#[test]
+fn written_events_read_back_identically() {
+    let text = messy_input();
+    let t = Trace::from_ndjson_str("m", &text, &ReadOptions { lenient: true, ..ReadOptions::default() }).unwrap();
+    let mut w = weft_trace::NdjsonWriter::new(Vec::new());
+    for i in 0..t.len() {
+        w.write(&t.to_event(i)).unwrap();
+    }
+    let back = String::from_utf8(w.finish().unwrap()).unwrap();
+    let t2 = strict(&back).unwrap();
+    assert_eq!((0..t.len()).map(|i| t.to_event(i)).collect::<Vec<_>>(), (0..t2.len()).map(|i| t2.to_event(i)).collect::<Vec<_>>());
+}
