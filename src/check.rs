@@ -13,16 +13,20 @@ use crate::cli::{self, CheckArgs, Format};
 pub const EXIT_INPUT: u8 = 2;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let opts = ReadOptions { lenient: args.lenient, ..ReadOptions::default() };
+    let opts = ReadOptions {
+        lenient: args.lenient,
+        ..ReadOptions::default()
+    };
     let t0 = std::time::Instant::now();
     let timing = std::env::var_os("WEFT_TIMING").is_some();
-    let trace = match expand_inputs(&args.inputs).and_then(|inputs| Trace::read_inputs(&inputs, &opts)) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+    let trace =
+        match expand_inputs(&args.inputs).and_then(|inputs| Trace::read_inputs(&inputs, &opts)) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        };
     if timing {
         eprintln!("read: {:?}", t0.elapsed());
     }
@@ -44,7 +48,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             let color = !args.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal();
-            let text = render::text(&report, &TextOptions { color, limit: args.limit, fail_on });
+            let text = render::text(
+                &report,
+                &TextOptions {
+                    color,
+                    limit: args.limit,
+                    fail_on,
+                },
+            );
             stdout.write_all(text.as_bytes())
         }
     };

@@ -10,7 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Lamport timestamps, messages and merges), builds their happens-before graph, and reports
 /// ordering violations and concurrent conflicting writes.
 #[derive(Debug, Parser)]
-#[command(name = "weft", version, about, long_about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "weft",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

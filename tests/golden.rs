@@ -25,7 +25,9 @@ fn fixtures() -> Vec<PathBuf> {
 fn strip_messages(mut v: Value) -> Value {
     if let Some(vs) = v.get_mut("violations").and_then(Value::as_array_mut) {
         for x in vs {
-            x.as_object_mut().expect("violation object").remove("message");
+            x.as_object_mut()
+                .expect("violation object")
+                .remove("message");
         }
     }
     v
@@ -34,7 +36,11 @@ fn strip_messages(mut v: Value) -> Value {
 #[test]
 fn every_fixture_matches_its_golden_report() {
     let files = fixtures();
-    assert!(files.len() >= 15, "expected the fixture set, found {}", files.len());
+    assert!(
+        files.len() >= 15,
+        "expected the fixture set, found {}",
+        files.len()
+    );
     let bless = std::env::var_os("WEFT_BLESS").is_some();
     let mut failures = Vec::new();
     for f in &files {
@@ -43,13 +49,24 @@ fn every_fixture_matches_its_golden_report() {
             .arg(f)
             .output()
             .expect("run weft");
-        assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}: {:?}", f.display(), out);
+        assert!(
+            out.status.code() == Some(0) || out.status.code() == Some(1),
+            "{}: {:?}",
+            f.display(),
+            out
+        );
         let got: Value = serde_json::from_slice(&out.stdout).expect("json report");
         let golden_path = f.with_extension("report.json");
-        let golden: Value = serde_json::from_str(&std::fs::read_to_string(&golden_path).unwrap()).unwrap();
+        let golden: Value =
+            serde_json::from_str(&std::fs::read_to_string(&golden_path).unwrap()).unwrap();
         if got == golden && !bless {
             let errors = got["summary"]["errors"].as_u64().unwrap();
-            assert_eq!(out.status.code(), Some(i32::from(errors > 0)), "{}: exit status", f.display());
+            assert_eq!(
+                out.status.code(),
+                Some(i32::from(errors > 0)),
+                "{}: exit status",
+                f.display()
+            );
             continue;
         }
         if bless && strip_messages(got.clone()) == strip_messages(golden.clone()) {
@@ -63,5 +80,9 @@ fn every_fixture_matches_its_golden_report() {
             serde_json::to_string(&golden).unwrap()
         ));
     }
-    assert!(failures.is_empty(), "reports differ from goldens:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "reports differ from goldens:\n{}",
+        failures.join("\n")
+    );
 }

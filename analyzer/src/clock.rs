@@ -33,12 +33,20 @@ impl ClockShape {
         let size = root.next_power_of_two().max(8);
         let shift = size.trailing_zeros();
         let count = replicas.div_ceil(size).max(1);
-        ClockShape { shift, count, zero: vec![0u64; size].into() }
+        ClockShape {
+            shift,
+            count,
+            zero: vec![0u64; size].into(),
+        }
     }
 
     /// An all-zero clock.
     pub fn zero(&self) -> Clock {
-        Clock { chunks: vec![self.zero.clone(); self.count], shift: self.shift, nnz: 0 }
+        Clock {
+            chunks: vec![self.zero.clone(); self.count],
+            shift: self.shift,
+            nnz: 0,
+        }
     }
 }
 
@@ -81,7 +89,11 @@ impl Clock {
             };
             if mine.iter().zip(theirs.iter()).all(|(a, b)| b >= a) {
                 // Theirs dominates: share their chunk instead of copying into ours.
-                self.nnz += theirs.iter().zip(mine.iter()).filter(|(b, a)| **a == 0 && **b != 0).count() as u32;
+                self.nnz += theirs
+                    .iter()
+                    .zip(mine.iter())
+                    .filter(|(b, a)| **a == 0 && **b != 0)
+                    .count() as u32;
                 *mine = theirs.clone();
                 continue;
             }
@@ -126,10 +138,17 @@ mod tests {
         let snapshot = a.clone();
         a.join(&b);
         assert_eq!((a.get(3), a.get(70), a.get(99), a.nnz()), (5, 1, 7, 3));
-        assert_eq!(snapshot.get(99), 0, "snapshots are unaffected by later writes");
+        assert_eq!(
+            snapshot.get(99),
+            0,
+            "snapshots are unaffected by later writes"
+        );
         let mut c = shape.zero();
         c.join(&a);
-        assert_eq!(c.entries().collect::<Vec<_>>(), vec![(3, 5), (70, 1), (99, 7)]);
+        assert_eq!(
+            c.entries().collect::<Vec<_>>(),
+            vec![(3, 5), (70, 1), (99, 7)]
+        );
         assert_eq!(c.nnz(), 3);
     }
 }

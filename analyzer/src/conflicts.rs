@@ -62,13 +62,20 @@ fn maximal_concurrent(cx: &Ctx, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
             cands.push(chain[hi - 1]);
         }
     }
-    let maximal: Vec<u32> =
-        cands.iter().copied().filter(|&x| !cands.iter().any(|&y| cx.hb(x, y))).collect();
+    let maximal: Vec<u32> = cands
+        .iter()
+        .copied()
+        .filter(|&x| !cands.iter().any(|&y| cx.hb(x, y)))
+        .collect();
     maximal
 }
 
 /// Conflicts and unresolved keys of an acyclic trace.
-pub(crate) fn find(trace: &Trace, g: &CausalGraph, clocks: &WriteClocks) -> (Vec<Conflict>, Vec<Unresolved>) {
+pub(crate) fn find(
+    trace: &Trace,
+    g: &CausalGraph,
+    clocks: &WriteClocks,
+) -> (Vec<Conflict>, Vec<Unresolved>) {
     let cx = Ctx { trace, g, clocks };
     let events = trace.events();
     let mut elements = Interner::default();
@@ -100,7 +107,10 @@ pub(crate) fn find(trace: &Trace, g: &CausalGraph, clocks: &WriteClocks) -> (Vec
     let mut i = 0;
     while i < writes.len() {
         let (key, element, _) = writes[i];
-        let j = i + writes[i..].iter().take_while(|w| w.0 == key && w.1 == element).count();
+        let j = i + writes[i..]
+            .iter()
+            .take_while(|w| w.0 == key && w.1 == element)
+            .count();
         let group: Vec<u32> = writes[i..j].iter().map(|w| w.2).collect();
         let key_text = trace.syms().resolve(key);
         if element == u32::MAX {
@@ -108,8 +118,15 @@ pub(crate) fn find(trace: &Trace, g: &CausalGraph, clocks: &WriteClocks) -> (Vec
             register_conflicts(&cx, key_text, &group, &pool, &mut conflicts);
             // Unresolved: the maximal set-writes of the key — a chain's last write, unless it
             // happens before another chain's last write.
-            let tails: Vec<u32> = pool.iter().map(|(_, c)| *c.last().expect("chains are non-empty")).collect();
-            let siblings: Vec<u32> = tails.iter().copied().filter(|&x| !tails.iter().any(|&y| cx.hb(x, y))).collect();
+            let tails: Vec<u32> = pool
+                .iter()
+                .map(|(_, c)| *c.last().expect("chains are non-empty"))
+                .collect();
+            let siblings: Vec<u32> = tails
+                .iter()
+                .copied()
+                .filter(|&x| !tails.iter().any(|&y| cx.hb(x, y)))
+                .collect();
             if siblings.len() >= 2 {
                 unresolved.push(Unresolved {
                     key: key_text.to_string(),
@@ -148,7 +165,9 @@ fn mutual_pairs(maxes: &[Vec<u32>], group: &[u32], mut emit: impl FnMut(u32, u32
     for (i, &b) in group.iter().enumerate() {
         for &a in &maxes[i] {
             if a < b {
-                let ia = group.binary_search(&a).expect("maximal writes come from the group");
+                let ia = group
+                    .binary_search(&a)
+                    .expect("maximal writes come from the group");
                 if maxes[ia].contains(&b) {
                     emit(a, b);
                 }
@@ -157,11 +176,26 @@ fn mutual_pairs(maxes: &[Vec<u32>], group: &[u32], mut emit: impl FnMut(u32, u32
     }
 }
 
-fn register_conflicts(cx: &Ctx, key: &str, group: &[u32], pool: &[(u32, Vec<u32>)], out: &mut Vec<Conflict>) {
-    let maxes: Vec<Vec<u32>> = group.iter().map(|&b| maximal_concurrent(cx, pool, b)).collect();
+fn register_conflicts(
+    cx: &Ctx,
+    key: &str,
+    group: &[u32],
+    pool: &[(u32, Vec<u32>)],
+    out: &mut Vec<Conflict>,
+) {
+    let maxes: Vec<Vec<u32>> = group
+        .iter()
+        .map(|&b| maximal_concurrent(cx, pool, b))
+        .collect();
     mutual_pairs(&maxes, group, |a, b| {
-        let (ea, eb) = (&cx.trace.events()[cx.g.event(a)], &cx.trace.events()[cx.g.event(b)]);
-        let (ra, rb) = (cx.trace.replica(ea).as_bytes(), cx.trace.replica(eb).as_bytes());
+        let (ea, eb) = (
+            &cx.trace.events()[cx.g.event(a)],
+            &cx.trace.events()[cx.g.event(b)],
+        );
+        let (ra, rb) = (
+            cx.trace.replica(ea).as_bytes(),
+            cx.trace.replica(eb).as_bytes(),
+        );
         let (winner, rule) = match (ea.lamport(), eb.lamport(), ea.wall_ns(), eb.wall_ns()) {
             (Some(la), Some(lb), _, _) => (if (la, ra) > (lb, rb) { a } else { b }, Rule::Lamport),
             (_, _, Some(wa), Some(wb)) => (if (wa, ra) > (wb, rb) { a } else { b }, Rule::Wall),
@@ -172,23 +206,57 @@ fn register_conflicts(cx: &Ctx, key: &str, group: &[u32], pool: &[(u32, Vec<u32>
 }
 
 fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &mut Vec<Conflict>) {
-    let adds: Vec<u32> = group.iter().copied().filter(|&v| cx.op(v) == Op::Add).collect();
-    let removes: Vec<u32> = group.iter().copied().filter(|&v| cx.op(v) == Op::Remove).collect();
+    let adds: Vec<u32> = group
+        .iter()
+        .copied()
+        .filter(|&v| cx.op(v) == Op::Add)
+        .collect();
+    let removes: Vec<u32> = group
+        .iter()
+        .copied()
+        .filter(|&v| cx.op(v) == Op::Remove)
+        .collect();
     if adds.is_empty() || removes.is_empty() {
         return;
     }
     let (add_pool, remove_pool) = (chains(cx.g, &adds), chains(cx.g, &removes));
     let maxes: Vec<Vec<u32>> = group
         .iter()
-        .map(|&b| maximal_concurrent(cx, if cx.op(b) == Op::Add { &remove_pool } else { &add_pool }, b))
+        .map(|&b| {
+            maximal_concurrent(
+                cx,
+                if cx.op(b) == Op::Add {
+                    &remove_pool
+                } else {
+                    &add_pool
+                },
+                b,
+            )
+        })
         .collect();
     mutual_pairs(&maxes, group, |a, b| {
         let winner = if cx.op(a) == Op::Add { a } else { b };
-        out.push(conflict(cx, key, Some(element.clone()), a, b, winner, Rule::AddWins));
+        out.push(conflict(
+            cx,
+            key,
+            Some(element.clone()),
+            a,
+            b,
+            winner,
+            Rule::AddWins,
+        ));
     });
 }
 
-fn conflict(cx: &Ctx, key: &str, element: Option<Value>, a: u32, b: u32, winner: u32, rule: Rule) -> Conflict {
+fn conflict(
+    cx: &Ctx,
+    key: &str,
+    element: Option<Value>,
+    a: u32,
+    b: u32,
+    winner: u32,
+    rule: Rule,
+) -> Conflict {
     let (trace, g) = (cx.trace, cx.g);
     let does = |v: u32| {
         let e = &trace.events()[g.event(v)];

@@ -89,7 +89,10 @@ impl CausalGraph {
         if r == NONE {
             return None;
         }
-        let (lo, hi) = (self.rank_start[r as usize] as usize, self.rank_start[r as usize + 1] as usize);
+        let (lo, hi) = (
+            self.rank_start[r as usize] as usize,
+            self.rank_start[r as usize + 1] as usize,
+        );
         let run = &self.seq[lo..hi];
         run.binary_search(&seq).ok().map(|i| (lo + i) as u32)
     }
@@ -115,7 +118,8 @@ impl CausalGraph {
 
     /// Why each of [`CausalGraph::cross_preds`] is an edge.
     pub fn cross_pred_kinds(&self, n: u32) -> &[EdgeKind] {
-        &self.pred_kind[self.pred_start[n as usize] as usize..self.pred_start[n as usize + 1] as usize]
+        &self.pred_kind
+            [self.pred_start[n as usize] as usize..self.pred_start[n as usize + 1] as usize]
     }
 
     /// Cross-edge successors of `n`, ascending.
@@ -126,12 +130,16 @@ impl CausalGraph {
 
     /// All direct predecessors of `n`: program order first, then cross edges.
     pub fn preds(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
-        self.prev(n).into_iter().chain(self.cross_preds(n).iter().copied())
+        self.prev(n)
+            .into_iter()
+            .chain(self.cross_preds(n).iter().copied())
     }
 
     /// All direct successors of `n`.
     pub fn succs(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
-        self.next(n).into_iter().chain(self.cross_succs(n).iter().copied())
+        self.next(n)
+            .into_iter()
+            .chain(self.cross_succs(n).iter().copied())
     }
 
     /// Replica rank (index in sorted replica order) of node `n`.
@@ -151,7 +159,12 @@ impl CausalGraph {
 
     /// The id of node `n`.
     pub fn id(&self, trace: &Trace, n: u32) -> EventId {
-        EventId::new(trace.names().resolve(self.sym_of_rank[self.rank(n) as usize]), self.seq(n))
+        EventId::new(
+            trace
+                .names()
+                .resolve(self.sym_of_rank[self.rank(n) as usize]),
+            self.seq(n),
+        )
     }
 }
 
@@ -167,8 +180,11 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
     for e in events {
         has_events[e.replica as usize] = true;
     }
-    let mut sym_of_rank: Vec<Sym> = (0..names.len() as Sym).filter(|&s| has_events[s as usize]).collect();
-    sym_of_rank.sort_unstable_by(|&a, &b| names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes()));
+    let mut sym_of_rank: Vec<Sym> = (0..names.len() as Sym)
+        .filter(|&s| has_events[s as usize])
+        .collect();
+    sym_of_rank
+        .sort_unstable_by(|&a, &b| names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes()));
     let mut rank_of_sym = vec![NONE; names.len()];
     for (r, &s) in sym_of_rank.iter().enumerate() {
         rank_of_sym[s as usize] = r as u32;
@@ -245,12 +261,19 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         let j = i + sends[i..].iter().take_while(|s| s.0 == sends[i].0).count();
         if j - i > 1 {
             let msg = trace.syms().resolve(sends[i].0);
-            let all: Vec<String> = sends[i..j].iter().map(|s| id(&g, s.1).to_string()).collect();
+            let all: Vec<String> = sends[i..j]
+                .iter()
+                .map(|s| id(&g, s.1).to_string())
+                .collect();
             findings.push(Finding {
                 node: sends[i].1,
                 code: Code::DuplicateMsg,
                 related: sends[i + 1..j].iter().map(|s| id(&g, s.1)).collect(),
-                message: format!("message {msg:?} is sent by {} events: {}", j - i, all.join(", ")),
+                message: format!(
+                    "message {msg:?} is sent by {} events: {}",
+                    j - i,
+                    all.join(", ")
+                ),
             });
         }
         i = j;
@@ -350,13 +373,20 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
                 while k < prev_vc.len() && prev_vc[k].0 < q {
                     k += 1;
                 }
-                let before = if k < prev_vc.len() && prev_vc[k].0 == q { prev_vc[k].1 } else { 0 };
+                let before = if k < prev_vc.len() && prev_vc[k].0 == q {
+                    prev_vc[k].1
+                } else {
+                    0
+                };
                 if q == e.replica || v <= before {
                     continue;
                 }
                 match g.find(q, v) {
                     Some(p) => scratch.push((p, EdgeKind::Clock)),
-                    None => missing.push((EventId::new(names.resolve(q), v), "a vector-clock predecessor")),
+                    None => missing.push((
+                        EventId::new(names.resolve(q), v),
+                        "a vector-clock predecessor",
+                    )),
                 }
             }
         }
@@ -364,12 +394,19 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         if !missing.is_empty() {
             missing.sort();
             missing.dedup_by(|a, b| a.0 == b.0);
-            let what: Vec<String> = missing.iter().map(|(m, why)| format!("{m} ({why})")).collect();
+            let what: Vec<String> = missing
+                .iter()
+                .map(|(m, why)| format!("{m} ({why})"))
+                .collect();
             findings.push(Finding {
                 node,
                 code: Code::MissingEvent,
                 related: missing.iter().map(|m| m.0.clone()).collect(),
-                message: format!("{} depends on events that are not in the trace: {}", id(&g, node), what.join(", ")),
+                message: format!(
+                    "{} depends on events that are not in the trace: {}",
+                    id(&g, node),
+                    what.join(", ")
+                ),
             });
         }
 
@@ -382,7 +419,11 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
             // A self-parent is a direct edge b → b too (rule 2 read literally): lamport(b) ≤
             // lamport(b) always holds, so it is reported here as well as a causality-cycle.
             let own = g.self_parent.last().copied().filter(|&s| s == node);
-            for p in prev.into_iter().chain(scratch.iter().map(|s| s.0)).chain(own) {
+            for p in prev
+                .into_iter()
+                .chain(scratch.iter().map(|s| s.0))
+                .chain(own)
+            {
                 if let Some(la) = events[g.event(p)].lamport() {
                     if lb <= la {
                         bad.push((p, la));
@@ -392,7 +433,10 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
             if !bad.is_empty() {
                 bad.sort_unstable();
                 bad.dedup();
-                let what: Vec<String> = bad.iter().map(|&(p, la)| format!("{} has {la}", id(&g, p))).collect();
+                let what: Vec<String> = bad
+                    .iter()
+                    .map(|&(p, la)| format!("{} has {la}", id(&g, p)))
+                    .collect();
                 findings.push(Finding {
                     node,
                     code: Code::LamportViolation,
@@ -414,14 +458,23 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
                 if ra == rb {
                     continue;
                 }
-                let Some(wa) = events[g.event(p)].wall_ns() else { continue };
+                let Some(wa) = events[g.event(p)].wall_ns() else {
+                    continue;
+                };
                 if wb >= wa {
                     continue;
                 }
                 let inv = (i128::from(wa) - i128::from(wb)) as u128;
-                let w = wall_worst.entry((ra, rb)).or_insert(WallWorst { inv, b: node, a: p, edges: 0 });
+                let w = wall_worst.entry((ra, rb)).or_insert(WallWorst {
+                    inv,
+                    b: node,
+                    a: p,
+                    edges: 0,
+                });
                 w.edges += 1;
-                if (inv, std::cmp::Reverse(node), std::cmp::Reverse(p)) > (w.inv, std::cmp::Reverse(w.b), std::cmp::Reverse(w.a)) {
+                if (inv, std::cmp::Reverse(node), std::cmp::Reverse(p))
+                    > (w.inv, std::cmp::Reverse(w.b), std::cmp::Reverse(w.a))
+                {
                     (w.inv, w.b, w.a) = (inv, node, p);
                 }
             }

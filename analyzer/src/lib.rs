@@ -34,7 +34,8 @@ pub use conflicts::element_text;
 pub use graph::{CausalGraph, EdgeKind};
 pub use order::MAX_CYCLE_RELATED;
 pub use report::{
-    Code, Conflict, ConflictWhy, FailOn, Report, Rule, Severity, Summary, Unresolved, Violation, REPORT_FORMAT,
+    Code, Conflict, ConflictWhy, FailOn, Report, Rule, Severity, Summary, Unresolved, Violation,
+    REPORT_FORMAT,
 };
 
 use weft_trace::{EventId, Trace};
@@ -81,7 +82,9 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
             ),
         });
     }
-    findings.sort_by(|a, b| (a.node, a.code.as_str(), &a.related).cmp(&(b.node, b.code.as_str(), &b.related)));
+    findings.sort_by(|a, b| {
+        (a.node, a.code.as_str(), &a.related).cmp(&(b.node, b.code.as_str(), &b.related))
+    });
 
     let mut violations: Vec<Violation> = trace
         .malformed()
@@ -117,6 +120,16 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
         unresolved: unresolved.len() as u64,
         complete: acyclic,
     };
-    let report = Report { format: REPORT_FORMAT, summary, violations, conflicts, unresolved };
-    Analysis { graph: g, causal_order: ordered.order, report }
+    let report = Report {
+        format: REPORT_FORMAT,
+        summary,
+        violations,
+        conflicts,
+        unresolved,
+    };
+    Analysis {
+        graph: g,
+        causal_order: ordered.order,
+        report,
+    }
 }

@@ -93,7 +93,13 @@ impl WriteClocks {
         } else {
             Store::Snapshots(Vec::with_capacity(writes as usize))
         };
-        WriteClocks { key_of, slot: vec![0; n], self_idx, key_ranks, store }
+        WriteClocks {
+            key_of,
+            slot: vec![0; n],
+            self_idx,
+            key_ranks,
+            store,
+        }
     }
 
     /// Records the implied clock of write `v` if it is one that can conflict.
@@ -137,7 +143,9 @@ impl WriteClocks {
             Ok(idx) => self.at_writer(g, y, idx as u32, rank),
             Err(_) => match &self.store {
                 Store::Snapshots(clocks) => clocks[self.slot[y as usize] as usize].get(rank),
-                Store::Projected(_) => panic!("asked a projected clock about a replica that never wrote its key"),
+                Store::Projected(_) => {
+                    panic!("asked a projected clock about a replica that never wrote its key")
+                }
             },
         }
     }
@@ -164,8 +172,10 @@ pub(crate) fn run(trace: &Trace, g: &CausalGraph) -> Ordered {
     let mut write_clocks = WriteClocks::new(trace, g);
     let mut findings = Vec::new();
     let mut order = Vec::with_capacity(n);
-    let mut ready: BinaryHeap<Reverse<u32>> =
-        (0..n as u32).filter(|&v| indeg[v as usize] == 0).map(|v| Reverse(g.event_of[v as usize])).collect();
+    let mut ready: BinaryHeap<Reverse<u32>> = (0..n as u32)
+        .filter(|&v| indeg[v as usize] == 0)
+        .map(|v| Reverse(g.event_of[v as usize]))
+        .collect();
 
     while let Some(Reverse(arrival)) = ready.pop() {
         let v = g.node_of[arrival as usize];
@@ -173,7 +183,9 @@ pub(crate) fn run(trace: &Trace, g: &CausalGraph) -> Ordered {
         let r = g.rank(v) as usize;
         let clock = &mut cur[r];
         for &p in g.cross_preds(v) {
-            let slot = pending.get_mut(&p).expect("a visited predecessor left its clock");
+            let slot = pending
+                .get_mut(&p)
+                .expect("a visited predecessor left its clock");
             clock.join(&slot.0);
             slot.1 -= 1;
             if slot.1 == 0 {
@@ -200,10 +212,22 @@ pub(crate) fn run(trace: &Trace, g: &CausalGraph) -> Ordered {
         }
     }
     let acyclic = order.len() == n;
-    Ordered { order, acyclic, write_clocks, findings }
+    Ordered {
+        order,
+        acyclic,
+        write_clocks,
+        findings,
+    }
 }
 
-fn check_vc(trace: &Trace, g: &CausalGraph, v: u32, e: &EventRec, implied: &Clock, out: &mut Vec<Finding>) {
+fn check_vc(
+    trace: &Trace,
+    g: &CausalGraph,
+    v: u32,
+    e: &EventRec,
+    implied: &Clock,
+    out: &mut Vec<Finding>,
+) {
     let mut matched = 0u32;
     let mut ok = true;
     for (q, val) in trace.vc(e) {
@@ -240,7 +264,11 @@ fn check_vc(trace: &Trace, g: &CausalGraph, v: u32, e: &EventRec, implied: &Cloc
         .take(8)
         .map(|(name, rep, imp)| format!("{name:?} reported {rep}, implied {imp}"))
         .collect();
-    let more = if diffs.len() > 8 { format!(" (and {} more entries)", diffs.len() - 8) } else { String::new() };
+    let more = if diffs.len() > 8 {
+        format!(" (and {} more entries)", diffs.len() - 8)
+    } else {
+        String::new()
+    };
     out.push(Finding {
         node: v,
         code: Code::VcMismatch,
@@ -269,7 +297,11 @@ pub(crate) fn cycles(trace: &Trace, g: &CausalGraph, visited: &[u32]) -> Vec<Fin
     for &v in &residue {
         for p in g.preds(v) {
             if index[p as usize] != NONE {
-                pg.add_edge(NodeIndex::new(index[p as usize] as usize), NodeIndex::new(index[v as usize] as usize), ());
+                pg.add_edge(
+                    NodeIndex::new(index[p as usize] as usize),
+                    NodeIndex::new(index[v as usize] as usize),
+                    (),
+                );
             }
         }
     }

@@ -27,7 +27,12 @@ pub fn json(report: &Report) -> String {
 
 /// Streams the JSON form of [`json`] to `out` without building it in memory first.
 pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    fn array<T: serde::Serialize>(out: &mut impl std::io::Write, name: &str, items: &[T], last: bool) -> std::io::Result<()> {
+    fn array<T: serde::Serialize>(
+        out: &mut impl std::io::Write,
+        name: &str,
+        items: &[T],
+        last: bool,
+    ) -> std::io::Result<()> {
         write!(out, "  \"{name}\": [")?;
         for (i, item) in items.iter().enumerate() {
             out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
@@ -39,8 +44,16 @@ pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Re
         out.write_all(if last { b"]\n" } else { b"],\n" })
     }
     writeln!(out, "{{")?;
-    writeln!(out, "  \"format\": {},", serde_json::to_string(report.format)?)?;
-    writeln!(out, "  \"summary\": {},", serde_json::to_string(&report.summary)?)?;
+    writeln!(
+        out,
+        "  \"format\": {},",
+        serde_json::to_string(report.format)?
+    )?;
+    writeln!(
+        out,
+        "  \"summary\": {},",
+        serde_json::to_string(&report.summary)?
+    )?;
     array(out, "violations", &report.violations, false)?;
     array(out, "conflicts", &report.conflicts, false)?;
     array(out, "unresolved", &report.unresolved, true)?;
@@ -96,7 +109,11 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
     let p = Paint { on: opts.color };
     let s = &report.summary;
     let mut out = String::new();
-    let verdict = if report.fails(opts.fail_on) { p.red("FAIL") } else { p.green("OK") };
+    let verdict = if report.fails(opts.fail_on) {
+        p.red("FAIL")
+    } else {
+        p.green("OK")
+    };
     let _ = writeln!(
         out,
         "{verdict}  {}, {}, {}, {} — {} from {}{}{}",
@@ -106,17 +123,40 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
         plural(s.unresolved, "unresolved key", "unresolved keys"),
         plural(s.events, "event", "events"),
         plural(s.replicas, "replica", "replicas"),
-        if s.duplicates > 0 { format!(", {} dropped", plural(s.duplicates, "duplicate", "duplicates")) } else { String::new() },
-        if s.complete { String::new() } else { " (incomplete: causality cycle)".to_string() },
+        if s.duplicates > 0 {
+            format!(
+                ", {} dropped",
+                plural(s.duplicates, "duplicate", "duplicates")
+            )
+        } else {
+            String::new()
+        },
+        if s.complete {
+            String::new()
+        } else {
+            " (incomplete: causality cycle)".to_string()
+        },
     );
 
     for (severity, title) in [(Severity::Error, "Errors"), (Severity::Warning, "Warnings")] {
-        let of: Vec<&Violation> = report.violations.iter().filter(|v| v.severity == severity).collect();
+        let of: Vec<&Violation> = report
+            .violations
+            .iter()
+            .filter(|v| v.severity == severity)
+            .collect();
         if of.is_empty() {
             continue;
         }
         let head = format!("{title} ({})", of.len());
-        let _ = writeln!(out, "\n{}", if severity == Severity::Error { p.red(&head) } else { p.yellow(&head) });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if severity == Severity::Error {
+                p.red(&head)
+            } else {
+                p.yellow(&head)
+            }
+        );
         for code in Code::ALL {
             let group: Vec<&&Violation> = of.iter().filter(|v| v.code == code).collect();
             if group.is_empty() {
@@ -139,7 +179,11 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                 }
                 if !v.related.is_empty() && v.code != Code::MissingEvent {
                     let rel: Vec<String> = v.related.iter().map(|r| r.to_string()).collect();
-                    let _ = writeln!(out, "    {}", p.dim(&format!("  related: {}", rel.join(", "))));
+                    let _ = writeln!(
+                        out,
+                        "    {}",
+                        p.dim(&format!("  related: {}", rel.join(", ")))
+                    );
                 }
             }
             if more > 0 {
@@ -149,11 +193,18 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
     }
 
     if !report.conflicts.is_empty() {
-        let _ = writeln!(out, "\n{}", p.magenta(&format!("Conflicts ({})", report.conflicts.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.magenta(&format!("Conflicts ({})", report.conflicts.len()))
+        );
         let mut i = 0;
         while i < report.conflicts.len() {
             let key = &report.conflicts[i].key;
-            let j = i + report.conflicts[i..].iter().take_while(|c| &c.key == key).count();
+            let j = i + report.conflicts[i..]
+                .iter()
+                .take_while(|c| &c.key == key)
+                .count();
             let _ = writeln!(out, "  key {} ({})", p.bold(&format!("{key:?}")), j - i);
             let (shown, more) = capped(&report.conflicts[i..j], opts.limit);
             for c in shown {
@@ -167,7 +218,11 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
     }
 
     if !report.unresolved.is_empty() {
-        let _ = writeln!(out, "\n{}", p.magenta(&format!("Unresolved ({})", report.unresolved.len())));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.magenta(&format!("Unresolved ({})", report.unresolved.len()))
+        );
         let (shown, more) = capped(&report.unresolved, opts.limit);
         for u in shown {
             let sib: Vec<String> = u.siblings.iter().map(|s| s.to_string()).collect();
@@ -192,7 +247,14 @@ fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
         Some(e) => format!(" element {e}"),
         None => String::new(),
     };
-    let _ = writeln!(out, "    {} ({}) ∥ {} ({}){what}", p.bold(&c.a.to_string()), w.a_does, p.bold(&c.b.to_string()), w.b_does);
+    let _ = writeln!(
+        out,
+        "    {} ({}) ∥ {} ({}){what}",
+        p.bold(&c.a.to_string()),
+        w.a_does,
+        p.bold(&c.b.to_string()),
+        w.b_does
+    );
     let _ = writeln!(
         out,
         "      concurrent: {} had seen {} only up to {} (< {}), {} had seen {} only up to {} (< {})",
@@ -219,7 +281,11 @@ fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
     };
     let resolution = match (&c.winner, c.rule) {
         (Some(win), Rule::Lamport) => {
-            format!("{win} wins by lamport ({:?} vs {:?}, ties by replica)", w.a_clocks.0.unwrap_or(0), w.b_clocks.0.unwrap_or(0))
+            format!(
+                "{win} wins by lamport ({:?} vs {:?}, ties by replica)",
+                w.a_clocks.0.unwrap_or(0),
+                w.b_clocks.0.unwrap_or(0)
+            )
         }
         (Some(win), Rule::Wall) => format!(
             "{win} wins by wall clock ({} vs {} ns, ties by replica; no lamport on both)",
@@ -260,7 +326,11 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
     }
     let mut cases = Vec::new();
     for code in Code::ALL {
-        let of: Vec<&Violation> = report.violations.iter().filter(|v| v.code == code).collect();
+        let of: Vec<&Violation> = report
+            .violations
+            .iter()
+            .filter(|v| v.code == code)
+            .collect();
         if code == Code::MalformedLine && of.is_empty() {
             continue;
         }
@@ -284,7 +354,10 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
     let mut i = 0;
     while i < report.conflicts.len() {
         let key = &report.conflicts[i].key;
-        let j = i + report.conflicts[i..].iter().take_while(|c| &c.key == key).count();
+        let j = i + report.conflicts[i..]
+            .iter()
+            .take_while(|c| &c.key == key)
+            .count();
         cases.push(Case {
             name: format!("key {key}"),
             class: "weft.conflicts",
@@ -292,8 +365,14 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
             lines: report.conflicts[i..j]
                 .iter()
                 .map(|c| {
-                    let win = c.winner.as_ref().map_or("no winner".to_string(), |w| format!("{w} wins"));
-                    let el = c.element.as_ref().map_or(String::new(), |e| format!(" element {e}"));
+                    let win = c
+                        .winner
+                        .as_ref()
+                        .map_or("no winner".to_string(), |w| format!("{w} wins"));
+                    let el = c
+                        .element
+                        .as_ref()
+                        .map_or(String::new(), |e| format!(" element {e}"));
                     format!("{} ∥ {}{el}: {win} ({})", c.a, c.b, c.rule.as_str())
                 })
                 .collect(),
@@ -302,15 +381,27 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
     }
     let failures = cases.iter().filter(|c| c.fails).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"weft check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">", cases.len());
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"weft check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">",
+        cases.len()
+    );
     let _ = writeln!(out, "  <testsuite name=\"weft check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", cases.len());
     for c in &cases {
         let name = xml_escape(&c.name);
         if c.lines.is_empty() {
-            let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{}\"/>", c.class);
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{name}\" classname=\"{}\"/>",
+                c.class
+            );
             continue;
         }
-        let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{}\">", c.class);
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{name}\" classname=\"{}\">",
+            c.class
+        );
         let body = xml_escape(&c.lines.join("\n"));
         if c.fails {
             let _ = writeln!(

@@ -63,7 +63,11 @@ pub struct LocalInterner {
 impl LocalInterner {
     /// A cache in front of `shared`.
     pub fn new(shared: SharedInterner) -> Self {
-        LocalInterner { shared, ids: FxHashMap::default(), strs: Vec::new() }
+        LocalInterner {
+            shared,
+            ids: FxHashMap::default(),
+            strs: Vec::new(),
+        }
     }
 
     /// The id of `s`, adding it to the shared table when new.
@@ -71,7 +75,11 @@ impl LocalInterner {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.shared.lock().unwrap_or_else(|p| p.into_inner()).intern(s);
+        let id = self
+            .shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .intern(s);
         let boxed: Box<str> = s.into();
         if self.strs.len() <= id as usize {
             self.strs.resize(id as usize + 1, None);
@@ -83,6 +91,8 @@ impl LocalInterner {
 
     /// The string of an id this cache handed out.
     pub fn resolve(&self, id: Sym) -> &str {
-        self.strs[id as usize].as_deref().expect("an id handed out by this cache")
+        self.strs[id as usize]
+            .as_deref()
+            .expect("an id handed out by this cache")
     }
 }

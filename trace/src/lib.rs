@@ -10,7 +10,7 @@
 //! * [`TraceBuilder`] / [`Trace::read_inputs`]: streaming, line-numbered reading with the spec's
 //!   duplicate rule (first copy kept; identical copies counted; differing copies flagged), gzip
 //!   input, and a lenient mode that turns malformed lines into [`Malformed`] records.
-//! * [`NdjsonWriter`]: writing.
+//! * [`NdjsonWriter`] writes traces.
 //!
 //! ```
 //! use weft_trace::{ReadOptions, Trace};

@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 pub const FORMAT: &str = "weft-trace/1";
 
 /// What an event did. Absent in a line means [`Kind::Local`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A write of `key`; see [`Op`].
@@ -61,7 +63,9 @@ impl Kind {
 }
 
 /// How a write changes its key. Absent on a write means [`Op::Set`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     /// Register assignment (last-writer-wins or multi-value).
@@ -113,7 +117,10 @@ pub struct EventId {
 impl EventId {
     /// Makes an id.
     pub fn new(replica: impl Into<String>, seq: u64) -> Self {
-        EventId { replica: replica.into(), seq }
+        EventId {
+            replica: replica.into(),
+            seq,
+        }
     }
 
     /// Parses `replica@seq`, splitting at the last `@` (replica names may contain `@`).
@@ -148,9 +155,12 @@ impl<'de> Deserialize<'de> for EventId {
                 f.write_str("an event id [replica, seq]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<EventId, A::Error> {
-                let replica: String =
-                    a.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let seq: u64 = a.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let replica: String = a
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let seq: u64 = a
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 if a.next_element::<de::IgnoredAny>()?.is_some() {
                     return Err(de::Error::invalid_length(3, &self));
                 }

@@ -169,14 +169,17 @@ pub(crate) fn hash_value(v: &Value) -> u64 {
             }
         }
         Value::String(s) => h2(7, hash_str(s)),
-        Value::Array(a) => a.iter().fold(h2(8, a.len() as u64), |h, x| h2(h, hash_value(x))),
+        Value::Array(a) => a
+            .iter()
+            .fold(h2(8, a.len() as u64), |h, x| h2(h, hash_value(x))),
         Value::Object(m) => h2(9, hash_object(m)),
     }
 }
 
 fn hash_object(m: &Map<String, Value>) -> u64 {
-    m.iter()
-        .fold(0u64, |acc, (k, v)| acc.wrapping_add(h2(hash_str(k), hash_value(v))))
+    m.iter().fold(0u64, |acc, (k, v)| {
+        acc.wrapping_add(h2(hash_str(k), hash_value(v)))
+    })
 }
 
 const NULL_HASH: u64 = 1;
@@ -197,7 +200,9 @@ impl Parser {
     pub fn parse(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         self.ev.reset();
         let mut de = serde_json::Deserializer::from_slice(line);
-        let res = de.deserialize_map(LineVisitor { p: self }).and_then(|()| de.end());
+        let res = de
+            .deserialize_map(LineVisitor { p: self })
+            .and_then(|()| de.end());
         if let Err(e) = res {
             return Err(line_error(&e));
         }
@@ -267,7 +272,10 @@ impl Scratch {
 }
 
 fn reason(r: impl Into<String>) -> LineError {
-    LineError { reason: r.into(), column: None }
+    LineError {
+        reason: r.into(),
+        column: None,
+    }
 }
 
 /// Turns a serde_json error into a reason without serde_json's " at line 1 column N" suffix
@@ -284,15 +292,22 @@ fn line_error(e: &serde_json::Error) -> LineError {
             column: Some(e.column() as u64),
         },
         _ if bare.starts_with("invalid type: ") && bare.ends_with(", expected an event object") => {
-            let got = &bare["invalid type: ".len()..bare.len() - ", expected an event object".len()];
+            let got =
+                &bare["invalid type: ".len()..bare.len() - ", expected an event object".len()];
             let got = match got {
                 "sequence" => "an array",
                 "unit value" => "null",
                 other => other,
             };
-            LineError { reason: format!("not a JSON object (got {got})"), column: None }
+            LineError {
+                reason: format!("not a JSON object (got {got})"),
+                column: None,
+            }
         }
-        _ => LineError { reason: bare, column: None },
+        _ => LineError {
+            reason: bare,
+            column: None,
+        },
     }
 }
 
@@ -334,18 +349,28 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                         interner: &mut p.names,
                         max: MAX_REPLICA_BYTES,
                     })?;
-                    let id = id.ok_or_else(|| de::Error::custom("field `replica`: must be a string, got null"))?;
+                    let id = id.ok_or_else(|| {
+                        de::Error::custom("field `replica`: must be a string, got null")
+                    })?;
                     p.ev.replica = Some(id);
                     p.ev.add_hash(tag, u64::from(id));
                 }
                 Field::Seq => {
-                    let v = map.next_value_seed(UIntSeed { field: "seq", min: 1 })?;
-                    let v = v.ok_or_else(|| de::Error::custom("field `seq`: must be an integer ≥ 1, got null"))?;
+                    let v = map.next_value_seed(UIntSeed {
+                        field: "seq",
+                        min: 1,
+                    })?;
+                    let v = v.ok_or_else(|| {
+                        de::Error::custom("field `seq`: must be an integer ≥ 1, got null")
+                    })?;
                     p.ev.seq = Some(v);
                     p.ev.add_hash(tag, v);
                 }
                 Field::Lamport => {
-                    let v = map.next_value_seed(UIntSeed { field: "lamport", min: 0 })?;
+                    let v = map.next_value_seed(UIntSeed {
+                        field: "lamport",
+                        min: 0,
+                    })?;
                     p.ev.lamport = v;
                     p.ev.add_hash(tag, v.map_or(NULL_HASH, |v| h2(4, v)));
                 }
@@ -355,7 +380,9 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                     p.ev.add_hash(tag, v.map_or(NULL_HASH, |v| h2(5, v as u64)));
                 }
                 Field::Kind | Field::Op | Field::Format => {
-                    let s = map.next_value_seed(OwnedStrSeed { field: FIELDS[field as usize - 1].0 })?;
+                    let s = map.next_value_seed(OwnedStrSeed {
+                        field: FIELDS[field as usize - 1].0,
+                    })?;
                     p.ev.add_hash(tag, s.as_deref().map_or(NULL_HASH, hash_str));
                     match (field, s) {
                         (_, None) => {}
@@ -414,9 +441,12 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                         out: &mut p.ev.parents,
                     })?;
                     p.ev.has_parents = present;
-                    let h = p.ev.parents.iter().fold(h2(8, p.ev.parents.len() as u64), |acc, &(q, s)| {
-                        h2(acc, h2(u64::from(q), s))
-                    });
+                    let h =
+                        p.ev.parents
+                            .iter()
+                            .fold(h2(8, p.ev.parents.len() as u64), |acc, &(q, s)| {
+                                h2(acc, h2(u64::from(q), s))
+                            });
                     p.ev.add_hash(tag, if present { h } else { NULL_HASH });
                 }
                 Field::Value => {
@@ -474,7 +504,10 @@ impl fmt::Display for Unexpected<'_> {
 }
 
 fn wrong<E: de::Error>(field: &str, want: &str, got: de::Unexpected) -> E {
-    E::custom(format!("field `{field}`: must be {want}, got {}", Unexpected(got)))
+    E::custom(format!(
+        "field `{field}`: must be {want}, got {}",
+        Unexpected(got)
+    ))
 }
 
 /// Implements the `visit_*` methods a scalar-field visitor rejects, naming the field.
@@ -578,7 +611,11 @@ impl<'de> Visitor<'de> for IntSeed {
         Ok(Some(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<i64>, E> {
-        Err(wrong(self.field, "a 64-bit integer", de::Unexpected::Str(v)))
+        Err(wrong(
+            self.field,
+            "a 64-bit integer",
+            de::Unexpected::Str(v),
+        ))
     }
     reject_non_scalars!();
 }
@@ -609,15 +646,12 @@ impl<'de> Visitor<'de> for StrSeed<'_> {
         f.write_str("a string")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Sym>, E> {
-        if v.is_empty() || v.len() > self.max {
-            let want = if self.max == usize::MAX {
-                "a non-empty string".to_string()
-            } else {
-                format!("a string of 1 to {} bytes", self.max)
-            };
+        // Only replica names have a length rule; a message id or key may be any string.
+        if self.max != usize::MAX && (v.is_empty() || v.len() > self.max) {
             return Err(E::custom(format!(
-                "field `{}`: must be {want}, got {} bytes",
+                "field `{}`: must be a string of 1 to {} bytes, got {} bytes",
                 self.field,
+                self.max,
                 v.len()
             )));
         }
@@ -728,17 +762,23 @@ impl<'de> Visitor<'de> for VcSeed<'_> {
         let mut i = 0;
         loop {
             let guess = self.prev.get(i).copied();
-            let Some(q) = map.next_key_seed(VcKeySeed { names: &mut *self.names, guess })? else {
+            let Some(q) = map.next_key_seed(VcKeySeed {
+                names: &mut *self.names,
+                guess,
+            })?
+            else {
                 break;
             };
             let field = "vc";
-            let v = map.next_value_seed(UIntSeed { field, min: 0 }).map_err(|e| {
-                de::Error::custom(format!(
-                    "{} (entry {:?})",
-                    strip_suffix(&e.to_string()),
-                    self.names.resolve(q)
-                ))
-            })?;
+            let v = map
+                .next_value_seed(UIntSeed { field, min: 0 })
+                .map_err(|e| {
+                    de::Error::custom(format!(
+                        "{} (entry {:?})",
+                        strip_suffix(&e.to_string()),
+                        self.names.resolve(q)
+                    ))
+                })?;
             let v = v.ok_or_else(|| {
                 de::Error::custom(format!(
                     "field `vc`: entry {:?} must be an integer ≥ 0, got null",
@@ -805,7 +845,9 @@ impl<'de> Visitor<'de> for ParentsSeed<'_> {
         while let Some(pair) = seq.next_element::<Value>()? {
             let n = self.out.len();
             let bad = |why: &str| {
-                de::Error::custom(format!("field `parents`: entry {n}: {why} (expected [replica, seq])"))
+                de::Error::custom(format!(
+                    "field `parents`: entry {n}: {why} (expected [replica, seq])"
+                ))
             };
             let Value::Array(a) = pair else {
                 return Err(bad(&format!("got {}", json_type(&pair))));
@@ -813,7 +855,10 @@ impl<'de> Visitor<'de> for ParentsSeed<'_> {
             let [r, s] = a.as_slice() else {
                 return Err(bad(&format!("got {} elements", a.len())));
             };
-            let Some(r) = r.as_str().filter(|r| !r.is_empty() && r.len() <= MAX_REPLICA_BYTES) else {
+            let Some(r) = r
+                .as_str()
+                .filter(|r| !r.is_empty() && r.len() <= MAX_REPLICA_BYTES)
+            else {
                 return Err(bad("the replica must be a string of 1 to 256 bytes"));
             };
             let Some(s) = s.as_u64().filter(|&s| s >= 1) else {

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 
+use crate::intern::SharedInterner;
 use crate::intern::Sym;
 use crate::model::{Header, Kind, FORMAT};
-use crate::intern::SharedInterner;
 use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, Malformed, Trace, NONE};
 use crate::vcenc;
@@ -27,7 +27,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { lenient: false, max_line_bytes: 16 << 20 }
+        ReadOptions {
+            lenient: false,
+            max_line_bytes: 16 << 20,
+        }
     }
 }
 
@@ -78,7 +81,10 @@ impl Input {
         match self {
             Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUF, io::stdin()))),
             Input::File(p) => {
-                let f = File::open(p).map_err(|error| ReadError::Io { input: self.name(), error })?;
+                let f = File::open(p).map_err(|error| ReadError::Io {
+                    input: self.name(),
+                    error,
+                })?;
                 if p.extension().is_some_and(|e| e == "gz") {
                     let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(BUF, f));
                     Ok(Box::new(BufReader::with_capacity(BUF, gz)))
@@ -92,7 +98,9 @@ impl Input {
 
 /// File names a directory contributes: `*.jsonl`, `*.ndjson`, and those gzipped.
 pub fn is_trace_file_name(name: &str) -> bool {
-    [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"].iter().any(|s| name.ends_with(s))
+    [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+        .iter()
+        .any(|s| name.ends_with(s))
 }
 
 /// Expands command-line paths: `-` is stdin, a directory is its trace files sorted by name, no
@@ -108,7 +116,10 @@ pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadErro
             out.push(Input::Stdin);
             continue;
         }
-        let io_err = |error| ReadError::Io { input: p.display().to_string(), error };
+        let io_err = |error| ReadError::Io {
+            input: p.display().to_string(),
+            error,
+        };
         let meta = std::fs::metadata(p).map_err(io_err)?;
         if meta.is_dir() {
             let mut files = Vec::new();
@@ -125,6 +136,18 @@ pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadErro
         } else {
             out.push(Input::File(p.to_path_buf()));
         }
+    }
+    if out.is_empty() {
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| p.as_ref().display().to_string())
+            .collect();
+        return Err(ReadError::Empty {
+            inputs: format!(
+                "{} (no *.jsonl, *.ndjson or *.jsonl.gz file in it)",
+                names.join(", ")
+            ),
+        });
     }
     Ok(out)
 }
@@ -184,7 +207,10 @@ impl Shard {
     fn parse_line(&mut self, parser: &mut Parser, line: &[u8], max: usize) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > max {
-            self.items.push(Item::Malformed(format!("line longer than {max} bytes"), None));
+            self.items.push(Item::Malformed(
+                format!("line longer than {max} bytes"),
+                None,
+            ));
             return;
         }
         if line.iter().all(|b| b.is_ascii_whitespace()) {
@@ -284,7 +310,9 @@ impl TraceBuilder {
     pub fn new(opts: ReadOptions) -> Self {
         let names = SharedInterner::default();
         let syms = SharedInterner::default();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
         TraceBuilder {
             opts,
             parser: Parser::new(names.clone(), syms.clone()),
@@ -308,8 +336,15 @@ impl TraceBuilder {
     /// Reads every line of `reader`, named `input` in messages.
     pub fn read(&mut self, input: &str, mut reader: impl BufRead) -> Result<(), ReadError> {
         self.inputs.push(input.to_string());
-        let mut cur = Cursor { input, line: 0, first: true };
-        let io_err = |error| ReadError::Io { input: input.to_string(), error };
+        let mut cur = Cursor {
+            input,
+            line: 0,
+            first: true,
+        };
+        let io_err = |error| ReadError::Io {
+            input: input.to_string(),
+            error,
+        };
         if self.threads <= 1 {
             let mut buf = Vec::with_capacity(4096);
             let max = self.opts.max_line_bytes;
@@ -317,7 +352,10 @@ impl TraceBuilder {
                 let mut shard = std::mem::take(&mut self.shard);
                 shard.clear();
                 if too_long {
-                    shard.items.push(Item::Malformed(format!("line longer than {max} bytes"), None));
+                    shard.items.push(Item::Malformed(
+                        format!("line longer than {max} bytes"),
+                        None,
+                    ));
                 } else {
                     shard.parse_line(&mut self.parser, &buf, max);
                 }
@@ -330,7 +368,11 @@ impl TraceBuilder {
         self.read_parallel(&mut cur, &mut reader)
     }
 
-    fn read_parallel(&mut self, cur: &mut Cursor, reader: &mut dyn BufRead) -> Result<(), ReadError> {
+    fn read_parallel(
+        &mut self,
+        cur: &mut Cursor,
+        reader: &mut dyn BufRead,
+    ) -> Result<(), ReadError> {
         use std::sync::mpsc::sync_channel;
         use std::sync::{Arc, Mutex};
         let workers = self.threads;
@@ -354,9 +396,10 @@ impl TraceBuilder {
                                 shard.parse_line(&mut parser, line, max);
                             }
                         }
-                        Block::TooLong => {
-                            shard.items.push(Item::Malformed(format!("line longer than {max} bytes"), None))
-                        }
+                        Block::TooLong => shard.items.push(Item::Malformed(
+                            format!("line longer than {max} bytes"),
+                            None,
+                        )),
                     }
                     if done_tx.send((n, block, shard)).is_err() {
                         return;
@@ -367,14 +410,17 @@ impl TraceBuilder {
             let mut splitter = Splitter::new(max);
             let mut next_sent = 0u64;
             let mut next_merge = 0u64;
-            let mut parked: std::collections::BTreeMap<u64, Shard> = std::collections::BTreeMap::new();
+            let mut parked: std::collections::BTreeMap<u64, Shard> =
+                std::collections::BTreeMap::new();
             let mut spare: Vec<Vec<u8>> = Vec::new();
             let mut eof = false;
             let result = loop {
                 while !eof && next_sent - next_merge < in_flight_max as u64 {
                     match splitter.next_block(reader, spare.pop()) {
                         Ok(Some(block)) => {
-                            work_tx.send((next_sent, block)).expect("workers outlive the sender");
+                            work_tx
+                                .send((next_sent, block))
+                                .expect("workers outlive the sender");
                             next_sent += 1;
                         }
                         Ok(None) => eof = true,
@@ -387,7 +433,10 @@ impl TraceBuilder {
                 }
                 if next_merge == next_sent {
                     break match splitter.error.take() {
-                        Some(error) => Err(ReadError::Io { input: cur.input.to_string(), error }),
+                        Some(error) => Err(ReadError::Io {
+                            input: cur.input.to_string(),
+                            error,
+                        }),
                         None => Ok(()),
                     };
                 }
@@ -420,8 +469,14 @@ impl TraceBuilder {
     /// events deduplicated.
     fn merge(&mut self, cur: &mut Cursor, shard: &mut Shard) -> Result<(), ReadError> {
         let mut ev = 0usize;
-        let mut values = std::mem::take(&mut shard.values).into_iter().map(Some).collect::<Vec<_>>();
-        let mut attrs = std::mem::take(&mut shard.attrs).into_iter().map(Some).collect::<Vec<_>>();
+        let mut values = std::mem::take(&mut shard.values)
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>();
+        let mut attrs = std::mem::take(&mut shard.attrs)
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>();
         for item in shard.items.drain(..) {
             cur.line += 1;
             let malformed = |reason: String, column: Option<u64>, line: u64| Malformed {
@@ -448,19 +503,25 @@ impl TraceBuilder {
                         }
                         continue;
                     }
-                    let vc = &shard.vc_arena[rec.vc_start as usize..(rec.vc_start + u64::from(rec.vc_len)) as usize];
+                    let vc = &shard.vc_arena
+                        [rec.vc_start as usize..(rec.vc_start + u64::from(rec.vc_len)) as usize];
                     rec.vc_start = self.trace.vc_arena.len() as u64;
                     self.trace.vc_arena.extend_from_slice(vc);
-                    let ps = &shard.parents[rec.parents_start as usize..][..rec.parents_len as usize];
+                    let ps =
+                        &shard.parents[rec.parents_start as usize..][..rec.parents_len as usize];
                     rec.parents_start = self.trace.parents.len() as u64;
                     self.trace.parents.extend_from_slice(ps);
                     if rec.value != NONE {
-                        let v = values[rec.value as usize].take().expect("each value is used once");
+                        let v = values[rec.value as usize]
+                            .take()
+                            .expect("each value is used once");
                         rec.value = self.trace.values.len() as u32;
                         self.trace.values.push(v);
                     }
                     if rec.attrs != NONE {
-                        let a = attrs[rec.attrs as usize].take().expect("each attrs is used once");
+                        let a = attrs[rec.attrs as usize]
+                            .take()
+                            .expect("each attrs is used once");
                         rec.attrs = self.trace.attrs.len() as u32;
                         self.trace.attrs.push(a);
                     }
@@ -470,14 +531,28 @@ impl TraceBuilder {
                     continue;
                 }
                 Item::Header(fields) => {
-                    let format = fields.get("format").and_then(|f| f.as_str()).unwrap_or_default();
+                    let format = fields
+                        .get("format")
+                        .and_then(|f| f.as_str())
+                        .unwrap_or_default();
                     if format != FORMAT {
-                        malformed(format!("unsupported format {format:?} (this weft reads {FORMAT:?})"), None, cur.line)
+                        malformed(
+                            format!("unsupported format {format:?} (this weft reads {FORMAT:?})"),
+                            None,
+                            cur.line,
+                        )
                     } else if !cur.first {
-                        malformed("a header line (one with `format`) may only be the first line".into(), None, cur.line)
+                        malformed(
+                            "a header line (one with `format`) may only be the first line".into(),
+                            None,
+                            cur.line,
+                        )
                     } else {
                         cur.first = false;
-                        self.trace.headers.push(Header { source: cur.input.to_string(), fields });
+                        self.trace.headers.push(Header {
+                            source: cur.input.to_string(),
+                            fields,
+                        });
                         continue;
                     }
                 }
@@ -505,7 +580,13 @@ impl TraceBuilder {
     /// Adds one line (without its newline) as line `line_no` of `input`; `first` says whether
     /// it is the first non-blank line of its input, the only place a header may stand. Never
     /// panics on any bytes.
-    pub fn push_line(&mut self, input: &str, line_no: u64, first: bool, line: &[u8]) -> Result<LineOutcome, Malformed> {
+    pub fn push_line(
+        &mut self,
+        input: &str,
+        line_no: u64,
+        first: bool,
+        line: &[u8],
+    ) -> Result<LineOutcome, Malformed> {
         let mut shard = std::mem::take(&mut self.shard);
         shard.clear();
         shard.parse_line(&mut self.parser, line, self.opts.max_line_bytes);
@@ -516,7 +597,11 @@ impl TraceBuilder {
         };
         let (dups, events) = (self.trace.duplicates, self.trace.events.len());
         let lenient = std::mem::replace(&mut self.opts.lenient, false);
-        let mut cur = Cursor { input, line: line_no - 1, first };
+        let mut cur = Cursor {
+            input,
+            line: line_no - 1,
+            first,
+        };
         let res = self.merge(&mut cur, &mut shard);
         self.opts.lenient = lenient;
         self.shard = shard;
@@ -544,11 +629,16 @@ impl TraceBuilder {
     /// The trace, or [`ReadError::Empty`] when it has no events.
     pub fn finish(mut self) -> Result<Trace, ReadError> {
         if self.trace.events.is_empty() {
-            let inputs = if self.inputs.is_empty() { "input".to_string() } else { self.inputs.join(", ") };
+            let inputs = if self.inputs.is_empty() {
+                "input".to_string()
+            } else {
+                self.inputs.join(", ")
+            };
             return Err(ReadError::Empty { inputs });
         }
         drop(self.parser);
-        let take = |s: SharedInterner| std::mem::take(&mut *s.lock().unwrap_or_else(|p| p.into_inner()));
+        let take =
+            |s: SharedInterner| std::mem::take(&mut *s.lock().unwrap_or_else(|p| p.into_inner()));
         self.trace.names = take(self.names);
         self.trace.syms = take(self.syms);
         Ok(self.trace)
@@ -573,68 +663,76 @@ struct Splitter {
 
 impl Splitter {
     fn new(max: usize) -> Self {
-        Splitter { carry: Vec::new(), max, error: None, done: false }
+        Splitter {
+            carry: Vec::new(),
+            max,
+            error: None,
+            done: false,
+        }
     }
 
-    fn next_block(&mut self, r: &mut dyn BufRead, spare: Option<Vec<u8>>) -> io::Result<Option<Block>> {
+    fn next_block(
+        &mut self,
+        r: &mut dyn BufRead,
+        spare: Option<Vec<u8>>,
+    ) -> io::Result<Option<Block>> {
         if self.done {
             return Ok(None);
         }
         let mut buf = spare.unwrap_or_default();
         buf.clear();
         buf.append(&mut self.carry);
-        loop {
-            // Fill to about one block.
-            while buf.len() < BLOCK_BYTES {
-                let avail = match r.fill_buf() {
-                    Ok(b) => b,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                if avail.is_empty() {
-                    self.done = true;
-                    break;
-                }
-                let take = avail.len().min(BLOCK_BYTES + 4096 - buf.len().min(BLOCK_BYTES));
-                buf.extend_from_slice(&avail[..take]);
-                r.consume(take);
+        // Fill to about one block.
+        while buf.len() < BLOCK_BYTES {
+            let avail = match r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                self.done = true;
+                break;
             }
-            if self.done {
-                if buf.last() == Some(&b'\n') {
-                    buf.pop();
-                }
-                if buf.len() > self.max && memchr::memchr(b'\n', &buf).is_none() {
-                    return Ok(Some(Block::TooLong));
-                }
-                return Ok((!buf.is_empty()).then_some(Block::Lines(buf)));
+            let take = avail.len();
+            buf.extend_from_slice(avail);
+            r.consume(take);
+        }
+        if self.done {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
             }
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => {
-                    self.carry.extend_from_slice(&buf[i + 1..]);
-                    buf.truncate(i);
-                    return Ok(Some(Block::Lines(buf)));
-                }
-                None if buf.len() > self.max => {
-                    // One line longer than the limit: skip to its end.
-                    skip_line(r)?;
-                    return Ok(Some(Block::TooLong));
-                }
-                None => {
-                    // A line longer than a block: read on to its end (or past the limit).
-                    let ended = match read_line(r, &mut self.carry, self.max.saturating_sub(buf.len()))? {
-                        None => {
-                            self.done = true;
-                            false
-                        }
-                        Some(too_long) => too_long,
-                    };
-                    if ended || buf.len() + self.carry.len() > self.max {
-                        self.carry.clear();
-                        return Ok(Some(Block::TooLong));
+            if buf.len() > self.max && memchr::memchr(b'\n', &buf).is_none() {
+                return Ok(Some(Block::TooLong));
+            }
+            return Ok((!buf.is_empty()).then_some(Block::Lines(buf)));
+        }
+        match memchr::memrchr(b'\n', &buf) {
+            Some(i) => {
+                self.carry.extend_from_slice(&buf[i + 1..]);
+                buf.truncate(i);
+                Ok(Some(Block::Lines(buf)))
+            }
+            None if buf.len() > self.max => {
+                // One line longer than the limit: skip to its end.
+                skip_line(r)?;
+                Ok(Some(Block::TooLong))
+            }
+            None => {
+                // A line longer than a block: read on to its end (or past the limit).
+                let limit = self.max.saturating_sub(buf.len());
+                let too_long = match read_line(r, &mut self.carry, limit)? {
+                    None => {
+                        self.done = true;
+                        false
                     }
-                    buf.append(&mut self.carry);
-                    return Ok(Some(Block::Lines(buf)));
+                    Some(too_long) => too_long,
+                };
+                if too_long {
+                    self.carry.clear();
+                    return Ok(Some(Block::TooLong));
                 }
+                buf.append(&mut self.carry);
+                Ok(Some(Block::Lines(buf)))
             }
         }
     }
@@ -666,7 +764,11 @@ fn skip_line(r: &mut dyn BufRead) -> io::Result<()> {
 
 /// Reads one line into `buf` (without the newline). Returns `None` at end of input, and
 /// `Some(true)` for a line longer than `max`, whose bytes are skipped without being stored.
-fn read_line(r: &mut (impl BufRead + ?Sized), buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+fn read_line(
+    r: &mut (impl BufRead + ?Sized),
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     let mut any = false;
@@ -701,7 +803,11 @@ fn read_line(r: &mut (impl BufRead + ?Sized), buf: &mut Vec<u8>, max: usize) -> 
 
 impl Trace {
     /// Parses NDJSON text (a convenience for tests and small inputs).
-    pub fn from_ndjson_str(input: &str, text: &str, opts: &ReadOptions) -> Result<Trace, ReadError> {
+    pub fn from_ndjson_str(
+        input: &str,
+        text: &str,
+        opts: &ReadOptions,
+    ) -> Result<Trace, ReadError> {
         let mut b = TraceBuilder::new(opts.clone());
         b.read(input, text.as_bytes())?;
         b.finish()

@@ -37,7 +37,11 @@ pub struct VcIter<'a> {
 impl<'a> VcIter<'a> {
     /// Iterates the clock encoded in `bytes` (exactly one clock's bytes).
     pub fn new(bytes: &'a [u8]) -> Self {
-        VcIter { bytes, pos: 0, prev: 0 }
+        VcIter {
+            bytes,
+            pos: 0,
+            prev: 0,
+        }
     }
 
     fn varint(&mut self) -> u64 {

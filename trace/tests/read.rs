@@ -46,13 +46,20 @@ fn malformed_lines_name_file_line_and_reason() {
         let got = err(&format!("{ok}\n{line}\n"));
         assert_eq!(got, want, "for line {line}");
     }
-    assert_eq!(err("{\"format\":\"weft-trace/2\"}\n"), "t.jsonl:1: unsupported format \"weft-trace/2\" (this weft reads \"weft-trace/1\")");
+    assert_eq!(
+        err("{\"format\":\"weft-trace/2\"}\n"),
+        "t.jsonl:1: unsupported format \"weft-trace/2\" (this weft reads \"weft-trace/1\")"
+    );
 }
 
 #[test]
 fn empty_inputs_are_errors() {
     for text in ["", "\n\n  \n", "{\"format\":\"weft-trace/1\"}\n"] {
-        assert_eq!(err(text), "t.jsonl: the trace has no events", "for {text:?}");
+        assert_eq!(
+            err(text),
+            "t.jsonl: the trace has no events",
+            "for {text:?}"
+        );
     }
 }
 
@@ -76,20 +83,35 @@ fn duplicates_equal_as_json_values_are_merged_others_flagged() {
     assert_eq!(t.len(), 1);
     assert_eq!(t.duplicates(), 1);
     assert_eq!(t.conflicting_duplicates(), &[0]);
-    assert_eq!(t.value(&t.events()[0]).unwrap()["y"], 2, "the first copy is kept");
+    assert_eq!(
+        t.value(&t.events()[0]).unwrap()["y"],
+        2,
+        "the first copy is kept"
+    );
 }
 
 #[test]
 fn too_long_lines_are_malformed_without_being_buffered() {
-    let long = format!("{{\"replica\":\"a\",\"seq\":2,\"value\":\"{}\"}}", "x".repeat(5000));
-    let text = format!("{{\"replica\":\"a\",\"seq\":1}}\n{long}\n{{\"replica\":\"a\",\"seq\":3}}\n");
+    let long = format!(
+        "{{\"replica\":\"a\",\"seq\":2,\"value\":\"{}\"}}",
+        "x".repeat(5000)
+    );
+    let text =
+        format!("{{\"replica\":\"a\",\"seq\":1}}\n{long}\n{{\"replica\":\"a\",\"seq\":3}}\n");
     for threads in [1, 3] {
-        let mut b = TraceBuilder::new(ReadOptions { lenient: true, max_line_bytes: 1000 }).threads(threads);
+        let mut b = TraceBuilder::new(ReadOptions {
+            lenient: true,
+            max_line_bytes: 1000,
+        })
+        .threads(threads);
         b.read("t.jsonl", text.as_bytes()).unwrap();
         let t = b.finish().unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(t.malformed().len(), 1);
-        assert_eq!(t.malformed()[0].to_string(), "t.jsonl:2: line longer than 1000 bytes");
+        assert_eq!(
+            t.malformed()[0].to_string(),
+            "t.jsonl:2: line longer than 1000 bytes"
+        );
     }
 }
 
@@ -122,7 +144,11 @@ fn messy_input() -> String {
 fn parallel_reading_equals_line_by_line_reading() {
     let text = messy_input();
     let read = |threads: usize| {
-        let mut b = TraceBuilder::new(ReadOptions { lenient: true, ..ReadOptions::default() }).threads(threads);
+        let mut b = TraceBuilder::new(ReadOptions {
+            lenient: true,
+            ..ReadOptions::default()
+        })
+        .threads(threads);
         b.read("m.jsonl", text.as_bytes()).unwrap();
         b.finish().unwrap()
     };
@@ -134,7 +160,12 @@ fn parallel_reading_equals_line_by_line_reading() {
     assert_eq!(one.headers(), many.headers());
     let ids = |t: &Trace| (0..t.len()).map(|i| t.to_event(i)).collect::<Vec<_>>();
     assert_eq!(ids(&one), ids(&many));
-    let flagged = |t: &Trace| t.conflicting_duplicates().iter().map(|&i| t.id(i as usize)).collect::<Vec<_>>();
+    let flagged = |t: &Trace| {
+        t.conflicting_duplicates()
+            .iter()
+            .map(|&i| t.id(i as usize))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(flagged(&one), flagged(&many));
 }
 
@@ -160,23 +191,41 @@ fn gzip_files_and_directories_are_read() {
     );
     gz.write_all(b"{\"replica\":\"b\",\"seq\":1}\n").unwrap();
     gz.finish().unwrap();
-    std::fs::write(dir.path().join("a.jsonl"), "{\"replica\":\"a\",\"seq\":1}\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.jsonl"),
+        "{\"replica\":\"a\",\"seq\":1}\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a trace").unwrap();
     let inputs = weft_trace::expand_inputs(&[dir.path()]).unwrap();
     assert_eq!(inputs.len(), 2);
     let t = Trace::read_inputs(&inputs, &ReadOptions::default()).unwrap();
-    assert_eq!((t.id(0).to_string(), t.id(1).to_string()), ("a@1".to_string(), "b@1".to_string()));
+    assert_eq!(
+        (t.id(0).to_string(), t.id(1).to_string()),
+        ("a@1".to_string(), "b@1".to_string())
+    );
 }
 
 #[test]
 fn written_events_read_back_identically() {
     let text = messy_input();
-    let t = Trace::from_ndjson_str("m", &text, &ReadOptions { lenient: true, ..ReadOptions::default() }).unwrap();
+    let t = Trace::from_ndjson_str(
+        "m",
+        &text,
+        &ReadOptions {
+            lenient: true,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
     let mut w = weft_trace::NdjsonWriter::new(Vec::new());
     for i in 0..t.len() {
         w.write(&t.to_event(i)).unwrap();
     }
     let back = String::from_utf8(w.finish().unwrap()).unwrap();
     let t2 = strict(&back).unwrap();
-    assert_eq!((0..t.len()).map(|i| t.to_event(i)).collect::<Vec<_>>(), (0..t2.len()).map(|i| t2.to_event(i)).collect::<Vec<_>>());
+    assert_eq!(
+        (0..t.len()).map(|i| t.to_event(i)).collect::<Vec<_>>(),
+        (0..t2.len()).map(|i| t2.to_event(i)).collect::<Vec<_>>()
+    );
 }
