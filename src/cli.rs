@@ -38,6 +38,22 @@ pub enum Command {
     ///   cat trace.jsonl | weft check -
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
+
+    /// Simulate CRDT replicas on a bad network and write their trace.
+    ///
+    /// Replicas perform a workload on CRDTs and sync over a simulated network with latency,
+    /// loss, duplication, reordering, partitions and skewed clocks. At the end the network
+    /// heals, sync runs until quiescent and the replicas' states are compared. Deterministic:
+    /// the same arguments and --seed give a byte-identical trace. A summary goes to stderr.
+    /// Exit status: 0 converged, 1 diverged, 2 usage error.
+    ///
+    /// Examples:
+    ///   weft sim --out run.jsonl && weft check run.jsonl
+    ///   weft sim --replicas 8 --workload inventory --profile mixed --partition 5s-20s:r1,r2/r3,r4 -o -
+    ///   weft sim --bug vc-no-merge --out buggy.jsonl
+    ///   weft sim --compare-sync --profile himalaya --ops 5000
+    #[command(verbatim_doc_comment)]
+    Sim(SimArgs),
 }
 
 /// Output forms of `weft check`.
@@ -90,4 +106,188 @@ pub struct CheckArgs {
     /// is set).
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// Workloads of `weft sim`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimWorkload {
+    /// G-counters and PN-counters.
+    Counter,
+    /// LWW and multi-value registers.
+    Register,
+    /// Add-wins OR-sets.
+    Set,
+    /// All five CRDT types.
+    Mixed,
+    /// A stock app: per SKU a PN-counter stock, LWW price and bin, an OR-set of tags.
+    Inventory,
+}
+
+/// Sync strategies of `weft sim`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimSync {
+    /// Operation-based causal broadcast (exactly once, in causal order, retransmitted).
+    Op,
+    /// Full-state anti-entropy with a random peer.
+    State,
+    /// Delta-state: ship each peer what it has not acknowledged.
+    Delta,
+}
+
+/// Network profiles of `weft sim`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimProfile {
+    /// 1 ms, nothing lost.
+    Lan,
+    /// Dense city network: 2–8 ms, a little loss, duplication and reordering.
+    Tokyo,
+    /// RTT of hundreds of ms, 5 % loss, long disconnections, short high-bandwidth windows.
+    Himalaya,
+    /// A well-connected hub (r1) and intermittent edge replicas.
+    Mixed,
+}
+
+/// What events carry in `weft sim` traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimClocks {
+    /// Vector clock and Lamport timestamp.
+    Full,
+    /// Lamport timestamp only.
+    Lamport,
+    /// Neither: causality only through messages (for thousands of replicas).
+    None,
+}
+
+/// Bugs `weft sim` can inject into one replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimBug {
+    /// Forgets to merge the sender's vector clock on receive (weft check: vc-mismatch).
+    VcNoMerge,
+    /// Does not take the max of Lamport clocks on receive (weft check: lamport-violation).
+    LamportNoMax,
+    /// Stamps LWW writes with its skewed wall clock: converges, but causally newer writes lose.
+    LwwByWallClock,
+    /// Merges counters by adding instead of taking the max: diverges under duplicates.
+    NonIdempotentMerge,
+    /// Never retransmits a lost delta: diverges under loss (with --sync delta).
+    DropDelta,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Write the trace here (- for stdout), e.g. --out run.jsonl. Without it no trace is written.
+    #[arg(long, short = 'o', value_name = "FILE|-")]
+    pub out: Option<PathBuf>,
+
+    /// Seed of the one random generator, e.g. --seed 7. Same arguments + seed = same trace.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Number of replicas, e.g. --replicas 16.
+    #[arg(long, default_value_t = 5)]
+    pub replicas: u32,
+
+    /// What the replicas do, e.g. --workload inventory.
+    #[arg(long, value_enum, default_value_t = SimWorkload::Mixed)]
+    pub workload: SimWorkload,
+
+    /// Total operations (reads and writes), e.g. --ops 100000.
+    #[arg(long, default_value_t = 1_000)]
+    pub ops: u64,
+
+    /// Number of keys (SKUs for the inventory workload), e.g. --keys 50.
+    #[arg(long, default_value_t = 20)]
+    pub keys: u32,
+
+    /// Fraction of operations that are reads, e.g. --read-ratio 0.5.
+    #[arg(long, default_value_t = 0.2)]
+    pub read_ratio: f64,
+
+    /// Operations per simulated second across all replicas, e.g. --rate 1000.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+
+    /// Stop issuing operations after this much simulated time, e.g. --duration 30s.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Sync strategy, e.g. --sync op.
+    #[arg(long, value_enum, default_value_t = SimSync::Delta)]
+    pub sync: SimSync,
+
+    /// How often each replica syncs, e.g. --sync-interval 250ms.
+    #[arg(long, default_value = "100ms", value_name = "DURATION")]
+    pub sync_interval: String,
+
+    /// Run the workload under all three sync strategies and print a comparison table.
+    #[arg(long)]
+    pub compare_sync: bool,
+
+    /// Network profile; the flags below override parts of it, e.g. --profile himalaya.
+    #[arg(long, value_enum, default_value_t = SimProfile::Lan)]
+    pub profile: SimProfile,
+
+    /// Per-message latency: const:D, uniform:D-D or exp:D, e.g. --latency exp:50ms.
+    #[arg(long, value_name = "SPEC")]
+    pub latency: Option<String>,
+
+    /// Probability a message is lost, e.g. --loss 0.05.
+    #[arg(long, value_name = "P")]
+    pub loss: Option<f64>,
+
+    /// Probability a message is delivered twice, e.g. --dup 0.01.
+    #[arg(long, value_name = "P")]
+    pub dup: Option<f64>,
+
+    /// Probability a message is held back so later ones overtake it, e.g. --reorder 0.1.
+    #[arg(long, value_name = "P")]
+    pub reorder: Option<f64>,
+
+    /// Link bandwidth in bytes/s (0 = unlimited), e.g. --bandwidth 250000.
+    #[arg(long, value_name = "BYTES")]
+    pub bandwidth: Option<u64>,
+
+    /// A partition: FROM-TO:GROUP/GROUP (repeatable), e.g. --partition 10s-40s:r1,r2/r3,r4,r5.
+    #[arg(long, value_name = "SPEC")]
+    pub partition: Vec<String>,
+
+    /// Intermittent links: mean ONLINE/OFFLINE window (or none), e.g. --intermittent 5s/20s.
+    #[arg(long, value_name = "ON/OFF")]
+    pub intermittent: Option<String>,
+
+    /// Make r1 a well-connected hub (never offline, 5× faster links).
+    #[arg(long, overrides_with = "no_hub")]
+    pub hub: bool,
+
+    /// No hub (overrides a profile's hub).
+    #[arg(long, overrides_with = "hub")]
+    pub no_hub: bool,
+
+    /// Maximum wall-clock offset per replica in ms (±), e.g. --skew-ms 500.
+    #[arg(long, default_value_t = 200)]
+    pub skew_ms: u64,
+
+    /// Maximum wall-clock drift per replica in ppm (±), e.g. --drift-ppm 50.
+    #[arg(long, default_value_t = 100)]
+    pub drift_ppm: u64,
+
+    /// What events carry, e.g. --clocks none for thousands of replicas.
+    #[arg(long, value_enum, default_value_t = SimClocks::Full)]
+    pub clocks: SimClocks,
+
+    /// Inject a bug into one replica, e.g. --bug vc-no-merge.
+    #[arg(long, value_enum)]
+    pub bug: Option<SimBug>,
+
+    /// The replica with the bug, e.g. --bug-replica r3.
+    #[arg(long, default_value = "r1", value_name = "REPLICA")]
+    pub bug_replica: String,
+
+    /// Simulated time allowed to converge after the operations, e.g. --settle-limit 60s.
+    #[arg(long, default_value = "600s", value_name = "DURATION")]
+    pub settle_limit: String,
+
+    /// Run twice and check that both traces are byte-identical.
+    #[arg(long)]
+    pub check_determinism: bool,
 }

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -11,5 +12,6 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Check(args) => check::run(&args),
+        cli::Command::Sim(args) => sim::run(&args),
     }
 }

@@ -1,0 +1,819 @@
+//! The simulated world: replicas holding CRDTs, a bad network between them, skewed clocks, one
+//! seeded RNG and simulated time. [`run`] plays a [`Config`] to the end and reports whether the
+//! replicas converged.
+//!
+//! Everything happens in one thread, in the order of a priority queue keyed by (simulated time,
+//! insertion number), so a run is a pure function of its configuration and seed.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::rc::Rc;
+
+use crate::config::{Bug, Clocks, Config, Latency, Nanos, SyncKind, Workload, MS};
+use crate::crdt::{Crdt, CrdtKind, Digest, Dot, Stamp, Val};
+use crate::out::{EvKind, TraceOut};
+use crate::rng::Rng;
+
+/// 2026-01-01T00:00:00Z: simulated time 0 on a replica whose wall clock is exact.
+pub const EPOCH_NS: i64 = 1_767_225_600 * 1_000_000_000;
+
+/// Most deltas a replica keeps for peers that have not acknowledged them; a peer further
+/// behind is sent the whole state.
+const DELTA_LOG_MAX: usize = 4096;
+/// Most ops in one op-sync message.
+const OPS_PER_MESSAGE: usize = 512;
+
+/// What a run did and how it ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Trace events emitted.
+    pub events: u64,
+    /// Operations performed (reads and writes).
+    pub ops: u64,
+    /// Messages handed to the network (state-carrying ones; acks are counted apart).
+    pub messages: u64,
+    /// Acknowledgements handed to the network.
+    pub acks: u64,
+    /// Messages the network lost (including those cut by partitions and offline links).
+    pub lost: u64,
+    /// Messages the network delivered twice.
+    pub duplicated: u64,
+    /// Bytes on the wire (messages and acks).
+    pub bytes: u64,
+    /// Simulated time when the operations ended and the network healed.
+    pub ops_end: Nanos,
+    /// Simulated time at the end of the run.
+    pub end: Nanos,
+    /// Simulated time from the end of the operations to convergence, if it converged.
+    pub converge_time: Option<Nanos>,
+    /// Whether every replica ended with the same state.
+    pub converged: bool,
+    /// Each replica's final state digest.
+    pub digests: Vec<u64>,
+    /// LWW writes that lost to an older write their replica had already seen
+    /// (the `lww-by-wall-clock` bug makes these).
+    pub lost_newer_writes: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Op {
+    origin: u32,
+    counter: u64,
+    deps: Rc<[u64]>,
+    key: u32,
+    delta: Crdt,
+}
+
+#[derive(Clone, Debug)]
+enum Payload {
+    Ops(Vec<Rc<Op>>),
+    State(Rc<Vec<Crdt>>),
+    Delta { upto: u64, parts: Vec<(u32, Crdt)> },
+    AckOps { delivered: u64 },
+    AckDelta { upto: u64 },
+}
+
+impl Payload {
+    fn traced(&self) -> bool {
+        !matches!(self, Payload::AckOps { .. } | Payload::AckDelta { .. })
+    }
+}
+
+#[derive(Debug)]
+struct Message {
+    from: u32,
+    to: u32,
+    id: u64,
+    bytes: u64,
+    lamport: u64,
+    hlc: u64,
+    vc: Option<Rc<[u64]>>,
+    payload: Payload,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    NextOp,
+    Tick(u32),
+    Deliver(u32),
+    Toggle(u32),
+    Check,
+}
+
+struct Replica {
+    state: Vec<Crdt>,
+    seq: u64,
+    lamport: u64,
+    hlc: u64,
+    vc: Vec<u64>,
+    wall_offset: i64,
+    drift_ppm: f64,
+    dots: u64,
+    online: bool,
+    digest: Option<u64>,
+    // op sync
+    delivered: Vec<u64>,
+    own_ops: VecDeque<Rc<Op>>,
+    ops_acked: Vec<u64>,
+    pending: Vec<Rc<Op>>,
+    // delta sync
+    deltas: VecDeque<(u64, u32, Crdt)>,
+    delta_next: u64,
+    delta_acked: Vec<u64>,
+}
+
+/// The world of one run.
+pub struct World<'a> {
+    cfg: &'a Config,
+    /// Draws for the workload only (when, where, which key, which value), so that the same seed
+    /// gives the same operations whatever the sync strategy and network do.
+    work: Rng,
+    /// Draws for everything else: the network, peers, clocks.
+    rng: Rng,
+    now: Nanos,
+    queue: BinaryHeap<Reverse<(Nanos, u64, Action)>>,
+    inserted: u64,
+    replicas: Vec<Replica>,
+    kinds: Vec<CrdtKind>,
+    key_names: Vec<String>,
+    messages: Vec<Option<Message>>,
+    free_slots: Vec<u32>,
+    deliveries_left: Vec<u8>,
+    next_msg: u64,
+    healed: bool,
+    trace: TraceOut<'a>,
+    out: Outcome,
+    scratch: String,
+    attrs: [String; 3],
+}
+
+fn key_plan(cfg: &Config) -> (Vec<CrdtKind>, Vec<String>) {
+    let k = cfg.keys as usize;
+    let mut kinds = Vec::new();
+    let mut names = Vec::new();
+    if cfg.workload == Workload::Inventory {
+        let width = (k.max(2) - 1).to_string().len().max(3);
+        for i in 0..k {
+            for (field, kind) in [
+                ("stock", CrdtKind::PNCounter),
+                ("price", CrdtKind::LwwRegister),
+                ("bin", CrdtKind::LwwRegister),
+                ("tags", CrdtKind::OrSet),
+            ] {
+                kinds.push(kind);
+                names.push(format!("sku-{i:0width$}/{field}"));
+            }
+        }
+        return (kinds, names);
+    }
+    for i in 0..k {
+        let kind = match cfg.workload {
+            Workload::Counter => [CrdtKind::GCounter, CrdtKind::PNCounter][i % 2],
+            Workload::Register => [CrdtKind::LwwRegister, CrdtKind::MvRegister][i % 2],
+            Workload::Set => CrdtKind::OrSet,
+            _ => [CrdtKind::GCounter, CrdtKind::PNCounter, CrdtKind::LwwRegister, CrdtKind::MvRegister, CrdtKind::OrSet][i % 5],
+        };
+        let prefix = match kind {
+            CrdtKind::GCounter => "gcount",
+            CrdtKind::PNCounter => "pncount",
+            CrdtKind::LwwRegister => "lww",
+            CrdtKind::MvRegister => "mvreg",
+            CrdtKind::OrSet => "orset",
+        };
+        kinds.push(kind);
+        names.push(format!("{prefix}-{i}"));
+    }
+    (kinds, names)
+}
+
+const TAGS: [&str; 6] = ["fragile", "cold", "bulk", "promo", "new", "hazmat"];
+const BINS: [&str; 6] = ["A-01", "A-07", "B-12", "C-03", "D-44", "E-09"];
+
+/// Runs `cfg` to the end, writing events to `trace`.
+pub fn run<'a>(cfg: &'a Config, trace: TraceOut<'a>) -> io::Result<Outcome> {
+    let mut w = World::new(cfg, trace);
+    w.header()?;
+    w.run()?;
+    w.trace.flush()?;
+    Ok(w.out)
+}
+
+impl<'a> World<'a> {
+    fn new(cfg: &'a Config, trace: TraceOut<'a>) -> Self {
+        let mut rng = Rng::new(cfg.seed);
+        let work = Rng::new(cfg.seed ^ 0x5eed_0f_c0ffee);
+        let (kinds, key_names) = key_plan(cfg);
+        let n = cfg.replicas as usize;
+        let full = cfg.clocks == Clocks::Full;
+        let op_sync = cfg.sync == SyncKind::Op;
+        let delta_sync = cfg.sync == SyncKind::Delta;
+        let replicas = (0..n)
+            .map(|_| {
+                let skew = cfg.skew_ms as i64 * MS as i64;
+                let wall_offset = if skew == 0 { 0 } else { rng.between(0, 2 * skew as u64) as i64 - skew };
+                let d = cfg.drift_ppm as f64;
+                let drift_ppm = if d == 0.0 { 0.0 } else { rng.unit() * 2.0 * d - d };
+                Replica {
+                    state: kinds.iter().map(|&k| Crdt::new(k)).collect(),
+                    seq: 0,
+                    lamport: 0,
+                    hlc: 0,
+                    vc: if full { vec![0; n] } else { Vec::new() },
+                    wall_offset,
+                    drift_ppm,
+                    dots: 0,
+                    online: true,
+                    digest: None,
+                    delivered: if op_sync { vec![0; n] } else { Vec::new() },
+                    own_ops: VecDeque::new(),
+                    ops_acked: if op_sync { vec![0; n] } else { Vec::new() },
+                    pending: Vec::new(),
+                    deltas: VecDeque::new(),
+                    delta_next: 1,
+                    delta_acked: if delta_sync { vec![0; n] } else { Vec::new() },
+                }
+            })
+            .collect();
+        let mut w = World {
+            cfg,
+            work,
+            rng,
+            now: 0,
+            queue: BinaryHeap::new(),
+            inserted: 0,
+            replicas,
+            kinds,
+            key_names,
+            messages: Vec::new(),
+            free_slots: Vec::new(),
+            deliveries_left: Vec::new(),
+            next_msg: 1,
+            healed: false,
+            trace,
+            out: Outcome::default(),
+            scratch: String::with_capacity(256),
+            attrs: [String::new(), String::new(), String::new()],
+        };
+        w.schedule(0, Action::NextOp);
+        for r in 0..cfg.replicas {
+            let phase = w.rng.below(cfg.sync_interval);
+            w.schedule(phase, Action::Tick(r));
+            if let Some(i) = cfg.net.intermittent {
+                if !(cfg.net.hub && r == 0) {
+                    let first = w.rng.exp(i.online as f64) as Nanos;
+                    w.schedule(first, Action::Toggle(r));
+                }
+            }
+        }
+        w
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        let c = self.cfg;
+        let q = |s: &str| format!("\"{s}\"");
+        self.trace.header(&[
+            ("name", q("weft sim")),
+            ("seed", c.seed.to_string()),
+            ("replicas", c.replicas.to_string()),
+            ("workload", q(c.workload.name())),
+            ("ops", c.ops.to_string()),
+            ("keys", c.keys.to_string()),
+            ("sync", q(c.sync.name())),
+            ("profile", q(c.profile.name())),
+            ("clocks", q(c.clocks.name())),
+            ("bug", c.bug.map_or("null".to_string(), |(b, r)| format!("\"{}@{}\"", b.name(), self.trace.name(r)))),
+            ("command", q(&c.command_line())),
+        ])
+    }
+
+    #[inline]
+    fn schedule(&mut self, at: Nanos, action: Action) {
+        self.inserted += 1;
+        self.queue.push(Reverse((at, self.inserted, action)));
+    }
+
+    fn wall(&self, r: u32) -> i64 {
+        let rep = &self.replicas[r as usize];
+        let t = self.now as f64 * (1.0 + rep.drift_ppm * 1e-6);
+        EPOCH_NS + rep.wall_offset + t as i64
+    }
+
+    fn has_bug(&self, bug: Bug, r: u32) -> bool {
+        self.cfg.bug == Some((bug, r))
+    }
+
+    fn run(&mut self) -> io::Result<()> {
+        let mut settle_deadline = Nanos::MAX;
+        while let Some(Reverse((t, _, action))) = self.queue.pop() {
+            self.now = t;
+            match action {
+                Action::NextOp => {
+                    let done = self.out.ops >= self.cfg.ops || self.cfg.duration.is_some_and(|d| t >= d);
+                    if done {
+                        self.heal();
+                        settle_deadline = t.saturating_add(self.cfg.settle_limit);
+                        self.schedule(t, Action::Check);
+                        continue;
+                    }
+                    let r = self.work.below(u64::from(self.cfg.replicas)) as u32;
+                    self.operate(r)?;
+                    let gap = self.work.exp(1e9 / self.cfg.rate).max(1.0) as Nanos;
+                    self.schedule(t + gap, Action::NextOp);
+                }
+                Action::Tick(r) => {
+                    self.sync(r)?;
+                    let jitter = self.rng.below(self.cfg.sync_interval / 5 + 1);
+                    self.schedule(t + self.cfg.sync_interval - self.cfg.sync_interval / 10 + jitter, Action::Tick(r));
+                }
+                Action::Deliver(slot) => self.deliver(slot)?,
+                Action::Toggle(r) => {
+                    if self.healed {
+                        continue;
+                    }
+                    let i = self.cfg.net.intermittent.expect("toggles only with intermittent links");
+                    let rep = &mut self.replicas[r as usize];
+                    rep.online = !rep.online;
+                    let mean = if rep.online { i.online } else { i.offline };
+                    let next = t + (self.rng.exp(mean as f64) as Nanos).max(MS);
+                    self.schedule(next, Action::Toggle(r));
+                }
+                Action::Check => {
+                    if self.all_equal() {
+                        self.out.converged = true;
+                        self.out.converge_time = Some(t - self.out.ops_end);
+                        break;
+                    }
+                    if t >= settle_deadline {
+                        break;
+                    }
+                    self.schedule(t + self.cfg.sync_interval, Action::Check);
+                }
+            }
+        }
+        self.out.end = self.now;
+        self.out.events = self.trace.events;
+        self.out.digests = (0..self.cfg.replicas).map(|r| self.digest(r)).collect();
+        Ok(())
+    }
+
+    fn heal(&mut self) {
+        self.healed = true;
+        self.out.ops_end = self.now;
+        for r in &mut self.replicas {
+            r.online = true;
+        }
+    }
+
+    fn digest(&mut self, r: u32) -> u64 {
+        let rep = &mut self.replicas[r as usize];
+        if let Some(d) = rep.digest {
+            return d;
+        }
+        let mut h = Digest::new();
+        for (k, c) in rep.state.iter().enumerate() {
+            h.write_u64(k as u64);
+            c.digest(&mut h);
+        }
+        let d = h.finish();
+        rep.digest = Some(d);
+        d
+    }
+
+    fn all_equal(&mut self) -> bool {
+        let first = self.digest(0);
+        (1..self.cfg.replicas).all(|r| self.digest(r) == first)
+    }
+
+    // ---- events and clocks ----
+
+    /// A local event at `r`: advances seq, Lamport and the own vector-clock entry.
+    fn local_tick(&mut self, r: u32) {
+        let rep = &mut self.replicas[r as usize];
+        rep.seq += 1;
+        rep.lamport += 1;
+        if !rep.vc.is_empty() {
+            rep.vc[r as usize] = rep.seq;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        r: u32,
+        kind: EvKind,
+        msg: Option<u64>,
+        key: Option<u32>,
+        op: Option<&str>,
+        value: Option<&str>,
+        attrs: Option<&str>,
+    ) -> io::Result<()> {
+        let wall = self.wall(r);
+        let rep = &self.replicas[r as usize];
+        let lamport = (self.cfg.clocks != Clocks::None).then_some(rep.lamport);
+        let vc = (self.cfg.clocks == Clocks::Full).then_some(rep.vc.as_slice());
+        let key = key.map(|k| self.key_names[k as usize].as_str());
+        self.trace.event(r, rep.seq, kind, lamport, vc, wall, msg, key, op, value, attrs)
+    }
+
+    // ---- the workload ----
+
+    fn operate(&mut self, r: u32) -> io::Result<()> {
+        self.out.ops += 1;
+        let key = self.work.below(self.kinds.len() as u64) as u32;
+        if self.work.chance(self.cfg.read_ratio) {
+            self.local_tick(r);
+            let value = self.replicas[r as usize].state[key as usize].read_json();
+            return self.emit(r, EvKind::Read, None, Some(key), None, Some(&value), None);
+        }
+        self.local_tick(r);
+        let wall = self.wall(r);
+        let rep = &mut self.replicas[r as usize];
+        rep.dots += 1;
+        let dot = Dot { replica: r, counter: rep.dots };
+        rep.hlc = (rep.hlc + 1).max(wall.max(0) as u64);
+        let kind = self.kinds[key as usize];
+        let inventory = self.cfg.workload == Workload::Inventory;
+        let field = key % 4;
+        let mut value = std::mem::take(&mut self.scratch);
+        value.clear();
+        let (op, delta) = match kind {
+            CrdtKind::GCounter => {
+                let n = self.work.between(1, 3);
+                value.push_str(itoa::Buffer::new().format(n));
+                let rep = &mut self.replicas[r as usize];
+                ("inc", rep.state[key as usize].inc(r, n as i64))
+            }
+            CrdtKind::PNCounter => {
+                let mut n = self.work.between(1, 5) as i64;
+                if self.work.chance(0.4) {
+                    n = -n;
+                }
+                value.push_str(itoa::Buffer::new().format(n));
+                let rep = &mut self.replicas[r as usize];
+                ("inc", rep.state[key as usize].inc(r, n))
+            }
+            CrdtKind::LwwRegister | CrdtKind::MvRegister => {
+                let v = if inventory && field == 2 {
+                    Val::Str(BINS[self.work.below(BINS.len() as u64) as usize].into())
+                } else if inventory {
+                    Val::Int(self.work.between(199, 4999) as i64)
+                } else {
+                    Val::Int(self.work.below(1000) as i64)
+                };
+                v.write_json(&mut value);
+                let buggy_stamp = self.has_bug(Bug::LwwByWallClock, r);
+                let rep = &mut self.replicas[r as usize];
+                let t = if buggy_stamp { wall.max(0) as u64 } else { rep.hlc };
+                let stamp = Stamp { t, replica: r };
+                let crdt = &mut rep.state[key as usize];
+                if kind == CrdtKind::LwwRegister && crdt.lww_stamp().is_some_and(|s| s > stamp) {
+                    self.out.lost_newer_writes += 1;
+                }
+                ("set", crdt.set(stamp, dot, v))
+            }
+            CrdtKind::OrSet => {
+                let domain: &[&str] = if inventory { &TAGS } else { &["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7"] };
+                let remove = self.work.chance(0.35);
+                let elem = Val::Str(domain[self.work.below(domain.len() as u64) as usize].into());
+                elem.write_json(&mut value);
+                let crdt = &mut self.replicas[r as usize].state[key as usize];
+                if remove {
+                    ("remove", crdt.remove(&elem))
+                } else {
+                    ("add", crdt.add(dot, elem))
+                }
+            }
+        };
+        self.replicas[r as usize].digest = None;
+        let res = self.emit(r, EvKind::Write, None, Some(key), Some(op), Some(&value), None);
+        self.scratch = value;
+        res?;
+        let rep = &mut self.replicas[r as usize];
+        match self.cfg.sync {
+            SyncKind::State => {}
+            SyncKind::Delta => {
+                let n = rep.delta_next;
+                rep.delta_next += 1;
+                rep.deltas.push_back((n, key, delta));
+                if rep.deltas.len() > DELTA_LOG_MAX {
+                    rep.deltas.pop_front();
+                }
+            }
+            SyncKind::Op => {
+                rep.delivered[r as usize] = dot.counter;
+                let deps: Rc<[u64]> = rep.delivered.as_slice().into();
+                rep.own_ops.push_back(Rc::new(Op { origin: r, counter: dot.counter, deps, key, delta }));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- sync ----
+
+    fn sync(&mut self, r: u32) -> io::Result<()> {
+        let n = self.cfg.replicas;
+        match self.cfg.sync {
+            SyncKind::State => {
+                let mut p = self.rng.below(u64::from(n - 1)) as u32;
+                if p >= r {
+                    p += 1;
+                }
+                let snapshot = Rc::new(self.replicas[r as usize].state.clone());
+                let bytes = 16 + snapshot.iter().map(|c| c.wire_len() as u64 + 4).sum::<u64>();
+                self.send(r, p, bytes, Payload::State(snapshot))?;
+            }
+            SyncKind::Delta => {
+                let bug = self.has_bug(Bug::DropDelta, r);
+                for p in 0..n {
+                    if p == r {
+                        continue;
+                    }
+                    let rep = &self.replicas[r as usize];
+                    let acked = rep.delta_acked[p as usize];
+                    let upto = rep.delta_next - 1;
+                    if acked >= upto {
+                        continue;
+                    }
+                    let base = rep.deltas.front().map_or(rep.delta_next, |d| d.0);
+                    let parts: Vec<(u32, Crdt)> = if acked + 1 < base && !bug {
+                        // Too far behind for the log: the whole state.
+                        rep.state.iter().enumerate().map(|(k, c)| (k as u32, c.clone())).collect()
+                    } else {
+                        let mut parts: Vec<(u32, Crdt)> = Vec::new();
+                        let start = rep.deltas.partition_point(|d| d.0 <= acked);
+                        for (_, key, d) in rep.deltas.range(start..) {
+                            match parts.iter_mut().find(|(k, _)| k == key) {
+                                Some((_, c)) => {
+                                    c.merge(d);
+                                }
+                                None => parts.push((*key, d.clone())),
+                            }
+                        }
+                        parts.sort_by_key(|p| p.0);
+                        parts
+                    };
+                    if bug {
+                        // The bug: a delta is sent once and forgotten, delivered or not.
+                        self.replicas[r as usize].delta_acked[p as usize] = upto;
+                    }
+                    if parts.is_empty() {
+                        continue;
+                    }
+                    let bytes = 24 + parts.iter().map(|(_, c)| c.wire_len() as u64 + 4).sum::<u64>();
+                    self.send(r, p, bytes, Payload::Delta { upto, parts })?;
+                }
+                self.gc_deltas(r);
+            }
+            SyncKind::Op => {
+                for p in 0..n {
+                    if p == r {
+                        continue;
+                    }
+                    let rep = &self.replicas[r as usize];
+                    let acked = rep.ops_acked[p as usize];
+                    let start = rep.own_ops.partition_point(|o| o.counter <= acked);
+                    if start == rep.own_ops.len() {
+                        continue;
+                    }
+                    let ops: Vec<Rc<Op>> = rep.own_ops.range(start..).take(OPS_PER_MESSAGE).cloned().collect();
+                    let bytes = 16 + ops.iter().map(|o| 24 + 8 * o.deps.len() as u64 + o.delta.wire_len() as u64).sum::<u64>();
+                    self.send(r, p, bytes, Payload::Ops(ops))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn gc_deltas(&mut self, r: u32) {
+        let rep = &mut self.replicas[r as usize];
+        let min = rep
+            .delta_acked
+            .iter()
+            .enumerate()
+            .filter(|&(p, _)| p != r as usize)
+            .map(|(_, &a)| a)
+            .min()
+            .unwrap_or(0);
+        while rep.deltas.front().is_some_and(|d| d.0 <= min) {
+            rep.deltas.pop_front();
+        }
+    }
+
+    fn link_up(&self, a: u32, b: u32) -> bool {
+        if self.healed {
+            return true;
+        }
+        if !self.replicas[a as usize].online || !self.replicas[b as usize].online {
+            return false;
+        }
+        self.cfg.net.partitions.iter().all(|p| {
+            if self.now < p.from || self.now >= p.to {
+                return true;
+            }
+            let group = |r: u32| p.groups.iter().position(|g| g.contains(&r));
+            matches!((group(a), group(b)), (Some(x), Some(y)) if x == y)
+        })
+    }
+
+    fn latency(&mut self, a: u32, b: u32, bytes: u64) -> Nanos {
+        let net = &self.cfg.net;
+        let base = match net.latency {
+            Latency::Const(d) => d,
+            Latency::Uniform(lo, hi) => self.rng.between(lo, hi),
+            Latency::Exp(m) => self.rng.exp(m as f64) as Nanos,
+        };
+        // The hub is well connected: its links are five times faster.
+        let base = if net.hub && (a == 0 || b == 0) { base / 5 } else { base };
+        let transfer = if net.bandwidth > 0 { bytes.saturating_mul(1_000_000_000) / net.bandwidth } else { 0 };
+        let held = if self.rng.chance(net.reorder) { self.rng.between(base, 5 * base.max(MS)) } else { 0 };
+        base + transfer + held
+    }
+
+    /// Sends a message from `r` to `p`: a `send` event for state-carrying payloads, then the
+    /// network decides its fate.
+    fn send(&mut self, r: u32, p: u32, bytes: u64, payload: Payload) -> io::Result<()> {
+        let id = self.next_msg;
+        self.next_msg += 1;
+        let traced = payload.traced();
+        if traced {
+            self.out.messages += 1;
+            self.local_tick(r);
+            let what = match &payload {
+                Payload::Ops(ops) => format!("{{\"bytes\":{bytes},\"sync\":\"op\",\"ops\":{},\"to\":\"{}\"}}", ops.len(), self.trace.name(p)),
+                Payload::State(_) => format!("{{\"bytes\":{bytes},\"sync\":\"state\",\"to\":\"{}\"}}", self.trace.name(p)),
+                Payload::Delta { parts, .. } => {
+                    format!("{{\"bytes\":{bytes},\"sync\":\"delta\",\"keys\":{},\"to\":\"{}\"}}", parts.len(), self.trace.name(p))
+                }
+                _ => unreachable!("acks are not traced"),
+            };
+            self.attrs[0] = what;
+            let attrs = std::mem::take(&mut self.attrs[0]);
+            self.emit(r, EvKind::Send, Some(id), None, None, None, Some(&attrs))?;
+            self.attrs[0] = attrs;
+        } else {
+            self.out.acks += 1;
+        }
+        self.out.bytes += bytes;
+        let rep = &self.replicas[r as usize];
+        let vc = (traced && !rep.vc.is_empty()).then(|| Rc::from(rep.vc.as_slice()));
+        let msg = Message { from: r, to: p, id, bytes, lamport: rep.lamport, hlc: rep.hlc, vc, payload };
+        if !self.link_up(r, p) || self.rng.chance(self.cfg.net.loss) {
+            self.out.lost += 1;
+            return Ok(());
+        }
+        let copies = if self.rng.chance(self.cfg.net.dup) {
+            self.out.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.messages[s as usize] = Some(msg);
+                self.deliveries_left[s as usize] = copies;
+                s
+            }
+            None => {
+                self.messages.push(Some(msg));
+                self.deliveries_left.push(copies);
+                (self.messages.len() - 1) as u32
+            }
+        };
+        for _ in 0..copies {
+            let d = self.latency(r, p, bytes);
+            self.schedule(self.now + d, Action::Deliver(slot));
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, slot: u32) -> io::Result<()> {
+        let left = &mut self.deliveries_left[slot as usize];
+        *left -= 1;
+        let msg = if *left == 0 {
+            self.free_slots.push(slot);
+            self.messages[slot as usize].take().expect("a scheduled delivery has its message")
+        } else {
+            let m = self.messages[slot as usize].as_ref().expect("a scheduled delivery has its message");
+            Message {
+                from: m.from,
+                to: m.to,
+                id: m.id,
+                bytes: m.bytes,
+                lamport: m.lamport,
+                hlc: m.hlc,
+                vc: m.vc.clone(),
+                payload: m.payload.clone(),
+            }
+        };
+        let p = msg.to;
+        if msg.payload.traced() {
+            self.receive_clocks(p, &msg);
+            let attrs = format!("{{\"bytes\":{},\"from\":\"{}\"}}", msg.bytes, self.trace.name(msg.from));
+            self.emit(p, EvKind::Recv, Some(msg.id), None, None, None, Some(&attrs))?;
+        }
+        let buggy_merge = self.has_bug(Bug::NonIdempotentMerge, p);
+        match msg.payload {
+            Payload::State(state) => {
+                let rep = &mut self.replicas[p as usize];
+                let mut changed = false;
+                for (mine, theirs) in rep.state.iter_mut().zip(state.iter()) {
+                    changed |= if buggy_merge { mine.merge_buggy(theirs) } else { mine.merge(theirs) };
+                }
+                if changed {
+                    rep.digest = None;
+                }
+            }
+            Payload::Delta { upto, parts } => {
+                let rep = &mut self.replicas[p as usize];
+                let mut changed = false;
+                for (k, d) in &parts {
+                    let mine = &mut rep.state[*k as usize];
+                    changed |= if buggy_merge { mine.merge_buggy(d) } else { mine.merge(d) };
+                }
+                if changed {
+                    rep.digest = None;
+                }
+                self.send(p, msg.from, 16, Payload::AckDelta { upto })?;
+            }
+            Payload::AckDelta { upto } => {
+                let a = &mut self.replicas[p as usize].delta_acked[msg.from as usize];
+                *a = (*a).max(upto);
+                self.gc_deltas(p);
+            }
+            Payload::Ops(ops) => {
+                let origin = msg.from;
+                for op in ops {
+                    self.receive_op(p, op, buggy_merge);
+                }
+                let delivered = self.replicas[p as usize].delivered[origin as usize];
+                self.send(p, origin, 16, Payload::AckOps { delivered })?;
+            }
+            Payload::AckOps { delivered } => {
+                let rep = &mut self.replicas[p as usize];
+                let a = &mut rep.ops_acked[msg.from as usize];
+                *a = (*a).max(delivered);
+                let me = p as usize;
+                let min = rep.ops_acked.iter().enumerate().filter(|&(q, _)| q != me).map(|(_, &a)| a).min().unwrap_or(0);
+                while rep.own_ops.front().is_some_and(|o| o.counter <= min) {
+                    rep.own_ops.pop_front();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges the clocks a received message carries (unless a bug says otherwise) and makes
+    /// the receive a local event.
+    fn receive_clocks(&mut self, p: u32, msg: &Message) {
+        let no_vc_merge = self.has_bug(Bug::VcNoMerge, p);
+        let no_max = self.has_bug(Bug::LamportNoMax, p);
+        let rep = &mut self.replicas[p as usize];
+        if !no_max {
+            rep.lamport = rep.lamport.max(msg.lamport);
+        }
+        rep.hlc = rep.hlc.max(msg.hlc);
+        if let (Some(theirs), false) = (&msg.vc, no_vc_merge) {
+            for (mine, &t) in rep.vc.iter_mut().zip(theirs.iter()) {
+                *mine = (*mine).max(t);
+            }
+        }
+        self.local_tick(p);
+    }
+
+    /// Op-based delivery: exactly once, in causal order; buffers ops whose dependencies have
+    /// not been delivered yet.
+    fn receive_op(&mut self, p: u32, op: Rc<Op>, buggy: bool) {
+        let rep = &mut self.replicas[p as usize];
+        if op.counter <= rep.delivered[op.origin as usize] {
+            if buggy && op.delta.is_counter() {
+                // The bug: a duplicate op is applied again.
+                rep.state[op.key as usize].merge_buggy(&op.delta);
+                rep.digest = None;
+            }
+            return;
+        }
+        if rep.pending.iter().any(|q| q.origin == op.origin && q.counter == op.counter) {
+            return;
+        }
+        rep.pending.push(op);
+        // Deliver everything that became deliverable.
+        loop {
+            let rep = &mut self.replicas[p as usize];
+            let ready = rep.pending.iter().position(|o| {
+                o.counter == rep.delivered[o.origin as usize] + 1
+                    && o.deps.iter().enumerate().all(|(q, &d)| q == o.origin as usize || d <= rep.delivered[q])
+            });
+            let Some(i) = ready else { break };
+            let o = rep.pending.swap_remove(i);
+            rep.delivered[o.origin as usize] = o.counter;
+            let crdt = &mut rep.state[o.key as usize];
+            if buggy {
+                crdt.merge_buggy(&o.delta);
+            } else {
+                crdt.merge(&o.delta);
+            }
+            rep.digest = None;
+        }
+    }
+}
