@@ -53,7 +53,7 @@ pub enum Command {
     ///   weft sim --bug vc-no-merge --out buggy.jsonl
     ///   weft sim --compare-sync --profile himalaya --ops 5000
     #[command(verbatim_doc_comment)]
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
 }
 
 /// Output forms of `weft check`.
@@ -115,6 +115,8 @@ pub enum SimWorkload {
     Counter,
     /// LWW and multi-value registers.
     Register,
+    /// LWW registers only (small state with thousands of replicas).
+    Lww,
     /// Add-wins OR-sets.
     Set,
     /// All five CRDT types.

@@ -72,6 +72,7 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
         workload: match a.workload {
             SimWorkload::Counter => Workload::Counter,
             SimWorkload::Register => Workload::Register,
+            SimWorkload::Lww => Workload::Lww,
             SimWorkload::Set => Workload::Set,
             SimWorkload::Mixed => Workload::Mixed,
             SimWorkload::Inventory => Workload::Inventory,
@@ -204,7 +205,7 @@ pub fn run(a: &SimArgs) -> ExitCode {
     let start = std::time::Instant::now();
     let result = match &a.out {
         None => weft_sim::simulate_quietly(&cfg),
-        Some(p) if p.as_os_str() == "-" => weft_sim::simulate(&cfg, std::io::stdout().lock()),
+        Some(p) if p.as_os_str() == "-" => weft_sim::simulate(&cfg, std::io::stdout()),
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => weft_sim::simulate(&cfg, f),
             Err(e) => {
@@ -259,8 +260,8 @@ fn compare(cfg: &Config) -> ExitCode {
         }
     };
     println!(
-        "{:<6} {:>9} {:>8} {:>8} {:>14} {:>16} {:>10}  {}",
-        "sync", "messages", "lost", "acks", "bytes", "time to converge", "events", "final state"
+        "{:<6} {:>9} {:>8} {:>8} {:>14} {:>16} {:>10}  final state",
+        "sync", "messages", "lost", "acks", "bytes", "time to converge", "events"
     );
     for r in &rows {
         let o = &r.outcome;

@@ -29,6 +29,9 @@ pub enum Workload {
     Counter,
     /// LWW and multi-value registers.
     Register,
+    /// LWW registers only: state that stays small with thousands of writers (counters,
+    /// multi-value registers and sets keep an entry per writing replica).
+    Lww,
     /// Add-wins OR-sets.
     Set,
     /// All five CRDT types.
@@ -170,7 +173,10 @@ impl Profile {
                 dup: 0.01,
                 reorder: 0.05,
                 bandwidth: 2_000_000,
-                intermittent: Some(Intermittent { online: 3 * SEC, offline: 12 * SEC }),
+                intermittent: Some(Intermittent {
+                    online: 3 * SEC,
+                    offline: 12 * SEC,
+                }),
                 ..base
             },
             Profile::Mixed => NetConfig {
@@ -178,7 +184,10 @@ impl Profile {
                 loss: 0.02,
                 dup: 0.01,
                 reorder: 0.02,
-                intermittent: Some(Intermittent { online: 4 * SEC, offline: 4 * SEC }),
+                intermittent: Some(Intermittent {
+                    online: 4 * SEC,
+                    offline: 4 * SEC,
+                }),
                 hub: true,
                 ..base
             },
@@ -263,7 +272,9 @@ impl Default for Config {
 pub fn parse_duration(flag: &'static str, s: &str) -> Result<Nanos, ConfigError> {
     let bad = || ConfigError::Parse(flag, s.to_string(), "a duration such as 250ms, 2s or 1m");
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().map_err(|_| bad())?;
     let scale = match unit {
@@ -275,7 +286,7 @@ pub fn parse_duration(flag: &'static str, s: &str) -> Result<Nanos, ConfigError>
         _ => return Err(bad()),
     };
     let v = n * scale;
-    if !v.is_finite() || v < 0.0 || v > 1e18 {
+    if !v.is_finite() || !(0.0..=1e18).contains(&v) {
         return Err(bad());
     }
     Ok(v.round() as Nanos)
@@ -290,15 +301,26 @@ pub fn parse_latency(s: &str) -> Result<Latency, ConfigError> {
         "exp" => Ok(Latency::Exp(parse_duration(FLAG, rest)?)),
         "uniform" => {
             let (lo, hi) = rest.split_once('-').ok_or_else(|| {
-                ConfigError::Parse(FLAG, s.to_string(), "uniform:LOW-HIGH, e.g. uniform:2ms-10ms")
+                ConfigError::Parse(
+                    FLAG,
+                    s.to_string(),
+                    "uniform:LOW-HIGH, e.g. uniform:2ms-10ms",
+                )
             })?;
             let (lo, hi) = (parse_duration(FLAG, lo)?, parse_duration(FLAG, hi)?);
             if lo > hi {
-                return Err(ConfigError::Range(FLAG, format!("{s:?}: the low bound exceeds the high bound")));
+                return Err(ConfigError::Range(
+                    FLAG,
+                    format!("{s:?}: the low bound exceeds the high bound"),
+                ));
             }
             Ok(Latency::Uniform(lo, hi))
         }
-        _ => Err(ConfigError::Parse(FLAG, s.to_string(), "const:D, uniform:D-D or exp:D")),
+        _ => Err(ConfigError::Parse(
+            FLAG,
+            s.to_string(),
+            "const:D, uniform:D-D or exp:D",
+        )),
     }
 }
 
@@ -310,7 +332,10 @@ pub fn parse_replica(flag: &'static str, s: &str, replicas: u32) -> Result<u32, 
         .and_then(|d| d.parse().ok())
         .ok_or_else(|| ConfigError::Parse(flag, s.to_string(), "a replica name such as r1"))?;
     if n == 0 || n > replicas {
-        return Err(ConfigError::Range(flag, format!("{s}: there are replicas r1 to r{replicas}")));
+        return Err(ConfigError::Range(
+            flag,
+            format!("{s}: there are replicas r1 to r{replicas}"),
+        ));
     }
     Ok(n - 1)
 }
@@ -319,11 +344,18 @@ pub fn parse_replica(flag: &'static str, s: &str, replicas: u32) -> Result<u32, 
 pub fn parse_partition(s: &str, replicas: u32) -> Result<Partition, ConfigError> {
     const FLAG: &str = "--partition";
     let want = "FROM-TO:GROUP/GROUP, e.g. 10s-40s:r1,r2/r3,r4,r5";
-    let (window, groups) = s.split_once(':').ok_or_else(|| ConfigError::Parse(FLAG, s.to_string(), want))?;
-    let (from, to) = window.split_once('-').ok_or_else(|| ConfigError::Parse(FLAG, s.to_string(), want))?;
+    let (window, groups) = s
+        .split_once(':')
+        .ok_or_else(|| ConfigError::Parse(FLAG, s.to_string(), want))?;
+    let (from, to) = window
+        .split_once('-')
+        .ok_or_else(|| ConfigError::Parse(FLAG, s.to_string(), want))?;
     let (from, to) = (parse_duration(FLAG, from)?, parse_duration(FLAG, to)?);
     if from >= to {
-        return Err(ConfigError::Range(FLAG, format!("{s:?}: the partition must end after it starts")));
+        return Err(ConfigError::Range(
+            FLAG,
+            format!("{s:?}: the partition must end after it starts"),
+        ));
     }
     let mut seen = vec![false; replicas as usize];
     let mut out = Vec::new();
@@ -332,16 +364,26 @@ pub fn parse_partition(s: &str, replicas: u32) -> Result<Partition, ConfigError>
         for name in g.split(',').filter(|n| !n.trim().is_empty()) {
             let r = parse_replica(FLAG, name, replicas)?;
             if std::mem::replace(&mut seen[r as usize], true) {
-                return Err(ConfigError::Range(FLAG, format!("{s:?}: {name} is in two groups")));
+                return Err(ConfigError::Range(
+                    FLAG,
+                    format!("{s:?}: {name} is in two groups"),
+                ));
             }
             group.push(r);
         }
         out.push(group);
     }
     if out.len() < 2 {
-        return Err(ConfigError::Range(FLAG, format!("{s:?}: a partition needs at least two groups")));
+        return Err(ConfigError::Range(
+            FLAG,
+            format!("{s:?}: a partition needs at least two groups"),
+        ));
     }
-    Ok(Partition { from, to, groups: out })
+    Ok(Partition {
+        from,
+        to,
+        groups: out,
+    })
 }
 
 fn fmt_duration(ns: Nanos) -> String {
@@ -372,6 +414,7 @@ impl Workload {
         match self {
             Workload::Counter => "counter",
             Workload::Register => "register",
+            Workload::Lww => "lww",
             Workload::Set => "set",
             Workload::Mixed => "mixed",
             Workload::Inventory => "inventory",
@@ -426,7 +469,13 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let range = |flag, why: String| Err(ConfigError::Range(flag, why));
         if self.replicas < 2 {
-            return range("--replicas", format!("{} replicas cannot replicate anything: use 2 or more", self.replicas));
+            return range(
+                "--replicas",
+                format!(
+                    "{} replicas cannot replicate anything: use 2 or more",
+                    self.replicas
+                ),
+            );
         }
         if self.replicas > 1_000_000 {
             return range("--replicas", "at most 1,000,000".into());
@@ -434,23 +483,35 @@ impl Config {
         if self.keys == 0 {
             return range("--keys", "at least 1".into());
         }
-        for (flag, p) in [("--loss", self.net.loss), ("--dup", self.net.dup), ("--reorder", self.net.reorder)] {
+        for (flag, p) in [
+            ("--loss", self.net.loss),
+            ("--dup", self.net.dup),
+            ("--reorder", self.net.reorder),
+        ] {
             if !(0.0..1.0).contains(&p) {
                 return range(flag, format!("{p} is not a probability below 1"));
             }
         }
         if !(self.rate > 0.0 && self.rate.is_finite()) {
-            return range("--rate", "must be a positive number of operations per second".into());
+            return range(
+                "--rate",
+                "must be a positive number of operations per second".into(),
+            );
         }
         if self.sync_interval == 0 {
             return range("--sync-interval", "must be positive".into());
         }
         if let Some((_, r)) = self.bug {
             if r >= self.replicas {
-                return range("--bug-replica", format!("there are replicas r1 to r{}", self.replicas));
+                return range(
+                    "--bug-replica",
+                    format!("there are replicas r1 to r{}", self.replicas),
+                );
             }
         }
-        if self.clocks == Clocks::Full && u64::from(self.replicas) * u64::from(self.replicas) > 400_000_000 {
+        if self.clocks == Clocks::Full
+            && u64::from(self.replicas) * u64::from(self.replicas) > 400_000_000
+        {
             return range(
                 "--clocks",
                 format!("full vector clocks for {} replicas would need too much memory: use --clocks lamport or none", self.replicas),
@@ -489,17 +550,35 @@ impl Config {
             let groups: Vec<String> = p
                 .groups
                 .iter()
-                .map(|g| g.iter().map(|&r| replica_name(r, self.replicas)).collect::<Vec<_>>().join(","))
+                .map(|g| {
+                    g.iter()
+                        .map(|&r| replica_name(r, self.replicas))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .collect();
-            c.push_str(&format!(" --partition {}-{}:{}", fmt_duration(p.from), fmt_duration(p.to), groups.join("/")));
+            c.push_str(&format!(
+                " --partition {}-{}:{}",
+                fmt_duration(p.from),
+                fmt_duration(p.to),
+                groups.join("/")
+            ));
         }
         match self.net.intermittent {
-            Some(i) => c.push_str(&format!(" --intermittent {}/{}", fmt_duration(i.online), fmt_duration(i.offline))),
+            Some(i) => c.push_str(&format!(
+                " --intermittent {}/{}",
+                fmt_duration(i.online),
+                fmt_duration(i.offline)
+            )),
             None => c.push_str(" --intermittent none"),
         }
         c.push_str(if self.net.hub { " --hub" } else { " --no-hub" });
         if let Some((bug, r)) = self.bug {
-            c.push_str(&format!(" --bug {} --bug-replica {}", bug.name(), replica_name(r, self.replicas)));
+            c.push_str(&format!(
+                " --bug {} --bug-replica {}",
+                bug.name(),
+                replica_name(r, self.replicas)
+            ));
         }
         c
     }
@@ -515,10 +594,20 @@ mod tests {
         assert_eq!(parse_duration("x", "1.5s"), Ok(1_500 * MS));
         assert_eq!(parse_duration("x", "40"), Ok(40 * MS));
         assert!(parse_duration("x", "5 parsecs").is_err());
-        assert_eq!(parse_latency("uniform:2ms-10ms"), Ok(Latency::Uniform(2 * MS, 10 * MS)));
+        assert_eq!(
+            parse_latency("uniform:2ms-10ms"),
+            Ok(Latency::Uniform(2 * MS, 10 * MS))
+        );
         assert_eq!(parse_latency("exp:50ms"), Ok(Latency::Exp(50 * MS)));
         let p = parse_partition("10s-40s:r1,r2/r3,r4,r5", 5).unwrap();
-        assert_eq!(p, Partition { from: 10 * SEC, to: 40 * SEC, groups: vec![vec![0, 1], vec![2, 3, 4]] });
+        assert_eq!(
+            p,
+            Partition {
+                from: 10 * SEC,
+                to: 40 * SEC,
+                groups: vec![vec![0, 1], vec![2, 3, 4]]
+            }
+        );
         assert!(parse_partition("10s-40s:r1,r2/r2", 5).is_err());
         assert!(parse_partition("10s-40s:r1,r9/r2", 5).is_err());
         assert_eq!(replica_name(0, 16), "r01");

@@ -35,16 +35,44 @@ pub use world::Outcome;
 use config::{replica_name, SyncKind};
 use out::TraceOut;
 
-/// Runs `cfg`, writing the trace to `out` (buffered here).
-pub fn simulate<'a>(cfg: &'a Config, out: impl Write + 'a) -> std::io::Result<Outcome> {
-    let names = (0..cfg.replicas).map(|i| replica_name(i, cfg.replicas)).collect();
-    let sink = TraceOut::new(Box::new(std::io::BufWriter::with_capacity(1 << 16, out)), names);
-    world::run(cfg, sink)
+/// Runs `cfg`, writing the trace to `out`.
+///
+/// The simulation itself is single-threaded; a second thread only performs the writes, so
+/// that file-system time does not count against the simulation. A write error (say, a closed
+/// pipe) stops the run and is returned.
+pub fn simulate<W: Write + Send>(cfg: &Config, mut out: W) -> std::io::Result<Outcome> {
+    use std::sync::mpsc::sync_channel;
+    let names = (0..cfg.replicas)
+        .map(|i| replica_name(i, cfg.replicas))
+        .collect();
+    let (full_tx, full_rx) = sync_channel::<Vec<u8>>(4);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(4);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for mut chunk in full_rx {
+                out.write_all(&chunk)?;
+                chunk.clear();
+                let _ = empty_tx.try_send(chunk);
+            }
+            out.flush()
+        });
+        let result = world::run(cfg, TraceOut::threaded(full_tx, empty_rx, names));
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the trace writer panicked")));
+        match (result, written) {
+            (Ok(o), Ok(())) => Ok(o),
+            (_, Err(e)) => Err(e),
+            (Err(e), Ok(())) => Err(e),
+        }
+    })
 }
 
 /// Runs `cfg` without writing a trace (same outcome as [`simulate`]).
 pub fn simulate_quietly(cfg: &Config) -> std::io::Result<Outcome> {
-    let names = (0..cfg.replicas).map(|i| replica_name(i, cfg.replicas)).collect();
+    let names = (0..cfg.replicas)
+        .map(|i| replica_name(i, cfg.replicas))
+        .collect();
     world::run(cfg, TraceOut::discard(names))
 }
 
@@ -62,7 +90,10 @@ pub fn compare_sync(cfg: &Config) -> std::io::Result<Vec<Comparison>> {
     [SyncKind::Op, SyncKind::State, SyncKind::Delta]
         .into_iter()
         .map(|sync| {
-            let c = Config { sync, ..cfg.clone() };
+            let c = Config {
+                sync,
+                ..cfg.clone()
+            };
             simulate_quietly(&c).map(|outcome| Comparison { sync, outcome })
         })
         .collect()

@@ -65,11 +65,14 @@ struct Op {
     delta: Crdt,
 }
 
+/// Per-key deltas (or states), shared by every peer that is sent the same interval.
+type Parts = Rc<[(u32, Crdt)]>;
+
 #[derive(Clone, Debug)]
 enum Payload {
     Ops(Vec<Rc<Op>>),
     State(Rc<Vec<Crdt>>),
-    Delta { upto: u64, parts: Vec<(u32, Crdt)> },
+    Delta { upto: u64, parts: Parts },
     AckOps { delivered: u64 },
     AckDelta { upto: u64 },
 }
@@ -142,7 +145,7 @@ pub struct World<'a> {
     deliveries_left: Vec<u8>,
     next_msg: u64,
     healed: bool,
-    trace: TraceOut<'a>,
+    trace: TraceOut,
     out: Outcome,
     scratch: String,
     attrs: [String; 3],
@@ -172,7 +175,14 @@ fn key_plan(cfg: &Config) -> (Vec<CrdtKind>, Vec<String>) {
             Workload::Counter => [CrdtKind::GCounter, CrdtKind::PNCounter][i % 2],
             Workload::Register => [CrdtKind::LwwRegister, CrdtKind::MvRegister][i % 2],
             Workload::Set => CrdtKind::OrSet,
-            _ => [CrdtKind::GCounter, CrdtKind::PNCounter, CrdtKind::LwwRegister, CrdtKind::MvRegister, CrdtKind::OrSet][i % 5],
+            Workload::Lww => CrdtKind::LwwRegister,
+            _ => [
+                CrdtKind::GCounter,
+                CrdtKind::PNCounter,
+                CrdtKind::LwwRegister,
+                CrdtKind::MvRegister,
+                CrdtKind::OrSet,
+            ][i % 5],
         };
         let prefix = match kind {
             CrdtKind::GCounter => "gcount",
@@ -191,7 +201,7 @@ const TAGS: [&str; 6] = ["fragile", "cold", "bulk", "promo", "new", "hazmat"];
 const BINS: [&str; 6] = ["A-01", "A-07", "B-12", "C-03", "D-44", "E-09"];
 
 /// Runs `cfg` to the end, writing events to `trace`.
-pub fn run<'a>(cfg: &'a Config, trace: TraceOut<'a>) -> io::Result<Outcome> {
+pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     let mut w = World::new(cfg, trace);
     w.header()?;
     w.run()?;
@@ -200,9 +210,9 @@ pub fn run<'a>(cfg: &'a Config, trace: TraceOut<'a>) -> io::Result<Outcome> {
 }
 
 impl<'a> World<'a> {
-    fn new(cfg: &'a Config, trace: TraceOut<'a>) -> Self {
+    fn new(cfg: &'a Config, trace: TraceOut) -> Self {
         let mut rng = Rng::new(cfg.seed);
-        let work = Rng::new(cfg.seed ^ 0x5eed_0f_c0ffee);
+        let work = Rng::new(cfg.seed ^ 0x5eed_0fc0_ffee);
         let (kinds, key_names) = key_plan(cfg);
         let n = cfg.replicas as usize;
         let full = cfg.clocks == Clocks::Full;
@@ -211,9 +221,17 @@ impl<'a> World<'a> {
         let replicas = (0..n)
             .map(|_| {
                 let skew = cfg.skew_ms as i64 * MS as i64;
-                let wall_offset = if skew == 0 { 0 } else { rng.between(0, 2 * skew as u64) as i64 - skew };
+                let wall_offset = if skew == 0 {
+                    0
+                } else {
+                    rng.between(0, 2 * skew as u64) as i64 - skew
+                };
                 let d = cfg.drift_ppm as f64;
-                let drift_ppm = if d == 0.0 { 0.0 } else { rng.unit() * 2.0 * d - d };
+                let drift_ppm = if d == 0.0 {
+                    0.0
+                } else {
+                    rng.unit() * 2.0 * d - d
+                };
                 Replica {
                     state: kinds.iter().map(|&k| Crdt::new(k)).collect(),
                     seq: 0,
@@ -282,7 +300,12 @@ impl<'a> World<'a> {
             ("sync", q(c.sync.name())),
             ("profile", q(c.profile.name())),
             ("clocks", q(c.clocks.name())),
-            ("bug", c.bug.map_or("null".to_string(), |(b, r)| format!("\"{}@{}\"", b.name(), self.trace.name(r)))),
+            (
+                "bug",
+                c.bug.map_or("null".to_string(), |(b, r)| {
+                    format!("\"{}@{}\"", b.name(), self.trace.name(r))
+                }),
+            ),
             ("command", q(&c.command_line())),
         ])
     }
@@ -309,7 +332,8 @@ impl<'a> World<'a> {
             self.now = t;
             match action {
                 Action::NextOp => {
-                    let done = self.out.ops >= self.cfg.ops || self.cfg.duration.is_some_and(|d| t >= d);
+                    let done =
+                        self.out.ops >= self.cfg.ops || self.cfg.duration.is_some_and(|d| t >= d);
                     if done {
                         self.heal();
                         settle_deadline = t.saturating_add(self.cfg.settle_limit);
@@ -324,14 +348,21 @@ impl<'a> World<'a> {
                 Action::Tick(r) => {
                     self.sync(r)?;
                     let jitter = self.rng.below(self.cfg.sync_interval / 5 + 1);
-                    self.schedule(t + self.cfg.sync_interval - self.cfg.sync_interval / 10 + jitter, Action::Tick(r));
+                    self.schedule(
+                        t + self.cfg.sync_interval - self.cfg.sync_interval / 10 + jitter,
+                        Action::Tick(r),
+                    );
                 }
                 Action::Deliver(slot) => self.deliver(slot)?,
                 Action::Toggle(r) => {
                     if self.healed {
                         continue;
                     }
-                    let i = self.cfg.net.intermittent.expect("toggles only with intermittent links");
+                    let i = self
+                        .cfg
+                        .net
+                        .intermittent
+                        .expect("toggles only with intermittent links");
                     let rep = &mut self.replicas[r as usize];
                     rep.online = !rep.online;
                     let mean = if rep.online { i.online } else { i.offline };
@@ -413,7 +444,9 @@ impl<'a> World<'a> {
         let lamport = (self.cfg.clocks != Clocks::None).then_some(rep.lamport);
         let vc = (self.cfg.clocks == Clocks::Full).then_some(rep.vc.as_slice());
         let key = key.map(|k| self.key_names[k as usize].as_str());
-        self.trace.event(r, rep.seq, kind, lamport, vc, wall, msg, key, op, value, attrs)
+        self.trace.event(
+            r, rep.seq, kind, lamport, vc, wall, msg, key, op, value, attrs,
+        )
     }
 
     // ---- the workload ----
@@ -430,7 +463,10 @@ impl<'a> World<'a> {
         let wall = self.wall(r);
         let rep = &mut self.replicas[r as usize];
         rep.dots += 1;
-        let dot = Dot { replica: r, counter: rep.dots };
+        let dot = Dot {
+            replica: r,
+            counter: rep.dots,
+        };
         rep.hlc = (rep.hlc + 1).max(wall.max(0) as u64);
         let kind = self.kinds[key as usize];
         let inventory = self.cfg.workload == Workload::Inventory;
@@ -464,7 +500,11 @@ impl<'a> World<'a> {
                 v.write_json(&mut value);
                 let buggy_stamp = self.has_bug(Bug::LwwByWallClock, r);
                 let rep = &mut self.replicas[r as usize];
-                let t = if buggy_stamp { wall.max(0) as u64 } else { rep.hlc };
+                let t = if buggy_stamp {
+                    wall.max(0) as u64
+                } else {
+                    rep.hlc
+                };
                 let stamp = Stamp { t, replica: r };
                 let crdt = &mut rep.state[key as usize];
                 if kind == CrdtKind::LwwRegister && crdt.lww_stamp().is_some_and(|s| s > stamp) {
@@ -473,7 +513,11 @@ impl<'a> World<'a> {
                 ("set", crdt.set(stamp, dot, v))
             }
             CrdtKind::OrSet => {
-                let domain: &[&str] = if inventory { &TAGS } else { &["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7"] };
+                let domain: &[&str] = if inventory {
+                    &TAGS
+                } else {
+                    &["e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7"]
+                };
                 let remove = self.work.chance(0.35);
                 let elem = Val::Str(domain[self.work.below(domain.len() as u64) as usize].into());
                 elem.write_json(&mut value);
@@ -486,7 +530,15 @@ impl<'a> World<'a> {
             }
         };
         self.replicas[r as usize].digest = None;
-        let res = self.emit(r, EvKind::Write, None, Some(key), Some(op), Some(&value), None);
+        let res = self.emit(
+            r,
+            EvKind::Write,
+            None,
+            Some(key),
+            Some(op),
+            Some(&value),
+            None,
+        );
         self.scratch = value;
         res?;
         let rep = &mut self.replicas[r as usize];
@@ -503,7 +555,13 @@ impl<'a> World<'a> {
             SyncKind::Op => {
                 rep.delivered[r as usize] = dot.counter;
                 let deps: Rc<[u64]> = rep.delivered.as_slice().into();
-                rep.own_ops.push_back(Rc::new(Op { origin: r, counter: dot.counter, deps, key, delta }));
+                rep.own_ops.push_back(Rc::new(Op {
+                    origin: r,
+                    counter: dot.counter,
+                    deps,
+                    key,
+                    delta,
+                }));
             }
         }
         Ok(())
@@ -520,11 +578,17 @@ impl<'a> World<'a> {
                     p += 1;
                 }
                 let snapshot = Rc::new(self.replicas[r as usize].state.clone());
-                let bytes = 16 + snapshot.iter().map(|c| c.wire_len() as u64 + 4).sum::<u64>();
+                let bytes = 16
+                    + snapshot
+                        .iter()
+                        .map(|c| c.wire_len() as u64 + 4)
+                        .sum::<u64>();
                 self.send(r, p, bytes, Payload::State(snapshot))?;
             }
             SyncKind::Delta => {
                 let bug = self.has_bug(Bug::DropDelta, r);
+                // Peers usually acknowledged the same point: join each distinct interval once.
+                let mut joined: Vec<(u64, Parts)> = Vec::new();
                 for p in 0..n {
                     if p == r {
                         continue;
@@ -535,23 +599,13 @@ impl<'a> World<'a> {
                     if acked >= upto {
                         continue;
                     }
-                    let base = rep.deltas.front().map_or(rep.delta_next, |d| d.0);
-                    let parts: Vec<(u32, Crdt)> = if acked + 1 < base && !bug {
-                        // Too far behind for the log: the whole state.
-                        rep.state.iter().enumerate().map(|(k, c)| (k as u32, c.clone())).collect()
-                    } else {
-                        let mut parts: Vec<(u32, Crdt)> = Vec::new();
-                        let start = rep.deltas.partition_point(|d| d.0 <= acked);
-                        for (_, key, d) in rep.deltas.range(start..) {
-                            match parts.iter_mut().find(|(k, _)| k == key) {
-                                Some((_, c)) => {
-                                    c.merge(d);
-                                }
-                                None => parts.push((*key, d.clone())),
-                            }
+                    let parts = match joined.iter().find(|j| j.0 == acked) {
+                        Some(j) => j.1.clone(),
+                        None => {
+                            let parts = Self::delta_interval(rep, acked, bug);
+                            joined.push((acked, parts.clone()));
+                            parts
                         }
-                        parts.sort_by_key(|p| p.0);
-                        parts
                     };
                     if bug {
                         // The bug: a delta is sent once and forgotten, delivered or not.
@@ -560,7 +614,11 @@ impl<'a> World<'a> {
                     if parts.is_empty() {
                         continue;
                     }
-                    let bytes = 24 + parts.iter().map(|(_, c)| c.wire_len() as u64 + 4).sum::<u64>();
+                    let bytes = 24
+                        + parts
+                            .iter()
+                            .map(|(_, c)| c.wire_len() as u64 + 4)
+                            .sum::<u64>();
                     self.send(r, p, bytes, Payload::Delta { upto, parts })?;
                 }
                 self.gc_deltas(r);
@@ -576,13 +634,48 @@ impl<'a> World<'a> {
                     if start == rep.own_ops.len() {
                         continue;
                     }
-                    let ops: Vec<Rc<Op>> = rep.own_ops.range(start..).take(OPS_PER_MESSAGE).cloned().collect();
-                    let bytes = 16 + ops.iter().map(|o| 24 + 8 * o.deps.len() as u64 + o.delta.wire_len() as u64).sum::<u64>();
+                    let ops: Vec<Rc<Op>> = rep
+                        .own_ops
+                        .range(start..)
+                        .take(OPS_PER_MESSAGE)
+                        .cloned()
+                        .collect();
+                    let bytes = 16
+                        + ops
+                            .iter()
+                            .map(|o| 24 + 8 * o.deps.len() as u64 + o.delta.wire_len() as u64)
+                            .sum::<u64>();
                     self.send(r, p, bytes, Payload::Ops(ops))?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// What a peer that acknowledged up to `acked` is missing: the join of the later deltas,
+    /// per key — or the whole state when the log no longer reaches back that far.
+    fn delta_interval(rep: &Replica, acked: u64, bug: bool) -> Parts {
+        let base = rep.deltas.front().map_or(rep.delta_next, |d| d.0);
+        if acked + 1 < base && !bug {
+            return rep
+                .state
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (k as u32, c.clone()))
+                .collect();
+        }
+        let mut parts: Vec<(u32, Crdt)> = Vec::new();
+        let start = rep.deltas.partition_point(|d| d.0 <= acked);
+        for (_, key, d) in rep.deltas.range(start..) {
+            match parts.iter_mut().find(|(k, _)| k == key) {
+                Some((_, c)) => {
+                    c.merge(d);
+                }
+                None => parts.push((*key, d.clone())),
+            }
+        }
+        parts.sort_by_key(|p| p.0);
+        parts.into()
     }
 
     fn gc_deltas(&mut self, r: u32) {
@@ -624,9 +717,20 @@ impl<'a> World<'a> {
             Latency::Exp(m) => self.rng.exp(m as f64) as Nanos,
         };
         // The hub is well connected: its links are five times faster.
-        let base = if net.hub && (a == 0 || b == 0) { base / 5 } else { base };
-        let transfer = if net.bandwidth > 0 { bytes.saturating_mul(1_000_000_000) / net.bandwidth } else { 0 };
-        let held = if self.rng.chance(net.reorder) { self.rng.between(base, 5 * base.max(MS)) } else { 0 };
+        let base = if net.hub && (a == 0 || b == 0) {
+            base / 5
+        } else {
+            base
+        };
+        let transfer = bytes
+            .saturating_mul(1_000_000_000)
+            .checked_div(net.bandwidth)
+            .unwrap_or(0);
+        let held = if self.rng.chance(net.reorder) {
+            self.rng.between(base, 5 * base.max(MS))
+        } else {
+            0
+        };
         base + transfer + held
     }
 
@@ -640,10 +744,21 @@ impl<'a> World<'a> {
             self.out.messages += 1;
             self.local_tick(r);
             let what = match &payload {
-                Payload::Ops(ops) => format!("{{\"bytes\":{bytes},\"sync\":\"op\",\"ops\":{},\"to\":\"{}\"}}", ops.len(), self.trace.name(p)),
-                Payload::State(_) => format!("{{\"bytes\":{bytes},\"sync\":\"state\",\"to\":\"{}\"}}", self.trace.name(p)),
+                Payload::Ops(ops) => format!(
+                    "{{\"bytes\":{bytes},\"sync\":\"op\",\"ops\":{},\"to\":\"{}\"}}",
+                    ops.len(),
+                    self.trace.name(p)
+                ),
+                Payload::State(_) => format!(
+                    "{{\"bytes\":{bytes},\"sync\":\"state\",\"to\":\"{}\"}}",
+                    self.trace.name(p)
+                ),
                 Payload::Delta { parts, .. } => {
-                    format!("{{\"bytes\":{bytes},\"sync\":\"delta\",\"keys\":{},\"to\":\"{}\"}}", parts.len(), self.trace.name(p))
+                    format!(
+                        "{{\"bytes\":{bytes},\"sync\":\"delta\",\"keys\":{},\"to\":\"{}\"}}",
+                        parts.len(),
+                        self.trace.name(p)
+                    )
                 }
                 _ => unreachable!("acks are not traced"),
             };
@@ -657,7 +772,16 @@ impl<'a> World<'a> {
         self.out.bytes += bytes;
         let rep = &self.replicas[r as usize];
         let vc = (traced && !rep.vc.is_empty()).then(|| Rc::from(rep.vc.as_slice()));
-        let msg = Message { from: r, to: p, id, bytes, lamport: rep.lamport, hlc: rep.hlc, vc, payload };
+        let msg = Message {
+            from: r,
+            to: p,
+            id,
+            bytes,
+            lamport: rep.lamport,
+            hlc: rep.hlc,
+            vc,
+            payload,
+        };
         if !self.link_up(r, p) || self.rng.chance(self.cfg.net.loss) {
             self.out.lost += 1;
             return Ok(());
@@ -692,9 +816,13 @@ impl<'a> World<'a> {
         *left -= 1;
         let msg = if *left == 0 {
             self.free_slots.push(slot);
-            self.messages[slot as usize].take().expect("a scheduled delivery has its message")
+            self.messages[slot as usize]
+                .take()
+                .expect("a scheduled delivery has its message")
         } else {
-            let m = self.messages[slot as usize].as_ref().expect("a scheduled delivery has its message");
+            let m = self.messages[slot as usize]
+                .as_ref()
+                .expect("a scheduled delivery has its message");
             Message {
                 from: m.from,
                 to: m.to,
@@ -709,8 +837,20 @@ impl<'a> World<'a> {
         let p = msg.to;
         if msg.payload.traced() {
             self.receive_clocks(p, &msg);
-            let attrs = format!("{{\"bytes\":{},\"from\":\"{}\"}}", msg.bytes, self.trace.name(msg.from));
-            self.emit(p, EvKind::Recv, Some(msg.id), None, None, None, Some(&attrs))?;
+            let attrs = format!(
+                "{{\"bytes\":{},\"from\":\"{}\"}}",
+                msg.bytes,
+                self.trace.name(msg.from)
+            );
+            self.emit(
+                p,
+                EvKind::Recv,
+                Some(msg.id),
+                None,
+                None,
+                None,
+                Some(&attrs),
+            )?;
         }
         let buggy_merge = self.has_bug(Bug::NonIdempotentMerge, p);
         match msg.payload {
@@ -718,7 +858,11 @@ impl<'a> World<'a> {
                 let rep = &mut self.replicas[p as usize];
                 let mut changed = false;
                 for (mine, theirs) in rep.state.iter_mut().zip(state.iter()) {
-                    changed |= if buggy_merge { mine.merge_buggy(theirs) } else { mine.merge(theirs) };
+                    changed |= if buggy_merge {
+                        mine.merge_buggy(theirs)
+                    } else {
+                        mine.merge(theirs)
+                    };
                 }
                 if changed {
                     rep.digest = None;
@@ -727,9 +871,13 @@ impl<'a> World<'a> {
             Payload::Delta { upto, parts } => {
                 let rep = &mut self.replicas[p as usize];
                 let mut changed = false;
-                for (k, d) in &parts {
+                for (k, d) in parts.iter() {
                     let mine = &mut rep.state[*k as usize];
-                    changed |= if buggy_merge { mine.merge_buggy(d) } else { mine.merge(d) };
+                    changed |= if buggy_merge {
+                        mine.merge_buggy(d)
+                    } else {
+                        mine.merge(d)
+                    };
                 }
                 if changed {
                     rep.digest = None;
@@ -754,7 +902,14 @@ impl<'a> World<'a> {
                 let a = &mut rep.ops_acked[msg.from as usize];
                 *a = (*a).max(delivered);
                 let me = p as usize;
-                let min = rep.ops_acked.iter().enumerate().filter(|&(q, _)| q != me).map(|(_, &a)| a).min().unwrap_or(0);
+                let min = rep
+                    .ops_acked
+                    .iter()
+                    .enumerate()
+                    .filter(|&(q, _)| q != me)
+                    .map(|(_, &a)| a)
+                    .min()
+                    .unwrap_or(0);
                 while rep.own_ops.front().is_some_and(|o| o.counter <= min) {
                     rep.own_ops.pop_front();
                 }
@@ -793,7 +948,11 @@ impl<'a> World<'a> {
             }
             return;
         }
-        if rep.pending.iter().any(|q| q.origin == op.origin && q.counter == op.counter) {
+        if rep
+            .pending
+            .iter()
+            .any(|q| q.origin == op.origin && q.counter == op.counter)
+        {
             return;
         }
         rep.pending.push(op);
@@ -802,7 +961,10 @@ impl<'a> World<'a> {
             let rep = &mut self.replicas[p as usize];
             let ready = rep.pending.iter().position(|o| {
                 o.counter == rep.delivered[o.origin as usize] + 1
-                    && o.deps.iter().enumerate().all(|(q, &d)| q == o.origin as usize || d <= rep.delivered[q])
+                    && o.deps
+                        .iter()
+                        .enumerate()
+                        .all(|(q, &d)| q == o.origin as usize || d <= rep.delivered[q])
             });
             let Some(i) = ready else { break };
             let o = rep.pending.swap_remove(i);
