@@ -209,7 +209,7 @@ fn thousands_of_replicas_without_clocks() {
         replicas: 3_000,
         clocks: Clocks::None,
         sync: SyncKind::State,
-        workload: Workload::Register,
+        workload: Workload::Lww,
         keys: 4,
         ops: 2_000,
         rate: 2_000.0,
