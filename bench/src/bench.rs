@@ -94,7 +94,7 @@ pub fn default_weft() -> Option<PathBuf> {
 }
 
 #[derive(Clone, Debug)]
-enum Verdict {
+pub(crate) enum Verdict {
     Pass,
     Miss,
     Fail(String),
@@ -102,7 +102,7 @@ enum Verdict {
 }
 
 impl Verdict {
-    fn judge(ok: bool) -> Self {
+    pub(crate) fn judge(ok: bool) -> Self {
         if ok {
             Verdict::Pass
         } else {
@@ -110,7 +110,7 @@ impl Verdict {
         }
     }
 
-    fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Miss => "MISS",
@@ -167,7 +167,7 @@ pub fn run(opts: &Options) -> Result<i32> {
         }
     };
 
-    print_machine(weft.as_deref());
+    print_machine("end-to-end `weft check` benchmark", weft.as_deref());
 
     let work = WorkDir::new(opts.keep.as_deref())?;
     let mut bench = Bench {
@@ -524,13 +524,13 @@ fn warm(path: &Path) -> Result<()> {
 
 /// The directory for trace files: `--keep DIR` (created, kept) or a fresh temp dir that is
 /// removed when this is dropped.
-struct WorkDir {
-    path: PathBuf,
+pub(crate) struct WorkDir {
+    pub(crate) path: PathBuf,
     remove: bool,
 }
 
 impl WorkDir {
-    fn new(keep: Option<&Path>) -> Result<Self> {
+    pub(crate) fn new(keep: Option<&Path>) -> Result<Self> {
         let (path, remove) = match keep {
             Some(p) => (p.to_path_buf(), false),
             None => (
@@ -551,9 +551,10 @@ impl Drop for WorkDir {
     }
 }
 
-fn print_machine(weft: Option<&Path>) {
+/// The first lines of a report: what this is, the machine, and which `weft` runs.
+pub(crate) fn print_machine(title: &str, weft: Option<&Path>) {
     let m = sys::machine();
-    println!("weft-bench — end-to-end `weft check` benchmark");
+    println!("weft-bench — {title}");
     println!(
         "machine: {} CPUs ({}), {} RAM, load average {}",
         m.nproc,
@@ -650,11 +651,11 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-fn rate(events: u64, t: Duration) -> f64 {
+pub(crate) fn rate(events: u64, t: Duration) -> f64 {
     events as f64 / t.as_secs_f64().max(1e-9)
 }
 
-fn secs(t: Duration) -> String {
+pub(crate) fn secs(t: Duration) -> String {
     let s = t.as_secs_f64();
     if s < 1.0 {
         format!("{:.0} ms", s * 1e3)
@@ -663,7 +664,7 @@ fn secs(t: Duration) -> String {
     }
 }
 
-fn per_sec(r: f64) -> String {
+pub(crate) fn per_sec(r: f64) -> String {
     if r >= 1e6 {
         format!("{:.2} M", r / 1e6)
     } else {
@@ -671,7 +672,7 @@ fn per_sec(r: f64) -> String {
     }
 }
 
-fn bytes(b: u64) -> String {
+pub(crate) fn bytes(b: u64) -> String {
     let b = b as f64;
     if b >= GIB as f64 {
         format!("{:.2} GiB", b / GIB as f64)
@@ -681,7 +682,7 @@ fn bytes(b: u64) -> String {
 }
 
 /// `1000000` → `1,000,000`.
-fn count(n: u64) -> String {
+pub(crate) fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

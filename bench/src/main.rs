@@ -1,12 +1,21 @@
-//! `weft-bench`: end-to-end benchmark of `weft check`, and a synthetic trace generator.
+//! `weft-bench`: end-to-end benchmarks of `weft check` and `weft sim`, and a synthetic trace
+//! generator.
 //!
 //! ```text
 //! cargo build --release                                    # builds weft and weft-bench
 //! cargo run --release -p weft-bench -- check [--quick] [--only a|b|c|d] [--keep DIR]
 //! cargo run --release -p weft-bench -- prepare [--quick] [--only ..] [--keep DIR]
+//! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
 //! cargo run --release -p weft-bench -- floor t.ndjson
 //! ```
+//!
+//! `check` runs scenarios a–d on generated traces (see `weft_bench::bench`). `sim` runs
+//! `weft sim` as a child process (see `weft_bench::sim`): (e) 1M ops over 16 replicas with the
+//! trace written to a temp file, at least 1,000,000 simulated events per second of wall time;
+//! (f) 10,000 replicas with state sync at 100k and at 400k ops, the larger run's peak RSS at
+//! most 1.25x the smaller one's. Both print the machine first and end with a PASS/MISS/FAIL
+//! table; exit status 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or another error.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -19,6 +28,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use weft_bench::bench::{self, Id, Options};
 use weft_bench::floor;
 use weft_bench::gen::{self, GenConfig};
+use weft_bench::sim::{self, SimOptions};
 
 #[derive(Parser)]
 #[command(name = "weft-bench", version, about, long_about = None)]
@@ -40,6 +50,16 @@ enum Cmd {
     Check(CheckArgs),
     /// Generate the scenario traces and measure their parse floors, without running weft.
     Prepare(CheckArgs),
+    /// Benchmark the simulator `weft sim` as a child process against the targets.
+    ///
+    /// Scenarios: (e) `--ops 1000000 --replicas 16 --workload mixed --rate 100000 --out FILE`
+    /// (a temp file, deleted): >= 1M simulated events per second of wall time; (f) 10,000
+    /// replicas, `--clocks none --sync state --workload lww --keys 10 --rate 10000
+    /// --sync-interval 1s -o /dev/null` at 100k and 400k ops: the larger run's peak RSS <=
+    /// 1.25x the smaller one's. Reports events/s, simulated/real time, peak RSS (wait4) and
+    /// the trace size. Exit status: 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or
+    /// another error.
+    Sim(SimCliArgs),
     /// Write one synthetic weft-trace/1 file.
     Gen(GenArgs),
     /// Measure the serde_json parse floor of a trace file.
@@ -70,6 +90,19 @@ struct CheckArgs {
     /// Default: a temp dir (weft-bench-<pid>) removed at the end.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    /// Run each measurement N times; report the fastest time and the largest peak RSS.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+    /// The weft binary to run (default: `weft` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    weft: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SimCliArgs {
+    /// Divide every op count by 10 (smoke test).
+    #[arg(long)]
+    quick: bool,
     /// Run each measurement N times; report the fastest time and the largest peak RSS.
     #[arg(long, value_name = "N", default_value_t = 1)]
     repeat: u32,
@@ -201,6 +234,11 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Check(a) => bench::run(&bench_options(a, false)),
         Cmd::Prepare(a) => bench::run(&bench_options(a, true)),
+        Cmd::Sim(a) => sim::run(&SimOptions {
+            quick: a.quick,
+            repeat: a.repeat,
+            weft: a.weft,
+        }),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
         Cmd::Floor { file, repeat, json } => floor_cmd(file, repeat, json).map(|()| 0),
     };

@@ -57,7 +57,7 @@ pub type SharedInterner = std::sync::Arc<std::sync::Mutex<Interner>>;
 pub struct LocalInterner {
     shared: SharedInterner,
     ids: FxHashMap<Box<str>, Sym>,
-    strs: Vec<Option<Box<str>>>,
+    strs: Vec<Option<(Box<str>, u64)>>,
 }
 
 impl LocalInterner {
@@ -84,15 +84,25 @@ impl LocalInterner {
         if self.strs.len() <= id as usize {
             self.strs.resize(id as usize + 1, None);
         }
-        self.strs[id as usize] = Some(boxed.clone());
+        self.strs[id as usize] = Some((boxed.clone(), crate::parse::hash_str(s)));
         self.ids.insert(boxed, id);
         id
     }
 
     /// The string of an id this cache handed out.
     pub fn resolve(&self, id: Sym) -> &str {
-        self.strs[id as usize]
-            .as_deref()
+        &self.strs[id as usize]
+            .as_ref()
             .expect("an id handed out by this cache")
+            .0
+    }
+
+    /// A hash of the content of an id this cache handed out: the same for the same string in
+    /// every process, unlike the id.
+    pub fn content_hash(&self, id: Sym) -> u64 {
+        self.strs[id as usize]
+            .as_ref()
+            .expect("an id handed out by this cache")
+            .1
     }
 }

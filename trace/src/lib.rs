@@ -40,7 +40,10 @@ pub mod write;
 
 pub use intern::{Interner, Sym};
 pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
-pub use parse::MAX_REPLICA_BYTES;
-pub use read::{expand_inputs, Input, LineOutcome, ReadError, ReadOptions, TraceBuilder};
+pub use parse::{LineError, MAX_REPLICA_BYTES};
+pub use read::{
+    expand_inputs, CheckedLine, Input, LineChecker, LineOutcome, ReadError, ReadOptions,
+    TraceBuilder,
+};
 pub use store::{EventRec, Malformed, Trace, NONE};
 pub use write::NdjsonWriter;

@@ -27,9 +27,11 @@ pub(crate) enum Parsed {
 }
 
 /// Why a line was rejected, with the column for JSON syntax errors.
-#[derive(Debug)]
-pub(crate) struct LineError {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// What rule the line breaks, naming the field.
     pub reason: String,
+    /// 1-based column, for JSON syntax errors.
     pub column: Option<u64>,
 }
 
@@ -143,7 +145,9 @@ fn h2(a: u64, b: u64) -> u64 {
     mix(a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ mix(b))
 }
 
-fn hash_str(s: &str) -> u64 {
+/// A hash of a string's bytes, stable across runs and processes (fingerprints are compared
+/// between a collector's past and present).
+pub(crate) fn hash_str(s: &str) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64 ^ s.len() as u64;
     let mut chunks = s.as_bytes().chunks_exact(8);
     for c in &mut chunks {
@@ -353,7 +357,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                         de::Error::custom("field `replica`: must be a string, got null")
                     })?;
                     p.ev.replica = Some(id);
-                    p.ev.add_hash(tag, u64::from(id));
+                    p.ev.add_hash(tag, p.names.content_hash(id));
                 }
                 Field::Seq => {
                     let v = map.next_value_seed(UIntSeed {
@@ -409,7 +413,10 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                         interner: &mut p.syms,
                         max: usize::MAX,
                     })?;
-                    p.ev.add_hash(tag, id.map_or(NULL_HASH, |id| h2(7, u64::from(id))));
+                    p.ev.add_hash(
+                        tag,
+                        id.map_or(NULL_HASH, |id| h2(7, p.syms.content_hash(id))),
+                    );
                     if field == Field::Msg {
                         p.ev.msg = id;
                     } else {
@@ -426,8 +433,9 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                     })?;
                     if present {
                         std::mem::swap(&mut p.prev_vc_ids, &mut p.cur_vc_ids);
+                        let names = &p.names;
                         let h = p.ev.vc.iter().fold(0u64, |acc, &(q, v)| {
-                            acc.wrapping_add(h2(u64::from(q) | 1 << 40, v))
+                            acc.wrapping_add(h2(names.content_hash(q), v))
                         });
                         p.ev.has_vc = true;
                         p.ev.add_hash(tag, h2(9, h));
@@ -445,7 +453,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                         p.ev.parents
                             .iter()
                             .fold(h2(8, p.ev.parents.len() as u64), |acc, &(q, s)| {
-                                h2(acc, h2(u64::from(q), s))
+                                h2(acc, h2(p.names.content_hash(q), s))
                             });
                     p.ev.add_hash(tag, if present { h } else { NULL_HASH });
                 }

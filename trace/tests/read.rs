@@ -229,3 +229,42 @@ fn written_events_read_back_identically() {
         (0..t2.len()).map(|i| t2.to_event(i)).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn line_checker_fingerprints_are_stable_across_checkers() {
+    use weft_trace::{CheckedLine, LineChecker};
+    let a = br#"{"replica":"a","seq":3,"kind":"send","msg":"m1","vc":{"a":3,"b":1},"value":{"x":[1,2]}}"#;
+    let b = br#"{"value":{"x":[1,2]},"vc":{"b":1,"a":3},"msg":"m1","kind":"send","seq":3,"replica":"a"}"#;
+    let c = br#"{"replica":"a","seq":3,"kind":"send","msg":"m2","vc":{"a":3,"b":1},"value":{"x":[1,2]}}"#;
+    let mut first = LineChecker::new();
+    first
+        .check(br#"{"replica":"zz","seq":1,"msg":"m2"}"#)
+        .unwrap(); // shifts interned ids
+    let fp = |checker: &mut LineChecker, line: &[u8]| match checker.check(line).unwrap() {
+        CheckedLine::Event {
+            replica,
+            seq,
+            fingerprint,
+        } => {
+            assert_eq!((replica.as_str(), seq), ("a", 3));
+            fingerprint
+        }
+        other => panic!("{other:?}"),
+    };
+    let fa = fp(&mut first, a);
+    let fb = fp(&mut LineChecker::new(), b);
+    let fc = fp(&mut LineChecker::new(), c);
+    assert_eq!(fa, fb);
+    assert_ne!(fa, fc);
+    assert_eq!(LineChecker::new().check(b"  ").unwrap(), CheckedLine::Blank);
+    assert_eq!(
+        LineChecker::new()
+            .check(br#"{"format":"weft-trace/1"}"#)
+            .unwrap(),
+        CheckedLine::Header
+    );
+    let e = LineChecker::new()
+        .check(br#"{"replica":"a","seq":-1}"#)
+        .unwrap_err();
+    assert_eq!(e.reason, "field `seq`: must be an integer ≥ 1, got -1");
+}
