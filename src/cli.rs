@@ -54,6 +54,21 @@ pub enum Command {
     ///   weft sim --compare-sync --profile himalaya --ops 5000
     #[command(verbatim_doc_comment)]
     Sim(Box<SimArgs>),
+
+    /// Collect events from replicas over NDJSON/HTTP and OpenTelemetry (OTLP) into a store.
+    ///
+    /// Serves POST /v1/events (NDJSON), POST /v1/logs and /v1/traces (OTLP/HTTP, protobuf or
+    /// JSON), GET /v1/stream?from=N (live NDJSON), GET /v1/status, /healthz and /metrics, and
+    /// OTLP/gRPC. A request is acknowledged only once its events are on disk. Ctrl-C or SIGTERM
+    /// stops accepting, finishes in-flight requests and exits 0.
+    ///
+    /// Examples:
+    ///   weft collect --data weft-data
+    ///   curl --data-binary @trace.jsonl http://127.0.0.1:4318/v1/events
+    ///   curl -N http://127.0.0.1:4318/v1/stream
+    ///   weft check weft-data
+    #[command(verbatim_doc_comment)]
+    Collect(Box<CollectArgs>),
 }
 
 /// Output forms of `weft check`.
@@ -292,4 +307,56 @@ pub struct SimArgs {
     /// Run twice and check that both traces are byte-identical.
     #[arg(long)]
     pub check_determinism: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// HTTP address: NDJSON, OTLP/HTTP, stream, status, metrics, e.g. --listen 0.0.0.0:4318.
+    #[arg(long, default_value = "127.0.0.1:4318", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// OTLP/gRPC address, e.g. --grpc 127.0.0.1:4317.
+    #[arg(long, default_value = "127.0.0.1:4317", value_name = "ADDR")]
+    pub grpc: std::net::SocketAddr,
+
+    /// Do not serve OTLP/gRPC.
+    #[arg(long)]
+    pub no_grpc: bool,
+
+    /// Data directory (weft check and weft tui read it as it is), e.g. --data /var/lib/weft.
+    #[arg(long, default_value = "weft-data", value_name = "DIR")]
+    pub data: PathBuf,
+
+    /// Require `Authorization: Bearer TOKEN` from clients (required off loopback unless
+    /// --insecure), e.g. --token "$WEFT_TOKEN".
+    #[arg(long, value_name = "TOKEN", env = "WEFT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Allow a non-loopback address without a token.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Largest request body in bytes (413 past it), e.g. --max-body 33554432.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+
+    /// Longest NDJSON line in bytes, e.g. --max-line 65536.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_line: usize,
+
+    /// Batches that may wait for the disk (503 + Retry-After past it), e.g. --queue 256.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub queue: usize,
+
+    /// Open HTTP connections in total, e.g. --max-connections 4096.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Open HTTP connections from one client address, e.g. --max-connections-per-ip 16.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_connections_per_ip: usize,
+
+    /// Segment file size limit in bytes, e.g. --segment-bytes 67108864.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub segment_bytes: u64,
 }

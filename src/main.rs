@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod collect;
 mod sim;
 
 use std::process::ExitCode;
@@ -13,5 +14,6 @@ fn main() -> ExitCode {
     match cli.command {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
+        cli::Command::Collect(args) => collect::run(&args),
     }
 }

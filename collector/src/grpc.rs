@@ -1,0 +1,96 @@
+//! OTLP/gRPC: the LogsService and TraceService of opentelemetry-proto's tonic stubs, on the same
+//! ingest path as OTLP/HTTP.
+
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsService;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use tonic::{Request, Response, Status};
+
+use crate::http::{constant_time_eq, ingest_mapped};
+use crate::ingest::{Ingest, Refused};
+use crate::otlp;
+
+/// Both OTLP services.
+#[derive(Clone)]
+pub struct Otlp {
+    /// The ingest path.
+    pub ingest: Ingest,
+    /// Required bearer token, if any.
+    pub token: Option<std::sync::Arc<str>>,
+}
+
+impl Otlp {
+    fn authorize<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        let Some(token) = &self.token else {
+            return Ok(());
+        };
+        let given = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Status::unauthenticated("missing or wrong bearer token"))
+        }
+    }
+}
+
+fn status(r: Refused) -> Status {
+    match r {
+        Refused::Invalid(lines) => {
+            let first: Vec<String> = lines
+                .iter()
+                .take(5)
+                .map(|l| format!("record {}: {}", l.line, l.reason))
+                .collect();
+            Status::invalid_argument(first.join("; "))
+        }
+        Refused::Busy => Status::unavailable("the write queue is full: retry later"),
+        Refused::Stopping => Status::unavailable("the collector is shutting down"),
+        Refused::Store(e) => Status::internal(e),
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Otlp {
+    async fn export(
+        &self,
+        req: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        self.authorize(&req)?;
+        let mapped = otlp::map_logs(req.get_ref());
+        let (rejected, message) = ingest_mapped(&self.ingest, mapped).await.map_err(status)?;
+        let partial_success = (rejected > 0).then_some(ExportLogsPartialSuccess {
+            rejected_log_records: rejected,
+            error_message: message,
+        });
+        Ok(Response::new(ExportLogsServiceResponse { partial_success }))
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Otlp {
+    async fn export(
+        &self,
+        req: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.authorize(&req)?;
+        let mapped = otlp::map_traces(req.get_ref());
+        let (rejected, message) = ingest_mapped(&self.ingest, mapped).await.map_err(status)?;
+        let partial_success = (rejected > 0).then_some(ExportTracePartialSuccess {
+            rejected_spans: rejected,
+            error_message: message,
+        });
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success,
+        }))
+    }
+}

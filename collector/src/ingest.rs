@@ -1,0 +1,173 @@
+//! The one ingest path every endpoint uses: validate a whole batch (nothing is stored unless
+//! every line is valid), hand it to the store's queue without waiting for room (a full queue is
+//! an immediate "busy, retry", never unbounded memory), and wait for the durable commit.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use weft_trace::{CheckedLine, LineChecker};
+
+use crate::store::{Appended, Line};
+use crate::writer::Batch;
+
+/// A rejected line of an NDJSON batch.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BadLine {
+    /// 1-based line number in the request body.
+    pub line: u64,
+    /// Why it is invalid.
+    pub reason: String,
+}
+
+/// Why a batch was not stored.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Some lines are invalid (all listed); nothing was stored.
+    Invalid(Vec<BadLine>),
+    /// The store's queue is full: retry later.
+    Busy,
+    /// The collector is shutting down.
+    Stopping,
+    /// The store failed to write or sync.
+    Store(String),
+}
+
+/// Counters of what was refused or skipped, for the status page and metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// NDJSON lines and OTLP records rejected as invalid.
+    pub rejected: AtomicU64,
+    /// Batches refused because the queue was full.
+    pub dropped: AtomicU64,
+    /// OTLP records without `weft.seq`, skipped.
+    pub skipped: AtomicU64,
+    /// Requests that stored events.
+    pub batches: AtomicU64,
+}
+
+/// The shared ingest path.
+#[derive(Clone)]
+pub struct Ingest {
+    queue: mpsc::Sender<Batch>,
+    /// What was refused.
+    pub counters: Arc<Counters>,
+    max_line: usize,
+}
+
+impl Ingest {
+    /// An ingest path feeding `queue`; lines longer than `max_line` bytes are invalid.
+    pub fn new(queue: mpsc::Sender<Batch>, max_line: usize) -> Self {
+        Ingest {
+            queue,
+            counters: Arc::new(Counters::default()),
+            max_line,
+        }
+    }
+
+    /// Validates an NDJSON body: all lines or none. Header lines are accepted and not stored.
+    pub fn check_ndjson(&self, body: &[u8]) -> Result<Vec<Line>, Vec<BadLine>> {
+        let mut checker = LineChecker::new();
+        let mut lines = Vec::new();
+        let mut bad = Vec::new();
+        let body = body.strip_suffix(b"\n").unwrap_or(body);
+        if body.is_empty() {
+            return Ok(lines);
+        }
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let line = i as u64 + 1;
+            if raw.len() > self.max_line {
+                bad.push(BadLine {
+                    line,
+                    reason: format!("line longer than {} bytes", self.max_line),
+                });
+                continue;
+            }
+            match checker.check(raw) {
+                Ok(CheckedLine::Event {
+                    replica,
+                    seq,
+                    fingerprint,
+                }) => lines.push(Line {
+                    bytes: trim(raw).to_vec(),
+                    replica,
+                    seq,
+                    fingerprint,
+                }),
+                Ok(CheckedLine::Blank) => {}
+                Ok(CheckedLine::Header) if line == 1 => {}
+                Ok(CheckedLine::Header) => bad.push(BadLine {
+                    line,
+                    reason: "a header line may only be the first line".into(),
+                }),
+                Err(e) => bad.push(BadLine {
+                    line,
+                    reason: match e.column {
+                        Some(c) => format!("column {c}: {}", e.reason),
+                        None => e.reason,
+                    },
+                }),
+            }
+        }
+        if bad.is_empty() {
+            Ok(lines)
+        } else {
+            self.counters
+                .rejected
+                .fetch_add(bad.len() as u64, Ordering::Relaxed);
+            Err(bad)
+        }
+    }
+
+    /// Validates events built by a mapping (OTLP): the same rules as NDJSON lines.
+    pub fn check_events(&self, events: &[weft_trace::Event]) -> Result<Vec<Line>, Vec<BadLine>> {
+        let mut body = Vec::new();
+        for e in events {
+            serde_json::to_writer(&mut body, e).expect("events serialize");
+            body.push(b'\n');
+        }
+        self.check_ndjson(&body)
+    }
+
+    /// Queues a validated batch and waits until it is durable.
+    pub async fn commit(&self, lines: Vec<Line>) -> Result<Appended, Refused> {
+        if lines.is_empty() {
+            return Ok(Appended::default());
+        }
+        let (reply, answer) = oneshot::channel();
+        match self.queue.try_send(Batch { lines, reply }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                return Err(Refused::Busy);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(Refused::Stopping),
+        }
+        match answer.await {
+            Ok(Ok(a)) => {
+                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                Ok(a)
+            }
+            Ok(Err(e)) => Err(Refused::Store(e)),
+            Err(_) => Err(Refused::Stopping),
+        }
+    }
+
+    /// Batches waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}

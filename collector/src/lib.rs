@@ -1,0 +1,230 @@
+//! # weft-collector: NDJSON and OpenTelemetry ingest, a durable store, a live stream
+//!
+//! Replicas in the field, and applications instrumented with any OpenTelemetry SDK, send events
+//! here; the collector validates each request as a whole, appends it to an append-only store of
+//! weft-trace/1 segment files, acknowledges it only once it is on disk (fsync, shared by the
+//! requests that arrived together), and streams stored events live.
+//!
+//! * HTTP (default `127.0.0.1:4318`, the OTLP/HTTP port): `POST /v1/events` (NDJSON),
+//!   `POST /v1/logs` and `/v1/traces` (OTLP protobuf or JSON), `GET /v1/stream?from=N`,
+//!   `GET /v1/status`, `GET /healthz`, `GET /metrics`.
+//! * OTLP/gRPC (default `127.0.0.1:4317`): LogsService and TraceService.
+//!
+//! Handlers only decode and validate; one thread owns the store and receives batches through a
+//! bounded queue (a full queue answers 503 with `Retry-After`). Everything has a limit: body
+//! size, line length, queue depth, connections in total and per client address.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let cfg = weft_collector::Config { data: "weft-data".into(), ..weft_collector::Config::default() };
+//! let collector = weft_collector::start(cfg).await?;
+//! println!("listening on http://{}", collector.http_addr);
+//! collector.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod grpc;
+pub mod http;
+pub mod ingest;
+pub mod net;
+pub mod otlp;
+pub mod store;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+pub use store::Recovery;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// HTTP address (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// OTLP/gRPC address, if served.
+    pub grpc: Option<SocketAddr>,
+    /// The data directory.
+    pub data: PathBuf,
+    /// Bearer token clients must send, if any.
+    pub token: Option<String>,
+    /// Allow a non-loopback address without a token.
+    pub insecure: bool,
+    /// Largest request body, compressed or not (413 past it).
+    pub max_body: usize,
+    /// Longest NDJSON line.
+    pub max_line: usize,
+    /// Batches that may wait for the store (503 past it).
+    pub queue: usize,
+    /// Open connections in total (HTTP).
+    pub max_connections: usize,
+    /// Open connections from one client address (HTTP).
+    pub max_connections_per_ip: usize,
+    /// Size at which a segment file is closed.
+    pub segment_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4318)),
+            grpc: Some(SocketAddr::from(([127, 0, 0, 1], 4317))),
+            data: PathBuf::from("weft-data"),
+            token: None,
+            insecure: false,
+            max_body: 16 << 20,
+            max_line: 1 << 20,
+            queue: 1024,
+            max_connections: 1024,
+            max_connections_per_ip: 256,
+            segment_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Why the collector could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be opened or recovered.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// An address could not be bound.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        #[source]
+        error: std::io::Error,
+    },
+    /// A non-loopback address without `--token` or `--insecure`.
+    #[error("{0} is not a loopback address: anyone who can reach it could write events; pass --token TOKEN (clients send Authorization: Bearer TOKEN) or --insecure")]
+    Exposed(SocketAddr),
+}
+
+/// A running collector.
+pub struct Collector {
+    /// The bound HTTP address.
+    pub http_addr: SocketAddr,
+    /// The bound gRPC address.
+    pub grpc_addr: Option<SocketAddr>,
+    /// What recovery found in the data directory.
+    pub recovery: Recovery,
+    stop: watch::Sender<bool>,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    grpc: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+/// Opens the store (recovering it) and starts serving.
+pub async fn start(cfg: Config) -> Result<Collector, StartError> {
+    for addr in std::iter::once(cfg.listen).chain(cfg.grpc) {
+        if !addr.ip().is_loopback() && cfg.token.is_none() && !cfg.insecure {
+            return Err(StartError::Exposed(addr));
+        }
+    }
+    let data = cfg.data.clone();
+    let segment_bytes = cfg.segment_bytes;
+    let (store, recovery) =
+        tokio::task::spawn_blocking(move || store::Store::open(&data, segment_bytes))
+            .await
+            .expect("the store opener does not panic")?;
+    let bind = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|error| StartError::Bind { addr, error })
+    };
+    let http_listener = bind(cfg.listen).await?;
+    let grpc_listener = match cfg.grpc {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    let http_addr = http_listener
+        .local_addr()
+        .map_err(|error| StartError::Bind {
+            addr: cfg.listen,
+            error,
+        })?;
+    let grpc_addr = grpc_listener.as_ref().and_then(|l| l.local_addr().ok());
+
+    let (queue, shared, writer) = writer::start(store, cfg.queue);
+    let ingest = ingest::Ingest::new(queue, cfg.max_line);
+    let (stop, stopping) = watch::channel(false);
+    let token: Option<Arc<str>> = cfg.token.as_deref().map(Arc::from);
+
+    let state = http::AppState {
+        ingest: ingest.clone(),
+        shared,
+        token: token.clone(),
+        max_body: cfg.max_body,
+        stopping: stopping.clone(),
+    };
+    let app = http::router(state);
+    let listener = net::Limited::new(
+        http_listener,
+        cfg.max_connections,
+        cfg.max_connections_per_ip,
+    );
+    let mut http_stop = stopping.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let grpc = grpc_listener.map(|l| {
+        let svc = grpc::Otlp { ingest, token };
+        let max = cfg.max_body;
+        let mut grpc_stop = stopping.clone();
+        tokio::spawn(async move {
+            use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer;
+            use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
+            tonic::transport::Server::builder()
+                .concurrency_limit_per_connection(256)
+                .add_service(LogsServiceServer::new(svc.clone()).max_decoding_message_size(max))
+                .add_service(TraceServiceServer::new(svc).max_decoding_message_size(max))
+                .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(l), async move {
+                    let _ = grpc_stop.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    });
+    Ok(Collector {
+        http_addr,
+        grpc_addr,
+        recovery,
+        stop,
+        http,
+        grpc,
+        writer,
+    })
+}
+
+impl Collector {
+    /// Stops accepting, lets in-flight requests finish (each waits for its sync), ends live
+    /// streams, then lets the store thread commit what is queued and stop.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        let http = self
+            .http
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if let Some(g) = self.grpc {
+            g.await
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        http?;
+        // Every queue sender lived in the servers' state, now dropped: the writer drains and ends.
+        let writer = self.writer;
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .map_err(|_| std::io::Error::other("the store thread panicked"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,342 @@
+//! End-to-end tests of the collector over real loopback sockets on OS-chosen ports.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use weft_collector::{start, Collector, Config};
+use weft_trace::{expand_inputs, ReadOptions, Trace};
+
+fn config(dir: &Path) -> Config {
+    Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        grpc: None,
+        data: dir.to_path_buf(),
+        segment_bytes: 4096,
+        ..Config::default()
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers: head,
+        body,
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+}
+
+fn stored(dir: &Path) -> Trace {
+    Trace::read_inputs(&expand_inputs(&[dir]).unwrap(), &ReadOptions::default()).unwrap()
+}
+
+const TWO: &str = "{\"replica\":\"a\",\"seq\":1,\"kind\":\"send\",\"msg\":\"m1\"}\n{\"replica\":\"b\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m1\"}\n";
+
+async fn post(c: &Collector, body: &str) -> Reply {
+    request(
+        c.http_addr,
+        "POST",
+        "/v1/events",
+        &[("Content-Type", "application/x-ndjson")],
+        body.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn ndjson_batches_are_stored_durably_and_deduplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    let r = post(&c, TWO).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["stored"], 2);
+    // A retry of the same batch is dropped; a different copy of an id is stored for the analyzer.
+    let r = post(&c, TWO).await;
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let r = post(
+        &c,
+        "{\"replica\":\"a\",\"seq\":1,\"kind\":\"send\",\"msg\":\"m9\"}\n",
+    )
+    .await;
+    assert_eq!(r.json()["conflicting_duplicates"], 1);
+    let t = stored(dir.path());
+    assert_eq!(t.len(), 2);
+    assert_eq!(t.conflicting_duplicates().len(), 1);
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["events"], 3);
+    assert_eq!(status["duplicates"], 2);
+    assert_eq!(status["replicas"]["a"]["last_seq"], 1);
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_batch_is_rejected_whole_with_each_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    let body = "{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"a\",\"seq\":0}\nnot json\n{\"replica\":\"a\",\"seq\":3}\n";
+    let r = post(&c, body).await;
+    assert_eq!(r.status, 400);
+    let j = r.json();
+    assert_eq!(j["lines"][0]["line"], 2);
+    assert_eq!(
+        j["lines"][0]["reason"],
+        "field `seq`: must be an integer ≥ 1, got 0"
+    );
+    assert_eq!(j["lines"][1]["line"], 3);
+    assert!(j["lines"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("invalid JSON"));
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["events"], 0, "nothing of a rejected batch is stored");
+    assert_eq!(status["rejected"], 2);
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn gzip_bodies_limits_and_tokens() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.max_body = 2000;
+    cfg.token = Some("s3cret".into());
+    let c = start(cfg).await.unwrap();
+    let auth = ("Authorization", "Bearer s3cret");
+    let r = request(c.http_addr, "POST", "/v1/events", &[], TWO.as_bytes()).await;
+    assert_eq!(r.status, 401);
+    let r = request(
+        c.http_addr,
+        "POST",
+        "/v1/events",
+        &[("Authorization", "Bearer s3cref")],
+        TWO.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(TWO.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let r = request(
+        c.http_addr,
+        "POST",
+        "/v1/events",
+        &[auth, ("Content-Encoding", "gzip")],
+        &gz,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let big = "{\"replica\":\"a\",\"seq\":2}\n".repeat(200);
+    let r = request(c.http_addr, "POST", "/v1/events", &[auth], big.as_bytes()).await;
+    assert_eq!(r.status, 413);
+    // A small body that inflates past the limit is refused too.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(big.as_bytes()).unwrap();
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < 2000);
+    let r = request(
+        c.http_addr,
+        "POST",
+        "/v1/events",
+        &[auth, ("Content-Encoding", "gzip")],
+        &bomb,
+    )
+    .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        request(c.http_addr, "GET", "/healthz", &[], b"")
+            .await
+            .status,
+        200,
+        "health needs no token"
+    );
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_non_loopback_address_needs_a_token_or_insecure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.listen = SocketAddr::from(([0, 0, 0, 0], 0));
+    let e = start(cfg).await.err().expect("refused");
+    assert!(e.to_string().contains("--token"), "{e}");
+}
+
+#[tokio::test]
+async fn the_stream_replays_from_an_offset_and_follows_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    let mut body = String::new();
+    for i in 1..=300 {
+        body.push_str(&format!(
+            "{{\"replica\":\"r\",\"seq\":{i},\"attrs\":{{\"pad\":\"{}\"}}}}\n",
+            "x".repeat(40)
+        ));
+    }
+    assert_eq!(post(&c, &body).await.status, 200);
+    // From an offset in the middle (segments roll every 4 KiB here).
+    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
+    s.write_all(
+        format!(
+            "GET /v1/stream?from=250 HTTP/1.1\r\nHost: {}\r\n\r\n",
+            c.http_addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    let want_first = "{\"replica\":\"r\",\"seq\":251";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&got).contains("\"seq\":300,") {
+        let mut buf = [0u8; 8192];
+        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
+            .await
+            .expect("stream data in time")
+            .unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got).to_string();
+    assert!(text.contains(want_first), "{text}");
+    assert!(!text.contains("\"seq\":250,"));
+    // Live: a new event arrives on the open stream.
+    assert_eq!(
+        post(&c, "{\"replica\":\"r\",\"seq\":301}\n").await.status,
+        200
+    );
+    while !String::from_utf8_lossy(&got).contains("\"seq\":301}") {
+        let mut buf = [0u8; 8192];
+        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
+            .await
+            .expect("live event in time")
+            .unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    // Shutdown ends open streams instead of waiting for them.
+    tokio::time::timeout(Duration::from_secs(10), c.shutdown())
+        .await
+        .expect("shutdown in time")
+        .unwrap();
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() > 1,
+        "segments rolled"
+    );
+}
+
+#[tokio::test]
+async fn restart_recovers_and_cuts_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    assert_eq!(post(&c, TWO).await.status, 200);
+    c.shutdown().await.unwrap();
+    // Simulate a crash mid-write: a partial line at the end of the last segment.
+    let mut segs: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segs.sort();
+    let last = segs.last().unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
+    std::io::Write::write_all(&mut f, b"{\"replica\":\"c\",\"se").unwrap();
+    drop(f);
+    let c = start(config(dir.path())).await.unwrap();
+    assert_eq!(c.recovery.events, 2);
+    assert!(c.recovery.truncated_bytes > 0);
+    assert_eq!(
+        post(&c, "{\"replica\":\"c\",\"seq\":1}\n").await.status,
+        200
+    );
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["events"], 3);
+    c.shutdown().await.unwrap();
+    assert_eq!(stored(dir.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    assert_eq!(post(&c, TWO).await.status, 200);
+    let r = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers.contains("text/plain"));
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(
+        text.contains("# TYPE weft_events_stored_total counter\nweft_events_stored_total 2\n"),
+        "{text}"
+    );
+    c.shutdown().await.unwrap();
+}

@@ -1,0 +1,90 @@
+//! `weft collect`: flags → collector configuration → serve until Ctrl-C or SIGTERM → exit 0.
+
+use std::process::ExitCode;
+
+use crate::cli::CollectArgs;
+
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+pub fn run(a: &CollectArgs) -> ExitCode {
+    let cfg = weft_collector::Config {
+        listen: a.listen,
+        grpc: (!a.no_grpc).then_some(a.grpc),
+        data: a.data.clone(),
+        token: a.token.clone(),
+        insecure: a.insecure,
+        max_body: a.max_body,
+        max_line: a.max_line,
+        queue: a.queue,
+        max_connections: a.max_connections,
+        max_connections_per_ip: a.max_connections_per_ip,
+        segment_bytes: a.segment_bytes,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("weft collect: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async {
+        let c = match weft_collector::start(cfg).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("weft collect: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let r = &c.recovery;
+        if r.truncated_bytes > 0 {
+            eprintln!(
+                "weft collect: recovered {}: {} events kept, a torn tail of {} bytes ({} lines) cut",
+                a.data.display(),
+                r.events,
+                r.truncated_bytes,
+                r.truncated_lines
+            );
+        }
+        eprintln!(
+            "weft collect: {} events in {}; listening on http://{}{}",
+            r.events,
+            a.data.display(),
+            c.http_addr,
+            c.grpc_addr.map_or(String::new(), |g| format!(" and grpc://{g}"))
+        );
+        stop_signal().await;
+        eprintln!("weft collect: stopping: finishing in-flight requests");
+        match c.shutdown().await {
+            Ok(()) => {
+                eprintln!("weft collect: stopped; every acknowledged event is on disk");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("weft collect: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
