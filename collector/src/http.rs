@@ -93,6 +93,28 @@ fn json_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// A refusal before the request reaches the ingest path: a status and a message, answered as
+/// `{"error": message}`.
+pub struct HttpError {
+    status: StatusCode,
+    message: String,
+}
+
+impl HttpError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        HttpError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        json_error(self.status, &self.message)
+    }
+}
+
 fn refused(r: Refused) -> Response {
     match r {
         Refused::Invalid(lines) => {
@@ -125,7 +147,7 @@ fn refused(r: Refused) -> Response {
 }
 
 /// The request body, gunzipped when `Content-Encoding: gzip`, at most `max` bytes either way.
-fn decoded_body(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, Response> {
+fn decoded_body(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, HttpError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -136,22 +158,22 @@ fn decoded_body(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, R
             let mut out = Vec::new();
             let mut dec = flate2::read::MultiGzDecoder::new(&body[..]).take(max as u64 + 1);
             if let Err(e) = dec.read_to_end(&mut out) {
-                return Err(json_error(
+                return Err(HttpError::new(
                     StatusCode::BAD_REQUEST,
-                    &format!("invalid gzip body: {e}"),
+                    format!("invalid gzip body: {e}"),
                 ));
             }
             if out.len() > max {
-                return Err(json_error(
+                return Err(HttpError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("the decompressed body is larger than {max} bytes"),
+                    format!("the decompressed body is larger than {max} bytes"),
                 ));
             }
             Ok(out.into())
         }
-        other => Err(json_error(
+        other => Err(HttpError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &format!("unsupported Content-Encoding {other:?} (use gzip or none)"),
+            format!("unsupported Content-Encoding {other:?} (use gzip or none)"),
         )),
     }
 }
@@ -159,7 +181,7 @@ fn decoded_body(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, R
 async fn post_events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match decoded_body(&headers, body, s.max_body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let lines = match s.ingest.check_ndjson(&body) {
         Ok(l) => l,
@@ -192,7 +214,7 @@ enum Encoding {
     Json,
 }
 
-fn otlp_encoding(headers: &HeaderMap) -> Result<Encoding, Response> {
+fn otlp_encoding(headers: &HeaderMap) -> Result<Encoding, HttpError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -201,9 +223,9 @@ fn otlp_encoding(headers: &HeaderMap) -> Result<Encoding, Response> {
     match ct {
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
         "application/json" => Ok(Encoding::Json),
-        other => Err(json_error(
+        other => Err(HttpError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &format!("unsupported Content-Type {other:?} (OTLP/HTTP takes application/x-protobuf or application/json)"),
+            format!("unsupported Content-Type {other:?} (OTLP/HTTP takes application/x-protobuf or application/json)"),
         )),
     }
 }
@@ -211,16 +233,17 @@ fn otlp_encoding(headers: &HeaderMap) -> Result<Encoding, Response> {
 fn decode<T: Message + Default + serde::de::DeserializeOwned>(
     enc: Encoding,
     body: &[u8],
-) -> Result<T, Response> {
+) -> Result<T, HttpError> {
     match enc {
         Encoding::Protobuf => T::decode(body).map_err(|e| {
-            json_error(
+            HttpError::new(
                 StatusCode::BAD_REQUEST,
-                &format!("invalid OTLP protobuf: {e}"),
+                format!("invalid OTLP protobuf: {e}"),
             )
         }),
-        Encoding::Json => serde_json::from_slice(body)
-            .map_err(|e| json_error(StatusCode::BAD_REQUEST, &format!("invalid OTLP JSON: {e}"))),
+        Encoding::Json => serde_json::from_slice(body).map_err(|e| {
+            HttpError::new(StatusCode::BAD_REQUEST, format!("invalid OTLP JSON: {e}"))
+        }),
     }
 }
 
@@ -271,11 +294,11 @@ async fn post_logs(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
         .and_then(|e| decoded_body(&headers, body, s.max_body).map(|b| (e, b)))
     {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let req: ExportLogsServiceRequest = match decode(enc, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match ingest_mapped(&s.ingest, otlp::map_logs(&req)).await {
         Ok((rejected, message)) => {
@@ -294,11 +317,11 @@ async fn post_traces(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
         .and_then(|e| decoded_body(&headers, body, s.max_body).map(|b| (e, b)))
     {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let req: ExportTraceServiceRequest = match decode(enc, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match ingest_mapped(&s.ingest, otlp::map_traces(&req)).await {
         Ok((rejected, message)) => {

@@ -117,9 +117,14 @@ pub fn map_traces(req: &ExportTraceServiceRequest) -> Mapped {
 }
 
 /// Summarizes the rejections for OTLP's `partial_success.error_message`: empty when nothing was
-/// rejected, else e.g. `2 records rejected: record 3: field `seq`: must be an integer ≥ 1, got 0;
-/// record 7: ...` (record numbers are [`Rejected::index`], from 0), at most [`MAX_REASONS`]
-/// reasons, then `... and N more`.
+/// rejected, else one line such as
+///
+/// ```text
+/// 2 records rejected: record 3: field `seq`: must be an integer ≥ 1, got 0; record 7: ...
+/// ```
+///
+/// Record numbers are [`Rejected::index`] (from 0). At most [`MAX_REASONS`] reasons are spelled
+/// out, then `... and N more`.
 pub fn partial_success_message(m: &Mapped) -> String {
     let n = m.rejected.len();
     if n == 0 {
@@ -493,6 +498,7 @@ mod tests {
     use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
     use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use proptest::prelude::*;
     use serde_json::json;
     use weft_trace::{Kind, Op};
 
@@ -1170,6 +1176,100 @@ mod tests {
             v = arr(vec![v]);
         }
         single(vec![kv("weft.seq", i(1)), kv("weft.value", v)]);
+    }
+
+    fn leaf() -> impl Strategy<Value = AnyValue> {
+        prop_oneof![
+            prop_oneof![
+                Just("1".to_string()),
+                Just("-1".to_string()),
+                Just("0".to_string()),
+                Just("send".to_string()),
+                Just("write".to_string()),
+                Just("set".to_string()),
+                Just("a@b@3".to_string()),
+                Just("@".to_string()),
+                Just(r#"{"a":1,"b":-1}"#.to_string()),
+                Just(r#"{"a":"#.to_string()),
+                Just("é".repeat(300)),
+                ".{0,12}",
+            ]
+            .prop_map(|v| s(&v)),
+            any::<i64>().prop_map(i),
+            (0i64..4).prop_map(i),
+            any::<f64>().prop_map(|d| av(Av::DoubleValue(d))),
+            any::<bool>().prop_map(|b| av(Av::BoolValue(b))),
+            proptest::collection::vec(any::<u8>(), 0..8).prop_map(|b| av(Av::BytesValue(b))),
+            Just(AnyValue::default()),
+            any::<i32>().prop_map(|n| av(Av::StringValueStrindex(n))),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = AnyValue> {
+        leaf().prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(arr),
+                proptest::collection::vec((key(), inner), 0..6)
+                    .prop_map(|kvs| kvl(kvs.into_iter().map(|(k, v)| kv(&k, v)).collect())),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("weft.replica"),
+            Just("weft.seq"),
+            Just("weft.kind"),
+            Just("weft.lamport"),
+            Just("weft.vc"),
+            Just("weft.parents"),
+            Just("weft.msg"),
+            Just("weft.key"),
+            Just("weft.op"),
+            Just("weft.value"),
+            Just("weft.other"),
+            Just("body"),
+            Just("a"),
+            Just(""),
+        ]
+        .prop_map(String::from)
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_accepts_only_valid_lines(
+            records in proptest::collection::vec(
+                (proptest::collection::vec((key(), value()), 0..8),
+                 proptest::option::of(value()), any::<u64>(), any::<u64>()),
+                0..6,
+            ),
+            service in proptest::option::of(".{0,3}"),
+        ) {
+            let n = records.len();
+            let recs = records
+                .into_iter()
+                .map(|(attrs, body, t, o)| LogRecord {
+                    attributes: attrs.into_iter().map(|(k, v)| kv(&k, v)).collect(),
+                    body,
+                    time_unix_nano: t % 3 * (t / 3),
+                    observed_time_unix_nano: o,
+                    ..Default::default()
+                })
+                .collect();
+            let res = service.map(|s_| vec![kv("service.name", s(&s_))]).unwrap_or_default();
+            let m = map_logs(&logs(vec![(res, vec![recs])]));
+            prop_assert_eq!(m.events.len() + m.rejected.len() + m.skipped as usize, n);
+            let mut checker = LineChecker::new();
+            for ev in &m.events {
+                let line = serde_json::to_string(ev).unwrap();
+                let checked = checker.check(line.as_bytes());
+                prop_assert!(matches!(checked, Ok(CheckedLine::Event { .. })), "{}", line);
+            }
+            for r in &m.rejected {
+                prop_assert!(r.index < n && !r.reason.is_empty());
+            }
+            let _ = partial_success_message(&m);
+        }
     }
 
     #[test]
