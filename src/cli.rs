@@ -359,4 +359,13 @@ pub struct CollectArgs {
     /// Segment file size limit in bytes, e.g. --segment-bytes 67108864.
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
     pub segment_bytes: u64,
+
+    /// Serve HTTPS and gRPC over TLS with this PEM certificate chain (needs --tls-key),
+    /// e.g. --tls-cert cert.pem.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key for --tls-cert, e.g. --tls-key key.pem.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }

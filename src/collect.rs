@@ -38,6 +38,7 @@ pub fn run(a: &CollectArgs) -> ExitCode {
         max_connections: a.max_connections,
         max_connections_per_ip: a.max_connections_per_ip,
         segment_bytes: a.segment_bytes,
+        tls: a.tls_cert.clone().zip(a.tls_key.clone()),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,9 +69,10 @@ pub fn run(a: &CollectArgs) -> ExitCode {
             );
         }
         eprintln!(
-            "weft collect: {} events in {}; listening on http://{}{}",
+            "weft collect: {} events in {}; listening on {}://{}{}",
             r.events,
             a.data.display(),
+            if a.tls_cert.is_some() { "https" } else { "http" },
             c.http_addr,
             c.grpc_addr.map_or(String::new(), |g| format!(" and grpc://{g}"))
         );

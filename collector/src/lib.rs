@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod net;
 pub mod otlp;
 pub mod store;
+pub mod tls;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -64,6 +65,8 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     /// Size at which a segment file is closed.
     pub segment_bytes: u64,
+    /// TLS certificate chain and private key (PEM), for both servers.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             max_connections: 1024,
             max_connections_per_ip: 256,
             segment_bytes: 256 << 20,
+            tls: None,
         }
     }
 }
@@ -99,6 +103,9 @@ pub enum StartError {
         #[source]
         error: std::io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
     /// A non-loopback address without `--token` or `--insecure`.
     #[error("{0} is not a loopback address: anyone who can reach it could write events; pass --token TOKEN (clients send Authorization: Bearer TOKEN) or --insecure")]
     Exposed(SocketAddr),
@@ -125,6 +132,10 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
             return Err(StartError::Exposed(addr));
         }
     }
+    let tls = match &cfg.tls {
+        Some((cert, key)) => Some(tls::Tls::load(cert, key)?),
+        None => None,
+    };
     let data = cfg.data.clone();
     let segment_bytes = cfg.segment_bytes;
     let (store, recovery) =
@@ -166,7 +177,12 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
         http_listener,
         cfg.max_connections,
         cfg.max_connections_per_ip,
-    );
+        tls.as_ref().map(|t| t.acceptor.clone()),
+    )
+    .map_err(|error| StartError::Bind {
+        addr: cfg.listen,
+        error,
+    })?;
     let mut http_stop = stopping.clone();
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -180,10 +196,16 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
         let svc = grpc::Otlp { ingest, token };
         let max = cfg.max_body;
         let mut grpc_stop = stopping.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer;
             use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
-            tonic::transport::Server::builder()
+            let mut builder = tonic::transport::Server::builder();
+            if let Some(t) = &tls {
+                let identity = tonic::transport::Identity::from_pem(&t.cert_pem, &t.key_pem);
+                builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+            }
+            builder
                 .concurrency_limit_per_connection(256)
                 .add_service(LogsServiceServer::new(svc.clone()).max_decoding_message_size(max))
                 .add_service(TraceServiceServer::new(svc).max_decoding_message_size(max))

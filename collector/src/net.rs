@@ -1,4 +1,4 @@
-//! A TCP listener that bounds connections: in total, and per client address. Past the total
+//! A TCP (optionally TLS) listener that bounds connections: in total, and per client address. Past the total
 //! limit `accept` waits (the kernel backlog holds new clients); a client over its own limit is
 //! disconnected at once, so one noisy replica cannot starve the others.
 
@@ -11,25 +11,92 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
-/// The listener.
+/// The listener. Accepting (and, with TLS, handshaking) runs in a background task that hands
+/// ready connections over a small channel.
 pub struct Limited {
-    inner: TcpListener,
-    total: Arc<Semaphore>,
-    per_ip: usize,
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ready: mpsc::Receiver<(LimitedIo, SocketAddr)>,
+    local: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Limited {
-    /// Wraps `inner`, allowing `total` connections at once and `per_ip` from one address.
-    pub fn new(inner: TcpListener, total: usize, per_ip: usize) -> Self {
-        Limited {
-            inner,
-            total: Arc::new(Semaphore::new(total.max(1))),
-            per_ip: per_ip.max(1),
-            counts: Arc::default(),
-        }
+    /// Wraps `inner`, allowing `total` connections at once and `per_ip` from one address, with
+    /// TLS when `tls` is given. Must be called inside a tokio runtime.
+    pub fn new(
+        inner: TcpListener,
+        total: usize,
+        per_ip: usize,
+        tls: Option<TlsAcceptor>,
+    ) -> io::Result<Self> {
+        let local = inner.local_addr()?;
+        let (tx, ready) = mpsc::channel(64);
+        let total = Arc::new(Semaphore::new(total.max(1)));
+        let per_ip = per_ip.max(1);
+        let counts: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok(permit) = Arc::clone(&total).acquire_owned().await else {
+                    return;
+                };
+                let (stream, addr) = match inner.accept().await {
+                    Ok(x) => x,
+                    Err(_) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let ip = addr.ip();
+                {
+                    let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = c.entry(ip).or_insert(0);
+                    if *n >= per_ip {
+                        continue; // drops the stream: this client has too many connections
+                    }
+                    *n += 1;
+                }
+                let _ = stream.set_nodelay(true);
+                let slot = IpSlot {
+                    ip,
+                    counts: Arc::clone(&counts),
+                };
+                match &tls {
+                    None => {
+                        let io = LimitedIo {
+                            conn: Conn::Plain(stream),
+                            _total: permit,
+                            _ip: slot,
+                        };
+                        if tx.send((io, addr)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(acceptor) => {
+                        let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                        tokio::spawn(async move {
+                            if let Ok(tls) = crate::tls::handshake(&acceptor, stream).await {
+                                let io = LimitedIo {
+                                    conn: Conn::Tls(Box::new(tls)),
+                                    _total: permit,
+                                    _ip: slot,
+                                };
+                                let _ = tx.send((io, addr)).await;
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        Ok(Limited { ready, local, task })
     }
 }
 
@@ -51,9 +118,14 @@ impl Drop for IpSlot {
     }
 }
 
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
 /// A connection that holds its slots while open.
 pub struct LimitedIo {
-    inner: TcpStream,
+    conn: Conn,
     _total: OwnedSemaphorePermit,
     _ip: IpSlot,
 }
@@ -63,47 +135,32 @@ impl axum::serve::Listener for Limited {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (LimitedIo, SocketAddr) {
-        loop {
-            let permit = Arc::clone(&self.total)
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            let (stream, addr) = match self.inner.accept().await {
-                Ok(x) => x,
-                Err(_) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    continue;
-                }
-            };
-            let ip = addr.ip();
-            {
-                let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-                let n = c.entry(ip).or_insert(0);
-                if *n >= self.per_ip {
-                    continue; // drops the stream: this client has too many connections
-                }
-                *n += 1;
-            }
-            let _ = stream.set_nodelay(true);
-            let slot = IpSlot {
-                ip,
-                counts: Arc::clone(&self.counts),
-            };
-            return (
-                LimitedIo {
-                    inner: stream,
-                    _total: permit,
-                    _ip: slot,
-                },
-                addr,
-            );
+        match self.ready.recv().await {
+            Some(x) => x,
+            // The accept task is gone (only when the listener is being dropped): wait forever,
+            // as a listener with nothing more to accept does.
+            None => std::future::pending().await,
         }
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        Ok(self.local)
     }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match &mut $self.conn {
+            Conn::Plain($s) => {
+                let $s = Pin::new($s);
+                $e
+            }
+            Conn::Tls($s) => {
+                let $s = Pin::new($s.as_mut());
+                $e
+            }
+        }
+    };
 }
 
 impl AsyncRead for LimitedIo {
@@ -112,7 +169,7 @@ impl AsyncRead for LimitedIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        delegate!(self, s => s.poll_read(cx, buf))
     }
 }
 
@@ -122,22 +179,25 @@ impl AsyncWrite for LimitedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        delegate!(self, s => s.poll_write(cx, buf))
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        delegate!(self, s => s.poll_flush(cx))
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        delegate!(self, s => s.poll_shutdown(cx))
     }
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        delegate!(self, s => s.poll_write_vectored(cx, bufs))
     }
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        match &self.conn {
+            Conn::Plain(s) => s.is_write_vectored(),
+            Conn::Tls(s) => s.is_write_vectored(),
+        }
     }
 }

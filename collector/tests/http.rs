@@ -340,3 +340,61 @@ async fn metrics_are_prometheus_text() {
     );
     c.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn tls_serves_https_with_the_given_certificate() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let mut cfg = config(&dir.path().join("data"));
+    cfg.tls = Some((cert_path.clone(), key_path.clone()));
+    let c = start(cfg).await.unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = TcpStream::connect(c.http_addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut s = connector.connect(name, tcp).await.expect("TLS handshake");
+    let req = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{TWO}",
+        TWO.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // Plain HTTP on the TLS port gets nowhere.
+    let r = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut s = TcpStream::connect(c.http_addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw).await;
+        raw
+    })
+    .await
+    .unwrap();
+    assert!(!String::from_utf8_lossy(&r).contains("200 OK"));
+    c.shutdown().await.unwrap();
+    // A key that does not match is refused at start, naming the file.
+    let other = rcgen::generate_simple_self_signed(vec!["x".to_string()]).unwrap();
+    std::fs::write(&key_path, other.signing_key.serialize_pem()).unwrap();
+    let mut cfg = config(&dir.path().join("data"));
+    cfg.tls = Some((cert_path, key_path));
+    let e = start(cfg).await.err().expect("refused");
+    assert!(e.to_string().contains("key.pem"), "{e}");
+}
