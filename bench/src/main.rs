@@ -1,11 +1,12 @@
-//! `weft-bench`: end-to-end benchmarks of `weft check` and `weft sim`, and a synthetic trace
-//! generator.
+//! `weft-bench`: end-to-end benchmarks of `weft check`, `weft sim` and `weft collect`, and a
+//! synthetic trace generator.
 //!
 //! ```text
 //! cargo build --release                                    # builds weft and weft-bench
 //! cargo run --release -p weft-bench -- check [--quick] [--only a|b|c|d] [--keep DIR]
 //! cargo run --release -p weft-bench -- prepare [--quick] [--only ..] [--keep DIR]
 //! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
+//! cargo run --release -p weft-bench -- ingest [--quick] [--seconds N] [--weft PATH]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
 //! cargo run --release -p weft-bench -- floor t.ndjson
 //! ```
@@ -14,8 +15,15 @@
 //! `weft sim` as a child process (see `weft_bench::sim`): (e) 1M ops over 16 replicas with the
 //! trace written to a temp file, at least 1,000,000 simulated events per second of wall time;
 //! (f) 10,000 replicas with state sync at 100k and at 400k ops, the larger run's peak RSS at
-//! most 1.25x the smaller one's. Both print the machine first and end with a PASS/MISS/FAIL
-//! table; exit status 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or another error.
+//! most 1.25x the smaller one's. `ingest` starts `weft collect --no-grpc` on a free port with a
+//! temp data dir (see `weft_bench::ingest`) and loads it from 8 keep-alive HTTP/1.1 connections
+//! with pre-generated batches of 1,000 events for N seconds (default 10, `--quick` 2): (g)
+//! NDJSON `POST /v1/events`, at least 500,000 acknowledged events/s; (h) OTLP/HTTP protobuf
+//! `POST /v1/logs`, at least 200,000 records/s; (i) the floor: the same NDJSON bytes appended to
+//! a file in process with fdatasync every batch and every 8 batches (information). Then
+//! `GET /v1/status` and, after SIGTERM, the segment files must hold exactly the acknowledged
+//! events. All print the machine first and end with a PASS/MISS/FAIL table; exit status 0 all
+//! PASS, 1 some MISS or FAIL, 2 no weft binary, the collector did not start, or another error.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -28,6 +36,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use weft_bench::bench::{self, Id, Options};
 use weft_bench::floor;
 use weft_bench::gen::{self, GenConfig};
+use weft_bench::ingest::{self, IngestOptions};
 use weft_bench::sim::{self, SimOptions};
 
 #[derive(Parser)]
@@ -60,6 +69,19 @@ enum Cmd {
     /// the trace size. Exit status: 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or
     /// another error.
     Sim(SimCliArgs),
+    /// Benchmark the collector `weft collect` over HTTP against the targets.
+    ///
+    /// Starts `weft collect --listen 127.0.0.1:PORT --no-grpc --data TMPDIR` (a free port, a
+    /// temp dir removed at the end) and loads it from 8 keep-alive HTTP/1.1 connections, each
+    /// posting pre-generated batches of 1,000 events (16 replicas of its own, vc+lamport, about
+    /// 200 bytes a line) back to back for N seconds: (g) NDJSON `POST /v1/events`: >= 500,000
+    /// acknowledged events/s; (h) OTLP/HTTP protobuf `POST /v1/logs`: >= 200,000 records/s;
+    /// (i) the floor: the NDJSON bytes g got acknowledged, appended to a file in process with
+    /// fdatasync every batch and every 8 batches. Reports events/s, MiB/s, p50/p99 latency per
+    /// request and the collector's CPU; `GET /v1/status` and, after SIGTERM, the segment files
+    /// must hold exactly the acknowledged events. Exit status: 0 all PASS, 1 some MISS or FAIL,
+    /// 2 no weft binary, the collector did not start, or another error.
+    Ingest(IngestCliArgs),
     /// Write one synthetic weft-trace/1 file.
     Gen(GenArgs),
     /// Measure the serde_json parse floor of a trace file.
@@ -106,6 +128,19 @@ struct SimCliArgs {
     /// Run each measurement N times; report the fastest time and the largest peak RSS.
     #[arg(long, value_name = "N", default_value_t = 1)]
     repeat: u32,
+    /// The weft binary to run (default: `weft` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    weft: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct IngestCliArgs {
+    /// 2 seconds per phase instead of 10 (smoke test).
+    #[arg(long)]
+    quick: bool,
+    /// Seconds of load per phase (default 10; 2 with --quick).
+    #[arg(long, value_name = "N")]
+    seconds: Option<f64>,
     /// The weft binary to run (default: `weft` next to this executable).
     #[arg(long, value_name = "PATH")]
     weft: Option<PathBuf>,
@@ -238,6 +273,11 @@ fn main() -> ExitCode {
             quick: a.quick,
             repeat: a.repeat,
             weft: a.weft,
+        }),
+        Cmd::Ingest(a) => ingest::run(&IngestOptions {
+            quick: a.quick,
+            weft: a.weft,
+            seconds: a.seconds,
         }),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
         Cmd::Floor { file, repeat, json } => floor_cmd(file, repeat, json).map(|()| 0),

@@ -1,0 +1,210 @@
+//! Invariants shared by the fuzz targets: each target decodes its input and hands the result
+//! here, where everything that must hold beyond "no panic" is asserted.
+
+use std::sync::LazyLock;
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use weft_collector::ingest::{BadLine, Ingest};
+use weft_collector::otlp::{map_logs, map_traces, partial_success_message, Mapped};
+use weft_trace::{CheckedLine, Event, LineChecker};
+
+/// Longest NDJSON line the fuzzed [`Ingest`] takes: small, so the length rule is reachable.
+pub const MAX_LINE: usize = 512;
+
+/// An ingest path whose queue nobody reads: `check_ndjson` / `check_events` never touch it.
+fn ingest(max_line: usize) -> Ingest {
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    Ingest::new(tx, max_line)
+}
+
+static NDJSON: LazyLock<Ingest> = LazyLock::new(|| ingest(MAX_LINE));
+static EVENTS: LazyLock<Ingest> = LazyLock::new(|| ingest(usize::MAX));
+
+/// What `check_ndjson` must make of one raw line (without `\n`), judged by a fresh checker.
+fn expected(i: usize, raw: &[u8]) -> Result<Option<CheckedLine>, ()> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.len() > MAX_LINE {
+        return Err(());
+    }
+    match LineChecker::new().check(raw) {
+        Ok(CheckedLine::Blank) => Ok(None),
+        Ok(CheckedLine::Header) if i == 0 => Ok(None),
+        Ok(CheckedLine::Header) | Err(_) => Err(()),
+        Ok(ev @ CheckedLine::Event { .. }) => Ok(Some(ev)),
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// An accepted event line, re-checked on its own, and after a round trip through
+/// `serde_json::Value` (equal JSON values must have equal fingerprints).
+fn recheck_event(bytes: &[u8], want: &CheckedLine) {
+    let again = LineChecker::new().check(bytes);
+    assert_eq!(again.as_ref(), Ok(want), "re-check of {:?}", bytes_str(bytes));
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("accepted line is not JSON ({e}): {:?}", bytes_str(bytes)));
+    let CheckedLine::Event { replica, seq, .. } = want else {
+        unreachable!()
+    };
+    assert_eq!(v["replica"].as_str(), Some(replica.as_str()));
+    assert_eq!(v["seq"].as_u64(), Some(*seq));
+    let canon = serde_json::to_vec(&v).expect("values serialize");
+    let again = LineChecker::new().check(&canon);
+    assert_eq!(
+        again.as_ref(),
+        Ok(want),
+        "canonical form {:?} of {:?}",
+        bytes_str(&canon),
+        bytes_str(bytes)
+    );
+}
+
+fn bytes_str(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Fuzzes the NDJSON path: the line checker on every line (one checker for the body against a
+/// fresh one per line), and `Ingest::check_ndjson` against a line-by-line model of it.
+pub fn ndjson(body: &[u8]) {
+    let mut shared = LineChecker::new();
+    for line in body.split(|&b| b == b'\n') {
+        let a = shared.check(line);
+        let b = LineChecker::new().check(line);
+        assert_eq!(a, b, "checker state leaked into {:?}", bytes_str(line));
+        match &a {
+            Ok(ev @ CheckedLine::Event { .. }) => recheck_event(trim(line), ev),
+            Ok(CheckedLine::Blank) => assert!(trim(line).is_empty()),
+            Ok(CheckedLine::Header) => {}
+            Err(e) => assert!(!e.reason.is_empty()),
+        }
+    }
+
+    let stripped = body.strip_suffix(b"\n").unwrap_or(body);
+    let raws: Vec<&[u8]> = if stripped.is_empty() {
+        Vec::new()
+    } else {
+        stripped.split(|&b| b == b'\n').collect()
+    };
+    let model: Vec<_> = raws.iter().enumerate().map(|(i, r)| expected(i, r)).collect();
+    let want_bad: Vec<u64> = (1..=raws.len() as u64)
+        .filter(|&n| model[n as usize - 1].is_err())
+        .collect();
+    match NDJSON.check_ndjson(body) {
+        Ok(lines) => {
+            assert!(want_bad.is_empty(), "accepted, but lines {want_bad:?} are bad");
+            let want: Vec<(&[u8], CheckedLine)> = raws
+                .iter()
+                .zip(&model)
+                .filter_map(|(r, m)| Some((*r, m.clone().ok()??)))
+                .collect();
+            assert_eq!(lines.len(), want.len());
+            for (line, (raw, ev)) in lines.iter().zip(&want) {
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                assert_eq!(line.bytes, trim(raw));
+                assert!(!line.bytes.is_empty() && !line.bytes.contains(&b'\n'));
+                let got = CheckedLine::Event {
+                    replica: line.replica.clone(),
+                    seq: line.seq,
+                    fingerprint: line.fingerprint,
+                };
+                assert_eq!(&got, ev);
+                recheck_event(&line.bytes, ev);
+            }
+        }
+        Err(bad) => {
+            assert!(!bad.is_empty(), "refused with no bad line");
+            let got: Vec<u64> = bad.iter().map(|b: &BadLine| b.line).collect();
+            assert_eq!(got, want_bad, "bad line numbers");
+            assert!(bad.iter().all(|b| !b.reason.is_empty()));
+        }
+    }
+}
+
+/// Every record of a logs request, in mapping order.
+pub fn log_records(req: &ExportLogsServiceRequest) -> usize {
+    req.resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .map(|s| s.log_records.len())
+        .sum()
+}
+
+/// Every span of a trace request, in mapping order.
+pub fn spans(req: &ExportTraceServiceRequest) -> usize {
+    req.resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum()
+}
+
+/// What must hold of any mapping of `total` records.
+pub fn mapped(m: &Mapped, total: usize) {
+    assert_eq!(
+        m.events.len() + m.rejected.len() + m.skipped as usize,
+        total,
+        "events + rejected + skipped != records"
+    );
+    for w in m.rejected.windows(2) {
+        assert!(w[0].index < w[1].index, "rejections out of order");
+    }
+    for r in &m.rejected {
+        assert!(r.index < total, "rejected index {} of {total}", r.index);
+        assert!(!r.reason.is_empty());
+    }
+    let mut checker = LineChecker::new();
+    for ev in &m.events {
+        let line = serde_json::to_string(ev).expect("events serialize");
+        assert!(!line.contains('\n'));
+        match checker.check(line.as_bytes()) {
+            Ok(CheckedLine::Event { replica, seq, .. }) => {
+                assert_eq!((replica.as_str(), seq), (ev.replica.as_str(), ev.seq));
+            }
+            other => panic!("mapped event {line} re-checks as {other:?}"),
+        }
+        let back: Event = serde_json::from_str(&line).expect("event lines parse back");
+        assert_eq!(&back, ev, "event round trip through {line}");
+    }
+    match EVENTS.check_events(&m.events) {
+        Ok(lines) => assert_eq!(lines.len(), m.events.len()),
+        Err(bad) => panic!("mapped events refused by the ingest path: {bad:?}"),
+    }
+    assert_eq!(
+        partial_success_message(m).is_empty(),
+        m.rejected.is_empty()
+    );
+}
+
+/// Maps a logs request and checks the result; also that it maps the same after a protobuf
+/// round trip.
+pub fn logs(req: &ExportLogsServiceRequest) -> Mapped {
+    use prost::Message;
+    let m = map_logs(req);
+    mapped(&m, log_records(req));
+    let again = ExportLogsServiceRequest::decode(req.encode_to_vec().as_slice())
+        .expect("re-encoded request decodes");
+    assert_eq!(map_logs(&again), m, "protobuf round trip changed the mapping");
+    m
+}
+
+/// [`logs`] for trace requests.
+pub fn traces(req: &ExportTraceServiceRequest) -> Mapped {
+    use prost::Message;
+    let m = map_traces(req);
+    mapped(&m, spans(req));
+    let again = ExportTraceServiceRequest::decode(req.encode_to_vec().as_slice())
+        .expect("re-encoded request decodes");
+    assert_eq!(map_traces(&again), m, "protobuf round trip changed the mapping");
+    m
+}
