@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use weft_analyzer::Rule;
 use weft_collector::{start, Collector, Config};
-use weft_trace::{expand_inputs, Event, EventId, Kind, Op, ReadOptions, Trace};
+use weft_trace::{expand_inputs, Event, EventId, ReadOptions, Trace};
 
 /// Wall clock of the first event: 2023-11-14, in ns since the Unix epoch.
 const T0: i64 = 1_700_000_000_000_000_000;
@@ -42,58 +42,36 @@ fn config(dir: &Path) -> Config {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn ev(
-    replica: &str,
-    seq: u64,
-    kind: Kind,
-    lamport: u64,
-    vc: &[(&str, u64)],
-    msg: Option<&str>,
-    write: Option<(&str, Op, Value)>,
-    tick: i64,
-) -> Event {
-    let (key, op, value) = match write {
-        Some((k, op, v)) => (Some(k.to_string()), Some(op), Some(v)),
-        None => (None, None, None),
-    };
-    Event {
-        replica: replica.into(),
-        seq,
-        kind,
-        lamport: Some(lamport),
-        vc: Some(vc.iter().map(|&(r, n)| (r.to_string(), n)).collect()),
-        wall_ns: Some(T0 + tick * 1_000_000),
-        parents: None,
-        msg: msg.map(String::from),
-        key,
-        op,
-        value,
-        attrs: Some(
-            json!({ "body": format!("{replica}@{seq} {}", kind.as_str()) })
-                .as_object()
-                .unwrap()
-                .clone(),
-        ),
-    }
-}
+/// Three replicas, in weft's own NDJSON. `a` bumps a counter and tells `b`; `b` sets `title` and
+/// tells `c`, who had set `title` concurrently (the conflict: b@2 ∥ c@1, b@2 wins on lamport
+/// 4 > 1), then overwrites it after the merge (so nothing stays unresolved). The lines are in a
+/// causal order and get increasing wall clocks, so there is no violation and no warning.
+const STORY: &str = r#"
+{"replica":"a","seq":1,"kind":"write","key":"views","op":"inc","value":1,"lamport":1,"vc":{"a":1}}
+{"replica":"a","seq":2,"kind":"send","msg":"m1","lamport":2,"vc":{"a":2}}
+{"replica":"c","seq":1,"kind":"write","key":"title","op":"set","value":"from c","lamport":1,"vc":{"c":1}}
+{"replica":"b","seq":1,"kind":"recv","msg":"m1","lamport":3,"vc":{"a":2,"b":1}}
+{"replica":"b","seq":2,"kind":"write","key":"title","op":"set","value":"from b","lamport":4,"vc":{"a":2,"b":2}}
+{"replica":"b","seq":3,"kind":"send","msg":"m2","lamport":5,"vc":{"a":2,"b":3}}
+{"replica":"c","seq":2,"kind":"recv","msg":"m2","lamport":6,"vc":{"a":2,"b":3,"c":2}}
+{"replica":"c","seq":3,"kind":"write","key":"title","op":"set","value":"merged","lamport":7,"vc":{"a":2,"b":3,"c":3}}
+"#;
 
-/// Three replicas. `a` bumps a counter and tells `b`; `b` sets `title` and tells `c`, who had set
-/// `title` concurrently (the conflict: b@2 ∥ c@1, b@2 wins on lamport 4 > 1), then overwrites it
-/// after the merge (so nothing stays unresolved). Emitted in a causal order with increasing wall
-/// clocks, so there is no violation and no warning.
+/// The story's events as the store should hold them: line `i` gets the wall clock `T0 + i` ms
+/// (the record's timestamp) and `attrs.body` (the record's body).
 fn story() -> Vec<Event> {
-    use Kind::*;
-    vec![
-        ev("a", 1, Write, 1, &[("a", 1)], None, Some(("views", Op::Inc, json!(1))), 0),
-        ev("a", 2, Send, 2, &[("a", 2)], Some("m1"), None, 1),
-        ev("c", 1, Write, 1, &[("c", 1)], None, Some(("title", Op::Set, json!("from c"))), 2),
-        ev("b", 1, Recv, 3, &[("a", 2), ("b", 1)], Some("m1"), None, 3),
-        ev("b", 2, Write, 4, &[("a", 2), ("b", 2)], None, Some(("title", Op::Set, json!("from b"))), 4),
-        ev("b", 3, Send, 5, &[("a", 2), ("b", 3)], Some("m2"), None, 5),
-        ev("c", 2, Recv, 6, &[("a", 2), ("b", 3), ("c", 2)], Some("m2"), None, 6),
-        ev("c", 3, Write, 7, &[("a", 2), ("b", 3), ("c", 3)], None, Some(("title", Op::Set, json!("merged"))), 7),
-    ]
+    STORY
+        .trim()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut e: Event = serde_json::from_str(line).unwrap();
+            e.wall_ns = Some(T0 + i as i64 * 1_000_000);
+            let body = format!("{}@{} {}", e.replica, e.seq, e.kind.as_str());
+            e.attrs = Some(serde_json::Map::from_iter([("body".into(), json!(body))]));
+            e
+        })
+        .collect()
 }
 
 fn any(v: &Value) -> AnyValue {
@@ -111,7 +89,10 @@ fn at(wall_ns: i64) -> SystemTime {
 fn emit(logger: &impl opentelemetry::logs::Logger, e: &Event) {
     let mut r = logger.create_log_record();
     r.set_timestamp(at(e.wall_ns.unwrap()));
-    let body = e.attrs.as_ref().unwrap()["body"].as_str().unwrap().to_string();
+    let body = e.attrs.as_ref().unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
     r.set_body(AnyValue::from(body));
     r.add_attribute("weft.replica", e.replica.clone());
     r.add_attribute("weft.seq", i64::try_from(e.seq).unwrap());
