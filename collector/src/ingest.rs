@@ -120,7 +120,8 @@ impl Ingest {
         }
     }
 
-    /// Validates events built by a mapping (OTLP): the same rules as NDJSON lines.
+    /// Validates events built in memory (by a mapping or an embedding program): the same rules
+    /// as NDJSON lines.
     pub fn check_events(&self, events: &[weft_trace::Event]) -> Result<Vec<Line>, Vec<BadLine>> {
         let mut body = Vec::new();
         for e in events {

@@ -73,6 +73,8 @@ pub struct Rejected {
 pub struct Mapped {
     /// The valid events, in request order.
     pub events: Vec<Event>,
+    /// The same events as validated lines ready for the store (no second validation needed).
+    pub lines: Vec<crate::store::Line>,
     /// The records with `weft.seq` that break a rule, in request order.
     pub rejected: Vec<Rejected>,
     /// Records without `weft.seq`: not weft events, not errors.
@@ -166,17 +168,33 @@ impl Mapper {
             return;
         }
         match build(attrs, body, time, fallback).and_then(|obj| self.check(obj)) {
-            Ok(ev) => self.out.events.push(ev),
+            Ok((ev, line)) => {
+                self.out.events.push(ev);
+                self.out.lines.push(line);
+            }
             Err(reason) => self.out.rejected.push(Rejected { index, reason }),
         }
     }
 
     /// Runs the event object through the line checker, then makes the owned event.
-    fn check(&mut self, obj: Map<String, Value>) -> Result<Event, String> {
+    fn check(&mut self, obj: Map<String, Value>) -> Result<(Event, crate::store::Line), String> {
         let line = serde_json::to_string(&Value::Object(obj)).map_err(|e| e.to_string())?;
         match self.checker.check(line.as_bytes()) {
-            Ok(CheckedLine::Event { .. }) => {
-                serde_json::from_str(&line).map_err(|e| format!("internal error: {e}"))
+            Ok(CheckedLine::Event {
+                replica,
+                seq,
+                fingerprint,
+            }) => {
+                let ev = serde_json::from_str(&line).map_err(|e| format!("internal error: {e}"))?;
+                Ok((
+                    ev,
+                    crate::store::Line {
+                        bytes: line.into_bytes(),
+                        replica,
+                        seq,
+                        fingerprint,
+                    },
+                ))
             }
             Ok(other) => Err(format!("internal error: not an event ({other:?})")),
             Err(e) => Err(e.reason),

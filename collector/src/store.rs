@@ -55,7 +55,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 }
 
 /// One event ready to store: its line (no newline) and identity.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
     /// The JSON line.
     pub bytes: Vec<u8>,
@@ -136,7 +136,10 @@ pub struct Store {
     file: File,
     file_bytes: u64,
     dir_dirty: bool,
-    seen: FxHashMap<(Box<str>, u64), u64>,
+    /// (hash of replica name, seq) → fingerprint: no string kept per event.
+    seen: FxHashMap<(u64, u64), u64>,
+    /// Bytes appended but not yet written to the file (written in one call per group).
+    pending: Vec<u8>,
     /// Per replica.
     pub replicas: BTreeMap<String, ReplicaStats>,
     /// Events stored.
@@ -149,6 +152,20 @@ pub struct Store {
     pub conflicting: u64,
     index: Index,
     written_since_sync: bool,
+}
+
+/// The dedupe key of a replica name: a content hash, so the index keeps no string per event.
+fn id_hash(replica: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(replica.as_bytes());
+    // FxHash alone is weak on similar strings: finish with a full avalanche.
+    let mut x = h.finish() ^ replica.len() as u64;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
 fn segment_name(n: u32) -> String {
@@ -183,6 +200,7 @@ impl Store {
             file_bytes: 0,
             dir_dirty: false,
             seen: FxHashMap::default(),
+            pending: Vec::new(),
             replicas: BTreeMap::new(),
             events: 0,
             bytes: 0,
@@ -268,7 +286,7 @@ impl Store {
                                 offset,
                             });
                         }
-                        self.note(replica, seq, fingerprint, n - 1);
+                        self.note(&replica, seq, fingerprint, n - 1);
                     }
                     good_end = offset + n;
                 }
@@ -299,8 +317,8 @@ impl Store {
     }
 
     /// Records a stored event in the in-memory tables.
-    fn note(&mut self, replica: String, seq: u64, fingerprint: u64, bytes: u64) {
-        match self.seen.entry((replica.clone().into_boxed_str(), seq)) {
+    fn note(&mut self, replica: &str, seq: u64, fingerprint: u64, bytes: u64) {
+        match self.seen.entry((id_hash(replica), seq)) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 if *e.get() != fingerprint {
                     self.conflicting += 1;
@@ -310,7 +328,10 @@ impl Store {
                 v.insert(fingerprint);
             }
         }
-        let stats = self.replicas.entry(replica).or_default();
+        let stats = match self.replicas.get_mut(replica) {
+            Some(s) => s,
+            None => self.replicas.entry(replica.to_string()).or_default(),
+        };
         stats.events += 1;
         stats.last_seq = stats.last_seq.max(seq);
         self.events += 1;
@@ -342,7 +363,7 @@ impl Store {
     pub fn append(&mut self, lines: &[Line]) -> Result<Appended, StoreError> {
         let mut out = Appended::default();
         for l in lines {
-            if let Some(&fp) = self.seen.get(&(l.replica.as_str().into(), l.seq)) {
+            if let Some(&fp) = self.seen.get(&(id_hash(&l.replica), l.seq)) {
                 if fp == l.fingerprint {
                     out.duplicates += 1;
                     self.duplicates += 1;
@@ -372,17 +393,11 @@ impl Store {
                     offset: self.file_bytes,
                 });
             }
-            let path = &self.index.segments.last().expect("a segment is open").path;
-            self.file.write_all(&l.bytes).map_err(io_err(path))?;
-            self.file.write_all(b"\n").map_err(io_err(path))?;
+            self.pending.extend_from_slice(&l.bytes);
+            self.pending.push(b'\n');
             self.file_bytes += l.bytes.len() as u64 + 1;
             self.written_since_sync = true;
-            self.note(
-                l.replica.clone(),
-                l.seq,
-                l.fingerprint,
-                l.bytes.len() as u64,
-            );
+            self.note(&l.replica, l.seq, l.fingerprint, l.bytes.len() as u64);
             out.stored += 1;
         }
         Ok(out)
@@ -390,6 +405,11 @@ impl Store {
 
     /// Makes everything appended so far durable and visible to readers.
     pub fn sync(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let written = self.file.write_all(&self.pending);
+            self.pending.clear();
+            written?;
+        }
         if self.written_since_sync {
             self.file.sync_data()?;
             self.written_since_sync = false;
@@ -402,9 +422,20 @@ impl Store {
         Ok(())
     }
 
-    /// A copy of the index for readers (cheap relative to a sync; taken after each commit).
+    /// A copy of the index for readers.
     pub fn index(&self) -> Index {
         self.index.clone()
+    }
+
+    /// Brings a readers' copy of the index up to date, copying only what is new.
+    pub fn publish(&self, to: &mut Index) {
+        to.segments.extend_from_slice(
+            &self.index.segments[to.segments.len().min(self.index.segments.len())..],
+        );
+        to.checkpoints.extend_from_slice(
+            &self.index.checkpoints[to.checkpoints.len().min(self.index.checkpoints.len())..],
+        );
+        to.committed = self.index.committed;
     }
 }
 

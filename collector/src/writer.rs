@@ -88,7 +88,7 @@ pub fn start(
                 let results: Vec<Result<Appended, StoreError>> =
                     group.iter().map(|b| store.append(&b.lines)).collect();
                 let synced = store.sync();
-                *view.index.lock().unwrap_or_else(|p| p.into_inner()) = store.index();
+                store.publish(&mut view.index.lock().unwrap_or_else(|p| p.into_inner()));
                 *view.stats.lock().unwrap_or_else(|p| p.into_inner()) = stats(&store);
                 view.committed.send_replace(store.events);
                 for (batch, result) in group.drain(..).zip(results) {
