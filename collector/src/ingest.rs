@@ -172,3 +172,57 @@ fn trim(b: &[u8]) -> &[u8] {
         .map_or(start, |e| e + 1);
     &b[start..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(seq: u64) -> Line {
+        Line {
+            bytes: format!("{{\"replica\":\"a\",\"seq\":{seq}}}").into_bytes(),
+            replica: "a".into(),
+            seq,
+            fingerprint: seq,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_counts_the_drop() {
+        let (tx, mut rx) = mpsc::channel(1);
+        let ingest = Ingest::new(tx, 1 << 20);
+        // Nobody is writing: the first batch waits in the queue, the second finds it full.
+        let first = {
+            let ingest = ingest.clone();
+            tokio::spawn(async move { ingest.commit(vec![line(1)]).await })
+        };
+        while ingest.queue_depth() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(ingest.commit(vec![line(2)]).await, Err(Refused::Busy));
+        assert_eq!(ingest.counters.dropped.load(Ordering::Relaxed), 1);
+        // The writer answers the first; closing the queue makes later batches "stopping".
+        let batch = rx.recv().await.unwrap();
+        batch
+            .reply
+            .send(Ok(Appended {
+                stored: 1,
+                ..Appended::default()
+            }))
+            .unwrap();
+        assert_eq!(first.await.unwrap().unwrap().stored, 1);
+        drop(rx);
+        assert_eq!(ingest.commit(vec![line(3)]).await, Err(Refused::Stopping));
+    }
+
+    #[test]
+    fn every_bad_line_of_a_batch_is_named() {
+        let (tx, _rx) = mpsc::channel(1);
+        let ingest = Ingest::new(tx, 40);
+        let body = b"{\"replica\":\"a\",\"seq\":1}\n\n{\"replica\":\"a\",\"seq\":1,\"attrs\":{\"pad\":\"xxxxxxxxxxxx\"}}\n{\"format\":\"weft-trace/1\"}\n[1]";
+        let bad = ingest.check_ndjson(body).unwrap_err();
+        let lines: Vec<u64> = bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(bad[0].reason, "line longer than 40 bytes");
+        assert_eq!(ingest.counters.rejected.load(Ordering::Relaxed), 3);
+    }
+}
