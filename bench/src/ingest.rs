@@ -7,10 +7,11 @@
 //! * h: the same events as OTLP/HTTP protobuf, `POST /v1/logs`: one `ExportLogsServiceRequest`
 //!   of [`BATCH`] log records per request, pre-encoded with prost, carrying the `weft.*`
 //!   attributes (`weft.vc` as a JSON string).
-//! * i: the raw floor, in process: append the bytes g had acknowledged, batch by batch (one
-//!   `write` each), to a file in the same directory and `fdatasync` every batch, then every
-//!   [`CLIENTS`] batches (the collector shares one sync among the requests that arrive together;
-//!   with one request in flight per client a group holds at most [`CLIENTS`] batches).
+//! * i: the raw floor, in process: append g's pre-generated request bodies, batch by batch (one
+//!   `write` each), to a file next to the collector's data directory for up to N seconds, with
+//!   `fdatasync` every batch, then every [`CLIENTS`] batches (the collector shares one sync
+//!   among the requests that arrive together; with one request in flight per client a group
+//!   holds at most [`CLIENTS`] batches).
 //!
 //! Events: each client has [`REPLICAS_PER_CLIENT`] replicas of its own (names unique per client
 //! and phase, so no id repeats and the store must keep every event), in two groups of
@@ -63,6 +64,8 @@ const H_TARGET: f64 = 200_000.0;
 /// Events are generated up front for this multiple of a phase's target rate over its duration;
 /// a client that runs out stops early (reported).
 const POOL_HEADROOM: f64 = 2.0;
+/// At most this many events are pre-generated per phase (about 2.5 GB of NDJSON requests).
+const POOL_MAX_EVENTS: f64 = 12e6;
 /// How long a request may take before the run counts it as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -131,8 +134,8 @@ struct Msg {
 
 /// A client's replicas taking steps, one event per step: a replica picked at random receives
 /// the oldest message waiting for it (85% when one waits), else sends a message to another
-/// replica of its group (~15% of events), writes a key (~52%: set, inc, add, remove) or reads
-/// one. Vector clocks and Lamport clocks are kept correctly (own entry = seq; merge on
+/// replica of its group, writes a key (set, inc, add, remove) or reads one: about 15% sends,
+/// 15% receives, 44% writes and 26% reads. Vector clocks and Lamport clocks are kept correctly (own entry = seq; merge on
 /// receive), so the lines are what a real instrumented replica would send.
 pub struct EventGen {
     names: Vec<String>,
@@ -157,7 +160,7 @@ impl EventGen {
                 .collect(),
             msg_prefix: format!("{tag}{client}m"),
             key_prefix: "k".to_owned(),
-            rng: Rng::new(0x1A6E_57 ^ ((tag as u64) << 32) ^ client as u64),
+            rng: Rng::new(0x001A_6E57 ^ ((tag as u64) << 32) ^ client as u64),
             seq: vec![0; REPLICAS_PER_CLIENT],
             lamport: vec![0; REPLICAS_PER_CLIENT],
             vc: vec![[0; REPLICAS_PER_CLIENT]; REPLICAS_PER_CLIENT],
@@ -445,7 +448,13 @@ fn pool(api: Api, client: usize, batches: usize, host: &str) -> Vec<Request> {
                         g.step();
                         g.write_ndjson(g.current(), &mut body);
                     }
-                    Request::new("/v1/events", "application/x-ndjson", host, &body, BATCH as u64)
+                    Request::new(
+                        "/v1/events",
+                        "application/x-ndjson",
+                        host,
+                        &body,
+                        BATCH as u64,
+                    )
                 }
                 Api::Otlp => {
                     let records = (0..BATCH)
@@ -456,7 +465,13 @@ fn pool(api: Api, client: usize, batches: usize, host: &str) -> Vec<Request> {
                         .collect();
                     let req = otlp_request(records);
                     req.encode(&mut body).expect("a Vec grows");
-                    Request::new("/v1/logs", "application/x-protobuf", host, &body, BATCH as u64)
+                    Request::new(
+                        "/v1/logs",
+                        "application/x-protobuf",
+                        host,
+                        &body,
+                        BATCH as u64,
+                    )
                 }
             }
         })
@@ -567,7 +582,11 @@ pub fn read_response(r: &mut impl BufRead, line: &mut String) -> Result<(u16, Ve
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse().with_context(|| format!("Content-Length {value:?}"))?);
+            length = Some(
+                value
+                    .parse()
+                    .with_context(|| format!("Content-Length {value:?}"))?,
+            );
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             bail!("unsupported Transfer-Encoding {value:?} (this client reads Content-Length)");
         }
@@ -622,19 +641,22 @@ fn check_response(api: Api, status: u16, body: &[u8], events: u64) -> Result<u64
             let stored = v["stored"].as_u64();
             match (received, stored) {
                 (Some(r), Some(s)) if r == events && s == events => Ok(s),
-                _ => Err(format!("sent {events} events, the response says {}", text())),
+                _ => Err(format!(
+                    "sent {events} events, the response says {}",
+                    text()
+                )),
             }
         }
         Api::Otlp => {
             let r = ExportLogsServiceResponse::decode(body)
                 .map_err(|e| format!("response not an ExportLogsServiceResponse: {e}"))?;
             match r.partial_success {
-                Some(p) if p.rejected_log_records != 0 || !p.error_message.is_empty() => Err(
-                    format!(
+                Some(p) if p.rejected_log_records != 0 || !p.error_message.is_empty() => {
+                    Err(format!(
                         "{} records rejected: {}",
                         p.rejected_log_records, p.error_message
-                    ),
-                ),
+                    ))
+                }
                 _ => Ok(events),
             }
         }
@@ -809,8 +831,6 @@ struct Load {
     own_cpu: Duration,
     errors: Vec<String>,
     exhausted: usize,
-    /// Requests acknowledged per client, in order (for the floor).
-    per_client: Vec<usize>,
 }
 
 impl Load {
@@ -883,12 +903,7 @@ fn client(
 }
 
 /// Runs every client against its pool for `seconds`.
-fn load(
-    api: Api,
-    collector: &Collector,
-    pools: &[Vec<Request>],
-    seconds: f64,
-) -> Load {
+fn load(api: Api, collector: &Collector, pools: &[Vec<Request>], seconds: f64) -> Load {
     let barrier = Barrier::new(pools.len() + 1);
     let addr = collector.addr;
     let (runs, cpu0, own0) = std::thread::scope(|sc| {
@@ -930,7 +945,6 @@ fn load(
             .filter_map(|(i, r)| r.error.as_ref().map(|e| format!("client {i}: {e}")))
             .collect(),
         exhausted: runs.iter().filter(|r| r.exhausted).count(),
-        per_client: runs.iter().map(|r| r.requests).collect(),
     }
 }
 
@@ -1080,9 +1094,7 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
             return Ok(2);
         }
     };
-    let seconds = opts
-        .seconds
-        .unwrap_or(if opts.quick { 2.0 } else { 10.0 });
+    let seconds = opts.seconds.unwrap_or(if opts.quick { 2.0 } else { 10.0 });
     if !(seconds > 0.0 && seconds.is_finite()) {
         bail!("--seconds must be a positive number");
     }
@@ -1104,7 +1116,8 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
     let host = addr.to_string();
     let mut rows = Vec::new();
     let batches = |target: f64| {
-        ((POOL_HEADROOM * target * seconds) / (CLIENTS * BATCH) as f64).ceil() as usize
+        ((POOL_HEADROOM * target * seconds).min(POOL_MAX_EVENTS) / (CLIENTS * BATCH) as f64).ceil()
+            as usize
     };
 
     // g: NDJSON.
@@ -1113,12 +1126,7 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
     let g_pools = pools(Api::Ndjson, batches(G_TARGET), &host);
     let g = load(Api::Ndjson, &collector, &g_pools, seconds);
     report_load(&g, CLIENTS);
-    let mut g_row = load_row(
-        "g",
-        "NDJSON POST /v1/events",
-        &g,
-        G_TARGET,
-    );
+    let mut g_row = load_row("g", "NDJSON POST /v1/events", &g, G_TARGET);
     let stored_g = stored_events(addr)?;
     println!(
         "  GET /v1/status: {} events stored ({} acknowledged)",
@@ -1133,25 +1141,17 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
     }
     rows.push(g_row);
 
-    // i: the floor, with the bytes g had acknowledged.
+    // i: the floor, with g's pre-generated NDJSON bytes (requests in the order the clients
+    // took them, round-robin), for as long as g ran.
     println!();
-    println!("[i] the floor: append the acknowledged NDJSON bytes to a file, in process");
-    let mut bodies: Vec<(&[u8], u64)> = Vec::new();
-    let rounds = g.per_client.iter().copied().max().unwrap_or(0);
-    for k in 0..rounds {
-        for (c, pool) in g_pools.iter().enumerate() {
-            if k < g.per_client[c] {
-                bodies.push((pool[k].body(), pool[k].events));
-            }
-        }
-    }
-    if bodies.is_empty() {
-        bodies = g_pools
-            .iter()
-            .flatten()
-            .map(|r| (r.body(), r.events))
-            .collect();
-    }
+    println!(
+        "[i] the floor: append g's NDJSON batches to a file in process, for up to {seconds} s"
+    );
+    let rounds = g_pools.iter().map(Vec::len).max().unwrap_or(0);
+    let bodies: Vec<(&[u8], u64)> = (0..rounds)
+        .flat_map(|k| g_pools.iter().filter_map(move |p| p.get(k)))
+        .map(|r| (r.body(), r.events))
+        .collect();
     let mut floors = Vec::new();
     for every in [1, CLIENTS] {
         let f = floor(&work.path, &bodies, every, seconds)?;
@@ -1181,12 +1181,7 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
     let h = load(Api::Otlp, &collector, &h_pools, seconds);
     drop(h_pools);
     report_load(&h, CLIENTS);
-    let mut h_row = load_row(
-        "h",
-        "OTLP/HTTP protobuf POST /v1/logs",
-        &h,
-        H_TARGET,
-    );
+    let mut h_row = load_row("h", "OTLP/HTTP protobuf POST /v1/logs", &h, H_TARGET);
     let stored_h = stored_events(addr)?;
     println!(
         "  GET /v1/status: {} events stored ({} acknowledged in g and h)",
@@ -1451,7 +1446,9 @@ mod tests {
                 other => panic!("{line}: {other:?}"),
             }
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            *kinds.entry(v["kind"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+            *kinds
+                .entry(v["kind"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
         }
         let avg = body.len() as f64 / 5000.0;
         assert!((170.0..240.0).contains(&avg), "{avg} bytes per line");
