@@ -55,6 +55,8 @@ pub(crate) struct Scratch {
     pub format: Option<String>,
     pub fingerprint: u64,
     seen: u32,
+    /// Name hashes of the unknown fields met so far on this line.
+    unknown: Vec<u64>,
 }
 
 /// The line parser: interners plus scratch space.
@@ -102,7 +104,7 @@ const FIELDS: [(&str, Field); 13] = [
 /// A field name: known, or unknown with the hash of its name.
 enum FieldName {
     Known(Field),
-    Unknown(u64),
+    Unknown(u64, String),
 }
 
 struct FieldNameSeed;
@@ -125,7 +127,7 @@ impl Visitor<'_> for FieldNameSeed {
                 return Ok(FieldName::Known(field));
             }
         }
-        Ok(FieldName::Unknown(hash_str(s)))
+        Ok(FieldName::Unknown(hash_str(s), s.to_string()))
     }
 }
 
@@ -267,6 +269,7 @@ impl Scratch {
         self.format = None;
         self.fingerprint = 0;
         self.seen = 0;
+        self.unknown.clear();
     }
 
     #[inline]
@@ -331,7 +334,13 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
         while let Some(name) = map.next_key_seed(FieldNameSeed)? {
             let field = match name {
                 FieldName::Known(f) => f,
-                FieldName::Unknown(h) => {
+                FieldName::Unknown(h, name) => {
+                    // A repeated key makes "equal as JSON values" ill-defined (readers keep
+                    // the last or the first copy): reject it, as for known fields.
+                    if p.ev.unknown.contains(&h) {
+                        return Err(de::Error::custom(format!("field `{name}` appears twice")));
+                    }
+                    p.ev.unknown.push(h);
                     let v: Value = map.next_value()?;
                     p.ev.add_hash(h, hash_value(&v));
                     continue;

@@ -36,6 +36,7 @@ fn malformed_lines_name_file_line_and_reason() {
         (r#"{"replica":"a","seq":2,"parents":[["b"]]}"#, "t.jsonl:2: field `parents`: entry 0: got 1 elements (expected [replica, seq])"),
         (r#"{"replica":"a","seq":2,"attrs":3}"#, "t.jsonl:2: field `attrs`: must be an object, got a number"),
         (r#"{"replica":"a","seq":2,"seq":3}"#, "t.jsonl:2: field `seq` appears twice"),
+        (r#"{"replica":"a","seq":2,"x":1,"x":1}"#, "t.jsonl:2: field `x` appears twice"),
         (r#"{"replica":"a","seq":2,"vc":{"a":1,"a":2}}"#, "t.jsonl:2: field `vc`: replica \"a\" appears twice"),
         (r#"[1,2]"#, "t.jsonl:2: not a JSON object (got an array)"),
         (r#"{"replica":"a","seq":2"#, "t.jsonl:2:22: invalid JSON: EOF while parsing an object"),
