@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message;
 use tokio::sync::watch;
@@ -299,50 +299,57 @@ pub async fn ingest_mapped(
     Ok((rejected, message))
 }
 
-async fn post_logs(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (enc, body) = match otlp_encoding(&headers)
-        .and_then(|e| decoded_body(&headers, body, otlp_max(s.max_body)).map(|b| (e, b)))
+/// The OTLP/HTTP path shared by logs and traces: decode in the request's encoding, map, store,
+/// answer in the same encoding with what was rejected.
+async fn post_otlp<Req, Resp>(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+    map: fn(&Req) -> otlp::Mapped,
+    respond: fn(i64, String) -> Resp,
+) -> Response
+where
+    Req: Message + Default + serde::de::DeserializeOwned,
+    Resp: Message + serde::Serialize,
+{
+    let (enc, body) = match otlp_encoding(headers)
+        .and_then(|e| decoded_body(headers, body, otlp_max(s.max_body)).map(|b| (e, b)))
     {
         Ok(x) => x,
         Err(r) => return r.into_response(),
     };
-    let req: ExportLogsServiceRequest = match decode(enc, &body) {
+    let req: Req = match decode(enc, &body) {
         Ok(r) => r,
         Err(r) => return r.into_response(),
     };
-    match ingest_mapped(&s.ingest, otlp::map_logs(&req)).await {
-        Ok((rejected, message)) => {
-            let partial_success = (rejected > 0).then_some(ExportLogsPartialSuccess {
-                rejected_log_records: rejected,
-                error_message: message,
-            });
-            encode(enc, &ExportLogsServiceResponse { partial_success })
-        }
+    match ingest_mapped(&s.ingest, map(&req)).await {
+        Ok((rejected, message)) => encode(enc, &respond(rejected, message)),
         Err(r) => refused(r),
     }
 }
 
+async fn post_logs(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    post_otlp(&s, &headers, body, otlp::map_logs, |rejected, message| {
+        ExportLogsServiceResponse {
+            partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
+                rejected_log_records: rejected,
+                error_message: message,
+            }),
+        }
+    })
+    .await
+}
+
 async fn post_traces(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (enc, body) = match otlp_encoding(&headers)
-        .and_then(|e| decoded_body(&headers, body, otlp_max(s.max_body)).map(|b| (e, b)))
-    {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
-    };
-    let req: ExportTraceServiceRequest = match decode(enc, &body) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
-    match ingest_mapped(&s.ingest, otlp::map_traces(&req)).await {
-        Ok((rejected, message)) => {
-            let partial_success = (rejected > 0).then_some(ExportTracePartialSuccess {
+    post_otlp(&s, &headers, body, otlp::map_traces, |rejected, message| {
+        ExportTraceServiceResponse {
+            partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
                 rejected_spans: rejected,
                 error_message: message,
-            });
-            encode(enc, &ExportTraceServiceResponse { partial_success })
+            }),
         }
-        Err(r) => refused(r),
-    }
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
