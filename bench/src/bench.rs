@@ -604,39 +604,10 @@ fn print_table(rows: &[Row]) {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, row: &[&str]| {
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            // Text columns left-aligned, numbers right-aligned.
-            if matches!(i, 0 | 3 | 10 | 11) {
-                let _ = write!(out, "{c:<w$}");
-            } else {
-                let _ = write!(out, "{c:>w$}");
-            }
-            out.push_str("  ");
-        }
-        out.truncate(out.trim_end_matches(' ').len());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(
-        &mut out,
-        &rule.iter().map(String::as_str).collect::<Vec<_>>(),
+    print!(
+        "{}",
+        crate::bench::render_table(&header, &cells, &[0, 3, 10, 11])
     );
-    for row in &cells {
-        line(
-            &mut out,
-            &row.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-    }
-    print!("{out}");
     for r in rows {
         if r.id == Id::C && r.ratio.is_some() {
             println!(
@@ -690,6 +661,41 @@ pub(crate) fn count(n: u64) -> String {
             out.push(',');
         }
         out.push(c);
+    }
+    out
+}
+
+/// A text table: a header, a rule, then the rows; the `left` columns left-aligned (text), the
+/// others right-aligned (numbers).
+pub(crate) fn render_table<R: AsRef<[String]>>(
+    header: &[&str],
+    cells: &[R],
+    left: &[usize],
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in cells {
+        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |row: &[&str]| {
+        for (i, (c, &w)) in row.iter().zip(&widths).enumerate() {
+            if left.contains(&i) {
+                let _ = write!(out, "{c:<w$}");
+            } else {
+                let _ = write!(out, "{c:>w$}");
+            }
+            out.push_str("  ");
+        }
+        out.truncate(out.trim_end_matches(' ').len());
+        out.push('\n');
+    };
+    line(header);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule.iter().map(String::as_str).collect::<Vec<_>>());
+    for row in cells {
+        line(&row.as_ref().iter().map(String::as_str).collect::<Vec<_>>());
     }
     out
 }

@@ -22,7 +22,6 @@
 //! the collector is stopped (SIGTERM) the segment files must hold that many event lines.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1381,39 +1380,10 @@ fn print_table(rows: &[Row]) {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, row: &[&str]| {
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            // Text columns left-aligned, numbers right-aligned.
-            if matches!(i, 0 | 1 | 9 | 10) {
-                let _ = write!(out, "{c:<w$}");
-            } else {
-                let _ = write!(out, "{c:>w$}");
-            }
-            out.push_str("  ");
-        }
-        out.truncate(out.trim_end_matches(' ').len());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(
-        &mut out,
-        &rule.iter().map(String::as_str).collect::<Vec<_>>(),
+    print!(
+        "{}",
+        crate::bench::render_table(&header, &cells, &[0, 1, 9, 10])
     );
-    for row in &cells {
-        line(
-            &mut out,
-            &row.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-    }
-    print!("{out}");
     println!(
         "(events/s and MiB/s of request bodies acknowledged; p50/p99: per request until \
          acknowledged (g, h), per group of writes + fdatasync (i); CPU: cores of the collector \

@@ -9,7 +9,6 @@
 //! ```
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -488,39 +487,10 @@ fn print_table(rows: &[Row]) {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, row: &[&str]| {
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            // Text columns left-aligned, numbers right-aligned.
-            if matches!(i, 0 | 11 | 12) {
-                let _ = write!(out, "{c:<w$}");
-            } else {
-                let _ = write!(out, "{c:>w$}");
-            }
-            out.push_str("  ");
-        }
-        out.truncate(out.trim_end_matches(' ').len());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(
-        &mut out,
-        &rule.iter().map(String::as_str).collect::<Vec<_>>(),
+    print!(
+        "{}",
+        crate::bench::render_table(&header, &cells, &[0, 11, 12])
     );
-    for row in &cells {
-        line(
-            &mut out,
-            &row.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-    }
-    print!("{out}");
     println!(
         "(events/s = simulated events / wall time of weft sim; sim/real = simulated / wall time)"
     );
