@@ -42,8 +42,7 @@ pub use intern::{Interner, Sym};
 pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
 pub use parse::{LineError, MAX_REPLICA_BYTES};
 pub use read::{
-    expand_inputs, CheckedLine, Input, LineChecker, LineOutcome, ReadError, ReadOptions,
-    TraceBuilder,
+    expand_inputs, CheckedLine, Input, LineChecker, ReadError, ReadOptions, TraceBuilder,
 };
 pub use store::{EventRec, Malformed, Trace, NONE};
 pub use write::NdjsonWriter;

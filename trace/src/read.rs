@@ -152,21 +152,6 @@ pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadErro
     Ok(out)
 }
 
-/// What became of one line handed to [`TraceBuilder::push_line`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineOutcome {
-    /// A new event was added.
-    Added,
-    /// An identical copy of a known event: dropped and counted.
-    Duplicate,
-    /// A different copy of a known event: dropped, the id is flagged.
-    ConflictingDuplicate,
-    /// A header line.
-    Header,
-    /// A blank line.
-    Blank,
-}
-
 /// One line's outcome inside a [`Shard`], before deduplication against the whole trace.
 enum Item {
     /// The next event of the shard.
@@ -575,45 +560,6 @@ impl TraceBuilder {
             self.read(&input.name(), r)?;
         }
         Ok(())
-    }
-
-    /// Adds one line (without its newline) as line `line_no` of `input`; `first` says whether
-    /// it is the first non-blank line of its input, the only place a header may stand. Never
-    /// panics on any bytes.
-    pub fn push_line(
-        &mut self,
-        input: &str,
-        line_no: u64,
-        first: bool,
-        line: &[u8],
-    ) -> Result<LineOutcome, Malformed> {
-        let mut shard = std::mem::take(&mut self.shard);
-        shard.clear();
-        shard.parse_line(&mut self.parser, line, self.opts.max_line_bytes);
-        let outcome = match shard.items.first() {
-            Some(Item::Blank) => LineOutcome::Blank,
-            Some(Item::Header(_)) => LineOutcome::Header,
-            _ => LineOutcome::Added,
-        };
-        let (dups, events) = (self.trace.duplicates, self.trace.events.len());
-        let lenient = std::mem::replace(&mut self.opts.lenient, false);
-        let mut cur = Cursor {
-            input,
-            line: line_no - 1,
-            first,
-        };
-        let res = self.merge(&mut cur, &mut shard);
-        self.opts.lenient = lenient;
-        self.shard = shard;
-        match res {
-            Err(ReadError::Malformed(m)) => Err(m),
-            Err(_) => unreachable!("merging parsed lines does no I/O"),
-            Ok(()) if self.trace.duplicates > dups => Ok(LineOutcome::Duplicate),
-            Ok(()) if self.trace.events.len() == events && outcome == LineOutcome::Added => {
-                Ok(LineOutcome::ConflictingDuplicate)
-            }
-            Ok(()) => Ok(outcome),
-        }
     }
 
     /// Number of events so far.
