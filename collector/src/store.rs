@@ -133,7 +133,8 @@ pub struct Recovery {
 pub struct Store {
     dir: PathBuf,
     segment_bytes: u64,
-    file: File,
+    /// The segment being appended to (set once recovery has read every segment).
+    file: Option<File>,
     file_bytes: u64,
     dir_dirty: bool,
     /// (hash of replica name, seq) → fingerprint: no string kept per event.
@@ -196,7 +197,7 @@ impl Store {
         let mut store = Store {
             dir: dir.to_path_buf(),
             segment_bytes: segment_bytes.max(4096),
-            file: tempfile_placeholder(dir)?,
+            file: None,
             file_bytes: 0,
             dir_dirty: false,
             seen: FxHashMap::default(),
@@ -220,11 +221,12 @@ impl Store {
         } else {
             let n = *numbers.last().expect("not empty");
             let path = dir.join(segment_name(n));
-            store.file = OpenOptions::new()
+            let f = OpenOptions::new()
                 .append(true)
                 .open(&path)
                 .map_err(io_err(&path))?;
-            store.file_bytes = store.file.metadata().map_err(io_err(&path))?.len();
+            store.file_bytes = f.metadata().map_err(io_err(&path))?.len();
+            store.file = Some(f);
         }
         recovery.events = store.events;
         store.index.committed = store.events;
@@ -347,7 +349,7 @@ impl Store {
             .map_err(io_err(&path))?;
         let h = header(n);
         f.write_all(h.as_bytes()).map_err(io_err(&path))?;
-        self.file = f;
+        self.file = Some(f);
         self.file_bytes = h.len() as u64;
         self.index.segments.push(Segment {
             path,
@@ -356,6 +358,12 @@ impl Store {
         self.dir_dirty = true;
         self.written_since_sync = true;
         Ok(())
+    }
+
+    fn open_file(&mut self) -> &mut File {
+        self.file
+            .as_mut()
+            .expect("Store::open leaves a segment open")
     }
 
     /// Appends a batch (not yet durable: call [`Store::sync`]). Exact duplicates of stored
@@ -406,12 +414,14 @@ impl Store {
     /// Makes everything appended so far durable and visible to readers.
     pub fn sync(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            let written = self.file.write_all(&self.pending);
+            let pending = std::mem::take(&mut self.pending);
+            let written = self.open_file().write_all(&pending);
+            self.pending = pending;
             self.pending.clear();
             written?;
         }
         if self.written_since_sync {
-            self.file.sync_data()?;
+            self.open_file().sync_data()?;
             self.written_since_sync = false;
         }
         if self.dir_dirty {
@@ -437,11 +447,6 @@ impl Store {
         );
         to.committed = self.index.committed;
     }
-}
-
-/// A throwaway handle so that `Store` can be built before its current segment is known.
-fn tempfile_placeholder(dir: &Path) -> Result<File, StoreError> {
-    File::open(dir).map_err(io_err(dir))
 }
 
 /// Reads stored lines from event number `from` up to `until` (exclusive), calling `emit` with
