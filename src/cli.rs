@@ -69,6 +69,19 @@ pub enum Command {
     ///   weft check weft-data
     #[command(verbatim_doc_comment)]
     Collect(Box<CollectArgs>),
+
+    /// Browse the causality graph in the terminal: a recorded trace, or a collector live.
+    ///
+    /// One lane per replica, logical time flowing down; select an event to see its causal past,
+    /// future and the events concurrent with it; conflicts and violations jump into the graph;
+    /// replay a recording in arrival or causal order. Press ? inside for every key.
+    ///
+    /// Examples:
+    ///   weft tui fixtures/partition-heal.jsonl
+    ///   weft tui weft-data/ --replay
+    ///   weft tui --connect http://127.0.0.1:4318
+    #[command(verbatim_doc_comment)]
+    Tui(Box<TuiArgs>),
 }
 
 /// Output forms of `weft check`.
@@ -121,6 +134,49 @@ pub struct CheckArgs {
     /// is set).
     #[arg(long)]
     pub no_color: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Trace files, directories (a collector's data directory included), or - for stdin.
+    #[arg(
+        value_name = "FILE|DIR|-",
+        required_unless_present = "connect",
+        conflicts_with = "connect"
+    )]
+    pub inputs: Vec<PathBuf>,
+
+    /// Follow a collector live, e.g. --connect http://127.0.0.1:4318.
+    #[arg(long, value_name = "URL")]
+    pub connect: Option<String>,
+
+    /// Bearer token for --connect (or set WEFT_TOKEN).
+    #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Start a recorded trace's replay at the first event, playing.
+    #[arg(long)]
+    pub replay: bool,
+
+    /// Skip malformed lines (listed as malformed-line warnings) instead of refusing the input.
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Live: keep at most N events; later ones are counted as dropped, e.g. --max-events 500000.
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    pub max_events: u64,
+
+    /// Click to select, wheel to scroll.
+    #[arg(long)]
+    pub mouse: bool,
+
+    /// No colours (also when NO_COLOR is set); shapes still tell kinds and findings apart.
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// ASCII glyphs and lines, for terminals without Unicode line drawing.
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 /// Workloads of `weft sim`.

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod collect;
 mod sim;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -15,5 +16,6 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Collect(args) => collect::run(&args),
+        cli::Command::Tui(args) => tui::run(&args),
     }
 }

@@ -152,6 +152,11 @@ impl CausalGraph {
         self.seq[n as usize]
     }
 
+    /// The nodes of replica rank `r`, in seq order: always one contiguous run.
+    pub fn replica_nodes(&self, r: u32) -> std::ops::Range<u32> {
+        self.rank_start[r as usize]..self.rank_start[r as usize + 1]
+    }
+
     /// The interned name of replica rank `r`.
     pub fn replica_sym(&self, r: u32) -> Sym {
         self.sym_of_rank[r as usize]

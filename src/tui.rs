@@ -1,0 +1,64 @@
+//! `weft tui`: read the trace (or connect), then hand the terminal to weft-tui.
+
+use std::process::ExitCode;
+
+use weft_trace::{expand_inputs, ReadOptions, Trace};
+use weft_tui::live::LiveConfig;
+use weft_tui::state::Config;
+use weft_tui::{Options, Source};
+
+use crate::check::EXIT_INPUT;
+use crate::cli::TuiArgs;
+
+/// Longest line a live stream may carry (the collector's own default limit).
+const MAX_LIVE_LINE: usize = 1 << 20;
+
+pub fn run(args: &TuiArgs) -> ExitCode {
+    let source = match &args.connect {
+        Some(url) => Source::Live(LiveConfig {
+            url: url.clone(),
+            token: args.token.clone(),
+            max_line: MAX_LIVE_LINE,
+        }),
+        None => {
+            let opts = ReadOptions {
+                lenient: args.lenient,
+                ..ReadOptions::default()
+            };
+            let label = args
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            match expand_inputs(&args.inputs).and_then(|i| Trace::read_inputs(&i, &opts)) {
+                Ok(trace) => Source::Trace {
+                    trace: Box::new(trace),
+                    label,
+                },
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_INPUT);
+                }
+            }
+        }
+    };
+    let config = Config {
+        color: !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ascii: args.ascii,
+        mouse: args.mouse,
+    };
+    let opts = Options {
+        source,
+        config,
+        replay: args.replay,
+        max_events: args.max_events,
+    };
+    match weft_tui::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weft tui: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! # weft-tui: browse the causality graph in a terminal
+//!
+//! One lane per replica, logical time flowing down, message and merge edges between lanes; the
+//! causal past and future of the selected event, the events concurrent with it, conflicts and
+//! violations that jump into the diagram; a recorded trace replayed step by step, or a collector
+//! followed live.
+//!
+//! The crate is split so that everything but drawing is plain data:
+//! - [`model`]: a trace, its analysis (from `weft-analyzer`: no second implementation of
+//!   happens-before or conflicts) and its layout;
+//! - [`state`]: [`state::App`], changed only by [`state::Action`]s;
+//! - [`keys`]: terminal events to actions;
+//! - [`render`]: `render(&App, &mut Frame)`;
+//! - [`live`]: following a collector's `/v1/stream`;
+//! - [`run`]: the terminal and the event loop.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use weft_trace::{ReadOptions, Trace};
+//! use weft_tui::model::Model;
+//! use weft_tui::state::{Action, App, Config};
+//!
+//! let text = "{\"replica\":\"a\",\"seq\":1,\"kind\":\"send\",\"msg\":\"m\"}\n\
+//!             {\"replica\":\"b\",\"seq\":1,\"kind\":\"recv\",\"msg\":\"m\"}\n";
+//! let trace = Trace::from_ndjson_str("t.jsonl", text, &ReadOptions::default()).unwrap();
+//! let mut app = App::new(Arc::new(Model::build(trace)), "t.jsonl", Config::default());
+//! app.apply(Action::Enter); // from the send to its receive
+//! assert_eq!(app.model.id(app.selected.unwrap()).to_string(), "b@1");
+//! ```
+
+pub mod keys;
+pub mod live;
+pub mod model;
+pub mod render;
+pub mod run;
+pub mod state;
+
+pub use run::{run, Options, Source, TuiError};

@@ -1,0 +1,280 @@
+//! The event loop: terminal set-up and restore, input, sources, drawing.
+//!
+//! The loop owns the [`App`]. Keys become actions through [`crate::keys`]; a live source runs in
+//! threads and posts actions on a bounded channel; a timer tick drives replay and rates. The
+//! terminal is restored on every way out: normal exit, error, panic, and Ctrl-C (which arrives as
+//! a key in raw mode).
+
+use std::io::{self, Stdout};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use weft_trace::Trace;
+
+use crate::live::{Follower, LiveConfig, LiveMsg};
+use crate::model::Model;
+use crate::state::{Action, App, Config};
+
+/// What to browse.
+pub enum Source {
+    /// A trace already read (files, a directory, an imported log); `label` names it.
+    Trace {
+        /// The events.
+        trace: Box<Trace>,
+        /// Shown in the status bar.
+        label: String,
+    },
+    /// A collector followed live.
+    Live(LiveConfig),
+}
+
+/// Everything `weft tui` was asked for.
+pub struct Options {
+    /// What to browse.
+    pub source: Source,
+    /// Display options.
+    pub config: Config,
+    /// Start a recorded trace's replay from the first event, playing.
+    pub replay: bool,
+    /// Most events a live source keeps; later ones are counted as dropped.
+    pub max_events: u64,
+}
+
+/// Why the TUI could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// Standard input or output is not a terminal.
+    #[error("weft tui needs an interactive terminal (stdin and stdout are not both terminals)")]
+    NotATerminal,
+    /// Setting up, drawing to or reading the terminal failed.
+    #[error("terminal: {0}")]
+    Terminal(#[from] io::Error),
+}
+
+/// Runs the TUI until the user quits.
+pub fn run(opts: Options) -> Result<(), TuiError> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    let (tx, rx) = sync_channel::<Action>(256);
+    let (mut app, live) = match opts.source {
+        Source::Trace { trace, label } => {
+            let model = Arc::new(Model::build(*trace));
+            (
+                App::new(model, label, opts.config).with_replay(opts.replay),
+                None,
+            )
+        }
+        Source::Live(cfg) => {
+            let app = App::live(&cfg.url, opts.config);
+            (app, Some(LiveSource::spawn(cfg, opts.max_events, tx)))
+        }
+    };
+    let result = {
+        let _guard = TerminalGuard::enter(opts.config.mouse)?;
+        event_loop(&mut app, &rx)
+    };
+    if let Some(live) = live {
+        live.stop();
+    }
+    result
+}
+
+/// Raw mode and the alternate screen for as long as it lives; a panic hook restores them too.
+struct TerminalGuard {
+    mouse: bool,
+}
+
+impl TerminalGuard {
+    fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore(true);
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        let guard = TerminalGuard { mouse };
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        if mouse {
+            execute!(io::stdout(), EnableMouseCapture)?;
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore(self.mouse);
+        let _ = std::panic::take_hook();
+    }
+}
+
+fn restore(mouse: bool) {
+    if mouse {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+    }
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+}
+
+fn event_loop(app: &mut App, rx: &Receiver<Action>) -> Result<(), TuiError> {
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let size = terminal.size()?;
+    app.apply(Action::Resize {
+        w: size.width,
+        h: size.height,
+    });
+    let mut last = Instant::now();
+    loop {
+        terminal.draw(|f| crate::render::render(app, f))?;
+        let busy = app.live.is_some() || app.replay.as_ref().is_some_and(|r| r.playing);
+        let wait = if busy {
+            Duration::from_millis(33)
+        } else {
+            Duration::from_millis(250)
+        };
+        if crossterm::event::poll(wait)? {
+            // Take everything already queued, so a held key does not lag behind the screen.
+            loop {
+                let ev = crossterm::event::read()?;
+                if let Some(a) = crate::keys::action(&ev, app.input_mode()) {
+                    app.apply(a);
+                }
+                if app.quit || !crossterm::event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        while let Ok(a) = rx.try_recv() {
+            app.apply(a);
+        }
+        let now = Instant::now();
+        app.apply(Action::Tick(now - last));
+        last = now;
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+/// A live source: the follower's threads, and a worker that keeps the received lines and
+/// re-analyses them, posting new models to the UI.
+pub struct LiveSource {
+    follower: Follower,
+    worker: JoinHandle<()>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LiveSource {
+    /// Starts following `cfg.url`, posting actions to `ui`.
+    pub fn spawn(cfg: LiveConfig, max_events: u64, ui: SyncSender<Action>) -> LiveSource {
+        let (ltx, lrx) = sync_channel::<LiveMsg>(64);
+        let label = cfg.url.clone();
+        let follower = Follower::spawn(cfg, ltx);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let worker = std::thread::Builder::new()
+            .name("weft-tui-live".into())
+            .spawn(move || live_worker(&label, lrx, ui, max_events, &flag))
+            .expect("spawning a thread");
+        LiveSource {
+            follower,
+            worker,
+            stop,
+        }
+    }
+
+    /// Stops the follower and the worker.
+    pub fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.follower.stop();
+        let _ = self.worker.join();
+    }
+}
+
+/// Re-analyses at most this often, and never more often than twice the last analysis took, so
+/// a large live trace leaves the machine time to do anything else.
+const MIN_REBUILD: Duration = Duration::from_millis(200);
+
+fn live_worker(
+    label: &str,
+    rx: Receiver<LiveMsg>,
+    ui: SyncSender<Action>,
+    max_events: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut text = String::new();
+    let mut kept = 0u64;
+    let mut dirty = false;
+    let mut last_build = Instant::now() - MIN_REBUILD;
+    let mut cost = Duration::ZERO;
+    let mut over_cap_reported = false;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let msg = rx.recv_timeout(Duration::from_millis(50));
+        let action = match msg {
+            Ok(LiveMsg::Lines { bytes, count, .. }) => {
+                let room = max_events.saturating_sub(kept);
+                if count <= room {
+                    text.push_str(&String::from_utf8_lossy(&bytes));
+                    kept += count;
+                    dirty = true;
+                } else {
+                    // Keep the lines that fit; the rest are counted, not silently lost.
+                    let mut taken = 0;
+                    for line in bytes.split_inclusive(|&b| b == b'\n') {
+                        if taken == room {
+                            break;
+                        }
+                        text.push_str(&String::from_utf8_lossy(line));
+                        taken += 1;
+                    }
+                    kept += taken;
+                    dirty |= taken > 0;
+                    if !over_cap_reported {
+                        over_cap_reported = true;
+                        let _ = ui.send(Action::Skipped(format!(
+                            "live trace reached --max-events {max_events}: later events are counted, not shown"
+                        )));
+                    }
+                    let _ = ui.send(Action::Dropped(count - taken));
+                }
+                Some(Action::Received(count))
+            }
+            Ok(LiveMsg::Skipped { position, reason }) => Some(Action::Skipped(format!(
+                "stream position {position} skipped: {reason}"
+            ))),
+            Ok(LiveMsg::Link(l)) => Some(Action::Link(l)),
+            Ok(LiveMsg::Stats(s)) => Some(Action::Stats(s)),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if let Some(a) = action {
+            if ui.send(a).is_err() {
+                return;
+            }
+        }
+        if dirty && last_build.elapsed() >= MIN_REBUILD.max(cost * 2) {
+            let _ = ui.send(Action::Analyzing(true));
+            let started = Instant::now();
+            let model = Model::from_ndjson(label, &text);
+            cost = started.elapsed();
+            last_build = Instant::now();
+            dirty = false;
+            if ui.send(Action::Model(Arc::new(model))).is_err() {
+                return;
+            }
+            let _ = ui.send(Action::Analyzing(false));
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! The live follower against a real collector (and a hand-made server for the wire details),
+//! all on loopback with OS-chosen ports. Every wait has a deadline; nothing asserts on a sleep.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use weft_collector::{start, Collector, Config, StartError};
+use weft_tui::live::{Follower, LinkState, LiveConfig, LiveMsg};
+
+/// How long any single expectation may take.
+const WAIT: Duration = Duration::from_secs(5);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn collector(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    listen: SocketAddr,
+    token: Option<&str>,
+) -> Collector {
+    let cfg = Config {
+        listen,
+        grpc: None,
+        data: dir.to_path_buf(),
+        token: token.map(str::to_string),
+        segment_bytes: 4096,
+        ..Config::default()
+    };
+    // Rebinding a port just released can fail briefly: retry for a while.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match rt.block_on(start(cfg.clone())) {
+            Ok(c) => return c,
+            Err(StartError::Bind { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("cannot start the collector: {e}"),
+        }
+    }
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Posts events `replica` `seqs` as NDJSON; panics unless all are stored.
+fn post(c: &Collector, token: Option<&str>, seqs: std::ops::RangeInclusive<u64>) {
+    let body: String = seqs
+        .clone()
+        .map(|i| format!("{{\"replica\":\"a\",\"seq\":{i},\"kind\":\"local\"}}\n"))
+        .collect();
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap();
+    let mut req = client
+        .post(format!("http://{}/v1/events", c.http_addr))
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let v: serde_json::Value = serde_json::from_slice(&resp.bytes().unwrap()).unwrap();
+    assert_eq!(v["stored"], (seqs.end() - seqs.start() + 1), "{v}");
+}
+
+fn follow(url: String, token: Option<&str>, max_line: usize) -> (Follower, Receiver<LiveMsg>) {
+    follow_with(url, token, max_line, 4)
+}
+
+fn follow_with(
+    url: String,
+    token: Option<&str>,
+    max_line: usize,
+    depth: usize,
+) -> (Follower, Receiver<LiveMsg>) {
+    let (tx, rx) = mpsc::sync_channel(depth);
+    let cfg = LiveConfig {
+        url,
+        token: token.map(str::to_string),
+        max_line,
+    };
+    (Follower::spawn(cfg, tx), rx)
+}
+
+/// Receives until `want` matches; returns everything received, the match last.
+fn wait_for(
+    rx: &Receiver<LiveMsg>,
+    what: &str,
+    mut want: impl FnMut(&LiveMsg) -> bool,
+) -> Vec<LiveMsg> {
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(m) => {
+                let done = want(&m);
+                seen.push(m);
+                if done {
+                    return seen;
+                }
+            }
+            Err(e) => panic!("no {what} within {WAIT:?} ({e:?}); received: {seen:#?}"),
+        }
+    }
+}
+
+fn is_connected(m: &LiveMsg) -> bool {
+    *m == LiveMsg::Link(LinkState::Connected)
+}
+
+/// Receives lines until position `upto` (exclusive), checking each batch starts where the last
+/// one ended (no duplicate, no gap); returns each line's `seq`. Link and stats messages are
+/// allowed in between.
+fn seqs_until(rx: &Receiver<LiveMsg>, next: &mut u64, upto: u64) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    while *next < upto {
+        let msgs = wait_for(rx, "lines", |m| matches!(m, LiveMsg::Lines { .. }));
+        let Some(LiveMsg::Lines {
+            bytes,
+            count,
+            first,
+        }) = msgs.last()
+        else {
+            unreachable!()
+        };
+        assert_eq!(*first, *next, "batch position");
+        let lines: Vec<&[u8]> = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .inspect(|l| assert!(l.ends_with(b"\n")))
+            .collect();
+        assert_eq!(lines.len() as u64, *count);
+        for l in lines {
+            let v: serde_json::Value = serde_json::from_slice(l).unwrap();
+            seqs.push(v["seq"].as_u64().unwrap());
+        }
+        *next += count;
+    }
+    assert_eq!(*next, upto, "no more lines than expected");
+    seqs
+}
+
+#[test]
+fn lines_arrive_in_order_with_their_positions() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), None);
+    post(&c, None, 1..=3);
+    // A trailing slash on the URL is tolerated.
+    let (f, rx) = follow(format!("http://{}/", c.http_addr), None, 1 << 20);
+    let first = wait_for(&rx, "Connected", is_connected);
+    assert_eq!(first[0], LiveMsg::Link(LinkState::Connecting));
+    let mut next = 0;
+    assert_eq!(seqs_until(&rx, &mut next, 3), vec![1, 2, 3]);
+    // Live: more events arrive on the open stream.
+    post(&c, None, 4..=5);
+    assert_eq!(seqs_until(&rx, &mut next, 5), vec![4, 5]);
+    post(&c, None, 6..=6);
+    assert_eq!(seqs_until(&rx, &mut next, 6), vec![6]);
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+#[test]
+fn a_restarted_collector_is_followed_without_duplicates() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), None);
+    let addr = c.http_addr;
+    post(&c, None, 1..=3);
+    let (f, rx) = follow(format!("http://{addr}"), None, 1 << 20);
+    wait_for(&rx, "Connected", is_connected);
+    let mut next = 0;
+    assert_eq!(seqs_until(&rx, &mut next, 3), vec![1, 2, 3]);
+
+    rt.block_on(c.shutdown()).unwrap();
+    let msgs = wait_for(&rx, "Disconnected", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    let Some(LiveMsg::Link(LinkState::Disconnected { reason, retry_in })) = msgs.last() else {
+        unreachable!()
+    };
+    assert!(reason.contains("stream ended"), "{reason}");
+    // The stream had been open, so the backoff starts from its shortest wait.
+    assert_eq!(*retry_in, Duration::from_millis(250));
+
+    // The same data directory on the same port: the follower finds it again by itself.
+    let c = collector(&rt, dir.path(), addr, None);
+    let msgs = wait_for(&rx, "Connected again", is_connected);
+    assert!(
+        !msgs.iter().any(|m| matches!(m, LiveMsg::Lines { .. })),
+        "{msgs:#?}"
+    );
+    post(&c, None, 4..=5);
+    assert_eq!(seqs_until(&rx, &mut next, 5), vec![4, 5]);
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+#[test]
+fn an_unreachable_collector_is_retried_with_a_growing_backoff() {
+    // A port that was just free: nothing listens there.
+    let addr = TcpListener::bind(any_port()).unwrap().local_addr().unwrap();
+    let (f, rx) = follow(format!("http://{addr}"), None, 1 << 20);
+    let mut waits = Vec::new();
+    while waits.len() < 2 {
+        let msgs = wait_for(&rx, "Disconnected", |m| {
+            matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+        });
+        if let Some(LiveMsg::Link(LinkState::Disconnected { reason, retry_in })) = msgs.last() {
+            assert_eq!(reason, "connection refused");
+            waits.push(*retry_in);
+        }
+    }
+    assert_eq!(
+        waits,
+        vec![Duration::from_millis(250), Duration::from_millis(500)]
+    );
+    f.stop();
+}
+
+#[test]
+fn a_wrong_token_is_reported_as_http_401() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), Some("s3cret"));
+    let (f, rx) = follow(format!("http://{}", c.http_addr), Some("wrong"), 1 << 20);
+    let msgs = wait_for(&rx, "Disconnected", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    let Some(LiveMsg::Link(LinkState::Disconnected { reason, .. })) = msgs.last() else {
+        unreachable!()
+    };
+    assert_eq!(reason, "HTTP 401: missing or wrong bearer token");
+    assert!(!msgs.iter().any(is_connected), "{msgs:#?}");
+    assert!(
+        !msgs.iter().any(|m| matches!(m, LiveMsg::Stats(_))),
+        "{msgs:#?}"
+    );
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+#[test]
+fn stats_arrive_with_the_event_count() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), Some("s3cret"));
+    post(&c, Some("s3cret"), 1..=4);
+    let (f, rx) = follow(format!("http://{}", c.http_addr), Some("s3cret"), 1 << 20);
+    wait_for(
+        &rx,
+        "Stats with 4 events",
+        |m| matches!(m, LiveMsg::Stats(s) if s.events == 4 && s.rejected == 0),
+    );
+    // Polled again: later events show up in the counters.
+    post(&c, Some("s3cret"), 5..=5);
+    wait_for(
+        &rx,
+        "Stats with 5 events",
+        |m| matches!(m, LiveMsg::Stats(s) if s.events == 5),
+    );
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+/// Asserts `stop()` returns within 2 s and that both threads have ended (the channel's senders
+/// are all gone).
+fn stop_promptly(f: Follower, rx: Receiver<LiveMsg>) {
+    let t = Instant::now();
+    f.stop();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        t.elapsed()
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(_) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => panic!("the follower's threads did not end"),
+        }
+    }
+}
+
+#[test]
+fn stop_returns_promptly_while_the_stream_is_idle() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), None);
+    let (f, rx) = follow(format!("http://{}", c.http_addr), None, 1 << 20);
+    wait_for(&rx, "Connected", is_connected);
+    // Idle for longer than the read timeout: that is not a failure.
+    let idle = wait_for(&rx, "two Stats", {
+        let mut n = 0;
+        move |m| {
+            n += usize::from(matches!(m, LiveMsg::Stats(_)));
+            n == 2
+        }
+    });
+    assert!(
+        !idle
+            .iter()
+            .any(|m| matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))),
+        "{idle:#?}"
+    );
+    stop_promptly(f, rx);
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+#[test]
+fn stop_returns_promptly_while_the_ui_is_not_reading() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), None);
+    post(&c, None, 1..=50);
+    // A one-message channel nobody reads: both threads soon wait on it.
+    let (f, rx) = follow_with(format!("http://{}", c.http_addr), None, 1 << 20, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    stop_promptly(f, rx);
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+/// A hand-made server: answers `/v1/status` with a fixed body, and each `/v1/stream` request
+/// with the next of `replies` (raw bytes, written in the given pieces), reporting each stream
+/// request line on the returned channel.
+fn fake_server(replies: Vec<Vec<Vec<u8>>>) -> (SocketAddr, Receiver<String>) {
+    let listener = TcpListener::bind(any_port()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut replies = replies.into_iter();
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { return };
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(1) => head.push(b[0]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let request_line = head.lines().next().unwrap_or("").to_string();
+            if request_line.contains("/v1/status") {
+                let body = r#"{"events": 42, "duplicates": 1}"#;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            if tx.send(request_line).is_err() {
+                return;
+            }
+            let Some(pieces) = replies.next() else {
+                return;
+            };
+            std::thread::spawn(move || {
+                for p in pieces {
+                    if s.write_all(&p).and_then(|()| s.flush()).is_err() {
+                        return;
+                    }
+                    // Separate writes, so the follower sees them in separate reads.
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[test]
+fn a_chunked_stream_split_anywhere_is_decoded_and_long_lines_are_skipped() {
+    let payload: &[u8] = b"{\"seq\":1}\n\n{\"seq\":2}\n{\"seq\":3,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n{\"seq\":4}\n";
+    // Chunks cut mid-line, written in pieces cut mid-chunk-header.
+    let mut wire = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for part in [
+        &payload[..4],
+        &payload[4..11],
+        &payload[11..40],
+        &payload[40..],
+    ] {
+        wire.extend_from_slice(format!("{:X};x=y\r\n", part.len()).as_bytes());
+        wire.extend_from_slice(part);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let pieces: Vec<Vec<u8>> = wire.chunks(7).map(<[u8]>::to_vec).collect();
+    let error = r#"{"error":"the collector is shutting down"}"#;
+    let refused = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{error}",
+        error.len()
+    )
+    .into_bytes();
+    let (addr, requests) = fake_server(vec![pieces, vec![refused]]);
+
+    let (f, rx) = follow(format!("http://{addr}"), None, 40);
+    let msgs = wait_for(&rx, "the end of the stream", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    assert_eq!(
+        requests.recv_timeout(WAIT).unwrap(),
+        "GET /v1/stream?from=0 HTTP/1.1"
+    );
+    let mut lines = Vec::new();
+    let mut skipped = Vec::new();
+    let mut next = 0;
+    for m in &msgs {
+        match m {
+            LiveMsg::Lines {
+                bytes,
+                count,
+                first,
+            } => {
+                assert_eq!(*first, next);
+                next += count;
+                lines.extend_from_slice(bytes);
+            }
+            LiveMsg::Skipped { position, reason } => {
+                assert_eq!(*position, next);
+                assert!(reason.contains("longer than 40 bytes"), "{reason}");
+                skipped.push(*position);
+                next += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(lines, b"{\"seq\":1}\n{\"seq\":2}\n{\"seq\":4}\n");
+    assert_eq!(skipped, vec![2]);
+    assert_eq!(
+        msgs.last(),
+        Some(&LiveMsg::Link(LinkState::Disconnected {
+            reason: "stream ended (collector stopped)".into(),
+            retry_in: Duration::from_millis(250),
+        }))
+    );
+    // The reconnection asks for what follows everything seen, the skipped line included.
+    assert_eq!(
+        requests.recv_timeout(WAIT).unwrap(),
+        "GET /v1/stream?from=4 HTTP/1.1"
+    );
+    let msgs = wait_for(&rx, "the 503", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    assert!(
+        msgs.contains(&LiveMsg::Link(LinkState::Disconnected {
+            reason: "HTTP 503: the collector is shutting down".into(),
+            retry_in: Duration::from_millis(500),
+        })),
+        "{msgs:#?}"
+    );
+    f.stop();
+}
+
+#[test]
+fn a_connection_cut_mid_line_resumes_after_the_last_complete_line() {
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let first = [
+        head.clone(),
+        b"14\r\n{\"seq\":1}\n{\"seq\":2}\n\r\n".to_vec(),
+        b"5\r\n{\"seq".to_vec(),
+    ];
+    let second = [head, b"A\r\n{\"seq\":3}\n\r\n".to_vec()];
+    let (addr, requests) = fake_server(vec![first.to_vec(), second.to_vec()]);
+    let (f, rx) = follow(format!("http://{addr}"), None, 1 << 20);
+    let msgs = wait_for(&rx, "the cut", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    assert!(
+        msgs.contains(&LiveMsg::Lines {
+            bytes: b"{\"seq\":1}\n{\"seq\":2}\n".to_vec(),
+            count: 2,
+            first: 0
+        }),
+        "{msgs:#?}"
+    );
+    let Some(LiveMsg::Link(LinkState::Disconnected { reason, .. })) = msgs.last() else {
+        unreachable!()
+    };
+    assert!(reason.contains("mid-stream"), "{reason}");
+    assert_eq!(
+        requests.recv_timeout(WAIT).unwrap(),
+        "GET /v1/stream?from=0 HTTP/1.1"
+    );
+    assert_eq!(
+        requests.recv_timeout(WAIT).unwrap(),
+        "GET /v1/stream?from=2 HTTP/1.1"
+    );
+    let msgs = wait_for(&rx, "the line after the cut", |m| {
+        matches!(m, LiveMsg::Lines { .. })
+    });
+    assert_eq!(
+        msgs.last(),
+        Some(&LiveMsg::Lines {
+            bytes: b"{\"seq\":3}\n".to_vec(),
+            count: 1,
+            first: 2
+        })
+    );
+    f.stop();
+}
