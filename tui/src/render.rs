@@ -566,7 +566,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
             ),
             None => "not estimable (no two-way messages)".to_string(),
         };
-        kv(&mut lines, "skew ≈", skew);
+        kv(&mut lines, if t.ascii { "skew ~" } else { "skew ≈" }, skew);
     }
     if e.has_vc() {
         let prev = m.graph.prev(n).map(|p| {
@@ -782,17 +782,14 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
         Paragraph::new(b_lines).wrap(Wrap { trim: false }),
         Rect::new(inner.x + half, inner.y, inner.width - half, body_h),
     );
-    let mut fork = Vec::new();
-    if w.b_saw_of_a > 0 {
-        fork.push(format!("{}@{}", conf.a.replica, w.b_saw_of_a));
-    }
-    if w.a_saw_of_b > 0 {
-        fork.push(format!("{}@{}", conf.b.replica, w.a_saw_of_b));
-    }
+    let fork = match (m.find(&conf.a), m.find(&conf.b)) {
+        (Some(a), Some(b)) => fork_point(m, a, b),
+        _ => Vec::new(),
+    };
     let fork = if fork.is_empty() {
-        "no common past".to_string()
+        "fork point: none (no common past)".to_string()
     } else {
-        format!("fork point: latest common past {}", fork.join(" and "))
+        format!("fork point (latest common past): {}", fork.join(" "))
     };
     let resolution = match &conf.winner {
         Some(wn) => format!("{wn} wins by {}", conf.rule.as_str()),
@@ -813,6 +810,21 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
             foot_h.min(inner.height),
         ),
     );
+}
+
+/// The latest events of the common causal past of `a` and `b`: per lane, the last event both
+/// have seen. Computed from the graph, so it holds for traces without vector clocks too.
+fn fork_point(m: &Model, a: u32, b: u32) -> Vec<String> {
+    let ca = crate::state::Cones::of(m, a);
+    let cb = crate::state::Cones::of(m, b);
+    let mut out = Vec::new();
+    for l in 0..m.lanes() {
+        let seen = ca.past_end[l as usize].min(cb.past_end[l as usize]);
+        if seen > 0 {
+            out.push(m.id(m.graph.replica_nodes(l).start + seen - 1).to_string());
+        }
+    }
+    out
 }
 
 /// First list entry shown so that `cursor` is in view of `h` rows.
@@ -854,7 +866,7 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                 };
                 let at = v.event.as_ref().map_or("-".to_string(), |e| e.to_string());
                 let mut line = Line::from(vec![
-                    Span::styled(format!("{:<20}", v.code.as_str()), sev),
+                    Span::styled(format!("{:<21}", v.code.as_str()), sev),
                     Span::raw(format!("{at:<10} ")),
                     Span::styled(v.message.clone(), t.fg(Color::DarkGray)),
                 ]);
@@ -878,9 +890,18 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                 let winner = c.winner.as_ref().map_or("-".to_string(), |w| w.to_string());
                 let mut line = Line::from(vec![
                     Span::styled(format!("{}{el} ", c.key), t.fg(Color::Magenta)),
-                    Span::raw(format!("{} ∥ {} ", c.a, c.b)),
+                    Span::raw(format!(
+                        "{} {} {} ",
+                        c.a,
+                        if t.ascii { "||" } else { "∥" },
+                        c.b
+                    )),
                     Span::styled(
-                        format!("→ {winner} ({})", c.rule.as_str()),
+                        format!(
+                            "{} {winner} ({})",
+                            if t.ascii { "->" } else { "→" },
+                            c.rule.as_str()
+                        ),
                         t.fg(Color::DarkGray),
                     ),
                 ]);
@@ -1052,7 +1073,7 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
 }
 
 fn help(t: &Theme, frame: &mut Frame, area: Rect) {
-    let w = 78.min(area.width);
+    let w = 84.min(area.width);
     let h = (HELP.len() as u16 + 4).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,
@@ -1072,11 +1093,19 @@ fn help(t: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let legend = if t.ascii {
-        "glyphs: W write R read S send V recv M merge . local; ! error x conflict ? warning ~ concurrent"
+        [
+            "glyphs  W write  R read  S send  V recv  M merge  . local",
+            "marks   ! error  x conflict  ? warning  # sibling  ~ concurrent  A mark  * chain",
+        ]
     } else {
-        "glyphs: ● write ○ read ▲ send ▼ recv ◆ merge · local; ! error × conflict ? warning ∥ concurrent"
+        [
+            "glyphs  ● write  ○ read  ▲ send  ▼ recv  ◆ merge  · local",
+            "marks   ! error  × conflict  ? warning  ≠ sibling  ∥ concurrent  A mark  * chain",
+        ]
     };
-    lines.push(Line::styled(legend, t.fg(Color::DarkGray)));
+    for l in legend {
+        lines.push(Line::styled(l, t.fg(Color::DarkGray)));
+    }
     let b = block(" keys (any key closes) ".to_string(), true, t);
     frame.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }), r);
 }

@@ -717,7 +717,8 @@ impl Geometry {
 
     /// How many lanes fit.
     pub fn lanes_fit(&self) -> u32 {
-        (self.rows.w.saturating_sub(self.gutter + 2) / self.lane_width).max(1) as u32
+        // Four columns stay free on the right for the "N▶" count of lanes scrolled out.
+        (self.rows.w.saturating_sub(self.gutter + 5) / self.lane_width).max(1) as u32
     }
 
     /// Column of lane slot `i`'s glyph, relative to the rows area.
