@@ -858,8 +858,9 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                 lines.push(Line::raw("no violations"));
             }
             let off = list_offset(app.violation_cursor, h);
-            for (i, &v) in m.violations_by_code.iter().enumerate().skip(off).take(h) {
-                let v = &m.report.violations[v as usize];
+            for (i, &vi) in m.violations_by_code.iter().enumerate().skip(off).take(h) {
+                let v = &m.report.violations[vi as usize];
+                let later = m.violation_node[vi as usize].is_some_and(|n| !app.replayed(n));
                 let sev = match v.severity {
                     weft_analyzer::Severity::Error => t.fg(Color::Red),
                     weft_analyzer::Severity::Warning => t.fg(Color::Yellow),
@@ -870,6 +871,10 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                     Span::raw(format!("{at:<10} ")),
                     Span::styled(v.message.clone(), t.fg(Color::DarkGray)),
                 ]);
+                if later {
+                    line = line.style(t.fg(Color::DarkGray).add_modifier(Modifier::DIM));
+                    line.spans.insert(0, Span::raw("later "));
+                }
                 if i == app.violation_cursor {
                     line = line.style(cursor_style);
                 }
@@ -888,6 +893,9 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                     .map(|e| format!("[{e}]"))
                     .unwrap_or_default();
                 let winner = c.winner.as_ref().map_or("-".to_string(), |w| w.to_string());
+                let later = [&c.a, &c.b]
+                    .iter()
+                    .any(|id| m.find(id).is_some_and(|n| !app.replayed(n)));
                 let mut line = Line::from(vec![
                     Span::styled(format!("{}{el} ", c.key), t.fg(Color::Magenta)),
                     Span::raw(format!(
@@ -905,6 +913,10 @@ fn findings(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                         t.fg(Color::DarkGray),
                     ),
                 ]);
+                if later {
+                    line = line.style(t.fg(Color::DarkGray).add_modifier(Modifier::DIM));
+                    line.spans.insert(0, Span::raw("later "));
+                }
                 if i == app.conflict_cursor {
                     line = line.style(cursor_style);
                 }
@@ -998,16 +1010,6 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         format!("{} warnings", s.warnings),
         t.fg(Color::Yellow),
     ));
-    if let Some(live) = &app.live {
-        let st = &live.stats;
-        spans.push(sep.clone());
-        spans.push(Span::raw(format!(
-            "dropped {} · rejected {} · skipped {}",
-            st.dropped_batches,
-            st.rejected,
-            st.skipped_otlp_records + live.skipped
-        )));
-    }
     if let Some(r) = &app.replay {
         spans.push(sep.clone());
         let state = if r.playing { "▶" } else { "⏸" };
@@ -1055,6 +1057,31 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         }
         _ => match &app.message {
             Some(msg) => Line::styled(msg.clone(), t.fg(Color::Yellow)),
+            None if app.live.is_some() => {
+                let live = app
+                    .live
+                    .as_ref()
+                    .map(|l| (l.stats.clone(), l.skipped, l.received));
+                let (st, skipped, received) = live.unwrap_or_default();
+                Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "received {} · collector: stored {} · dropped batches {} · rejected {} · skipped {}",
+                            thousands(received),
+                            thousands(st.events),
+                            st.dropped_batches,
+                            st.rejected,
+                            st.skipped_otlp_records + skipped
+                        ),
+                        if st.dropped_batches + st.rejected + skipped > 0 {
+                            t.fg(Color::Yellow)
+                        } else {
+                            t.fg(Color::DarkGray)
+                        },
+                    ),
+                    Span::styled(" │ ? help · q quit", t.fg(Color::DarkGray)),
+                ])
+            }
             None => {
                 let mut hint =
                     "? help · q quit · Tab panes · / search · : filter · m mark".to_string();
