@@ -138,12 +138,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
-    /// Trace files, directories (a collector's data directory included), or - for stdin.
-    #[arg(
-        value_name = "FILE|DIR|-",
-        required_unless_present = "connect",
-        conflicts_with = "connect"
-    )]
+    /// Trace files or directories (a collector's data directory included).
+    #[arg(value_name = "FILE|DIR", conflicts_with = "connect")]
     pub inputs: Vec<PathBuf>,
 
     /// Follow a collector live, e.g. --connect http://127.0.0.1:4318.

@@ -20,6 +20,18 @@ pub fn run(args: &TuiArgs) -> ExitCode {
             token: args.token.clone(),
             max_line: MAX_LIVE_LINE,
         }),
+        None if args.inputs.is_empty() => {
+            eprintln!(
+                "weft tui: nothing to show: give trace files or directories, or --connect URL to follow a collector"
+            );
+            return ExitCode::from(EXIT_INPUT);
+        }
+        None if args.inputs.iter().any(|p| p.as_os_str() == "-") => {
+            eprintln!(
+                "weft tui: the keyboard is read from the terminal, so the trace cannot come from stdin; save it to a file first"
+            );
+            return ExitCode::from(EXIT_INPUT);
+        }
         None => {
             let opts = ReadOptions {
                 lenient: args.lenient,

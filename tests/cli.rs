@@ -1744,8 +1744,35 @@ fn help_snapshots() {
     assert!(top.stderr.is_empty(), "{top:?}");
     insta::assert_snapshot!("weft_help", top.stdout);
 
-    let sub = weft(&["check", "--help"]);
-    assert_eq!(sub.code, 0, "{sub:?}");
-    assert!(sub.stderr.is_empty(), "{sub:?}");
-    insta::assert_snapshot!("weft_check_help", sub.stdout);
+    for cmd in ["check", "sim", "collect", "tui"] {
+        let sub = weft(&[cmd, "--help"]);
+        assert_eq!(sub.code, 0, "{sub:?}");
+        assert!(sub.stderr.is_empty(), "{sub:?}");
+        insta::assert_snapshot!(format!("weft_{cmd}_help"), sub.stdout);
+    }
+}
+
+#[test]
+fn tui_refuses_bad_inputs_and_a_missing_terminal_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let out = weft(&["tui", missing.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("missing.jsonl"), "{out:?}");
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"replica\":\"a\",\"seq\":0}\n").unwrap();
+    let out = weft(&["tui", bad.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("bad.jsonl:1: field `seq`"), "{out:?}");
+
+    // A good trace, but the test's stdout is a pipe: say so instead of drawing garbage.
+    let good = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/partition-heal.jsonl");
+    let out = weft(&["tui", good]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("interactive terminal"), "{out:?}");
+
+    let out = weft(&["tui"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--connect"), "{out:?}");
 }
