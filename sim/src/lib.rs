@@ -68,6 +68,63 @@ pub fn simulate<W: Write + Send>(cfg: &Config, mut out: W) -> std::io::Result<Ou
     })
 }
 
+/// A run that advances only as far as its caller says, handing back the trace lines of each
+/// step: how `weft demo` paces the simulator by the wall clock while the simulator itself keeps
+/// reading no clock at all.
+pub struct PacedRun {
+    paced: world::Paced,
+    chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl PacedRun {
+    /// Starts `cfg`; the header line is in the first [`PacedRun::advance_to`]'s output.
+    pub fn start(cfg: &Config) -> std::io::Result<PacedRun> {
+        // Chunks are handed over only when 1 MiB fills or at the end of a step, and drained at
+        // the end of every step, so this bound is never reached by a paced run.
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1 << 12);
+        let (_empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let names = (0..cfg.replicas)
+            .map(|i| replica_name(i, cfg.replicas))
+            .collect();
+        let paced = world::Paced::start(cfg, TraceOut::threaded(full_tx, empty_rx, names))?;
+        Ok(PacedRun {
+            paced,
+            chunks: full_rx,
+        })
+    }
+
+    fn drain(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Ok(chunk) = self.chunks.try_recv() {
+            out.extend_from_slice(&chunk);
+        }
+        out
+    }
+
+    /// Runs up to simulated time `t` (ns from the start): the complete trace lines written
+    /// meanwhile, and whether the run has ended.
+    pub fn advance_to(&mut self, t: u64) -> std::io::Result<(Vec<u8>, bool)> {
+        let done = self.paced.advance_to(t)?;
+        Ok((self.drain(), done))
+    }
+
+    /// Simulated time reached, ns.
+    pub fn now(&self) -> u64 {
+        self.paced.now()
+    }
+
+    /// Stops where the run is: the last lines and the outcome so far.
+    pub fn stop(self) -> std::io::Result<(Vec<u8>, Outcome)> {
+        let PacedRun { paced, chunks } = self;
+        let outcome = paced.stop()?;
+        let mut out = Vec::new();
+        while let Ok(chunk) = chunks.try_recv() {
+            out.extend_from_slice(&chunk);
+        }
+        Ok((out, outcome))
+    }
+}
+
 /// Runs `cfg` without writing a trace (same outcome as [`simulate`]).
 pub fn simulate_quietly(cfg: &Config) -> std::io::Result<Outcome> {
     let names = (0..cfg.replicas)

@@ -127,8 +127,8 @@ struct Replica {
 }
 
 /// The world of one run.
-pub struct World<'a> {
-    cfg: &'a Config,
+pub struct World {
+    cfg: Config,
     /// Draws for the workload only (when, where, which key, which value), so that the same seed
     /// gives the same operations whatever the sync strategy and network do.
     work: Rng,
@@ -145,6 +145,10 @@ pub struct World<'a> {
     deliveries_left: Vec<u8>,
     next_msg: u64,
     healed: bool,
+    /// When the run gives up converging (set once the operations are done).
+    settle_deadline: Nanos,
+    /// The run has ended (converged, gave up, or nothing left to do).
+    done: bool,
     trace: TraceOut,
     out: Outcome,
     scratch: String,
@@ -200,6 +204,47 @@ fn key_plan(cfg: &Config) -> (Vec<CrdtKind>, Vec<String>) {
 const TAGS: [&str; 6] = ["fragile", "cold", "bulk", "promo", "new", "hazmat"];
 const BINS: [&str; 6] = ["A-01", "A-07", "B-12", "C-03", "D-44", "E-09"];
 
+/// A run advanced by its caller: the caller decides how far simulated time may go, e.g. to
+/// follow a real clock. The world itself still never reads one.
+pub struct Paced {
+    world: World,
+}
+
+impl Paced {
+    /// Starts a run (writes the header).
+    pub fn start(cfg: &Config, trace: TraceOut) -> io::Result<Paced> {
+        let mut world = World::new(cfg, trace);
+        world.header()?;
+        Ok(Paced { world })
+    }
+
+    /// Runs every action due up to simulated time `t` and flushes the trace. Returns true once
+    /// the run has ended.
+    pub fn advance_to(&mut self, t: Nanos) -> io::Result<bool> {
+        self.world.run_until(t)?;
+        self.world.trace.flush()?;
+        Ok(self.world.done)
+    }
+
+    /// Simulated time reached.
+    pub fn now(&self) -> Nanos {
+        self.world.now
+    }
+
+    /// Ends the run where it is (operations in flight stay in flight) and returns the outcome
+    /// so far.
+    pub fn stop(mut self) -> io::Result<Outcome> {
+        let w = &mut self.world;
+        if !w.done {
+            w.out.end = w.now;
+            w.out.events = w.trace.events;
+            w.out.digests = (0..w.cfg.replicas).map(|r| w.digest(r)).collect();
+        }
+        w.trace.flush()?;
+        Ok(std::mem::take(&mut w.out))
+    }
+}
+
 /// Runs `cfg` to the end, writing events to `trace`.
 pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     let mut w = World::new(cfg, trace);
@@ -209,8 +254,8 @@ pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     Ok(w.out)
 }
 
-impl<'a> World<'a> {
-    fn new(cfg: &'a Config, trace: TraceOut) -> Self {
+impl World {
+    fn new(cfg: &Config, trace: TraceOut) -> Self {
         let mut rng = Rng::new(cfg.seed);
         let work = Rng::new(cfg.seed ^ 0x5eed_0fc0_ffee);
         let (kinds, key_names) = key_plan(cfg);
@@ -254,7 +299,7 @@ impl<'a> World<'a> {
             })
             .collect();
         let mut w = World {
-            cfg,
+            cfg: cfg.clone(),
             work,
             rng,
             now: 0,
@@ -268,6 +313,8 @@ impl<'a> World<'a> {
             deliveries_left: Vec::new(),
             next_msg: 1,
             healed: false,
+            settle_deadline: Nanos::MAX,
+            done: false,
             trace,
             out: Outcome::default(),
             scratch: String::with_capacity(256),
@@ -288,7 +335,7 @@ impl<'a> World<'a> {
     }
 
     fn header(&mut self) -> io::Result<()> {
-        let c = self.cfg;
+        let c = self.cfg.clone();
         let q = |s: &str| format!("\"{s}\"");
         self.trace.header(&[
             ("name", q("weft sim")),
@@ -327,8 +374,24 @@ impl<'a> World<'a> {
     }
 
     fn run(&mut self) -> io::Result<()> {
-        let mut settle_deadline = Nanos::MAX;
-        while let Some(Reverse((t, _, action))) = self.queue.pop() {
+        self.run_until(Nanos::MAX)
+    }
+
+    /// Processes every action due at or before `until` (simulated time). Returns with
+    /// `self.done` set when the run ended.
+    fn run_until(&mut self, until: Nanos) -> io::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        loop {
+            match self.queue.peek() {
+                Some(Reverse((t, _, _))) if *t <= until => {}
+                Some(_) => return Ok(()),
+                None => break,
+            }
+            let Some(Reverse((t, _, action))) = self.queue.pop() else {
+                break;
+            };
             self.now = t;
             match action {
                 Action::NextOp => {
@@ -336,7 +399,7 @@ impl<'a> World<'a> {
                         self.out.ops >= self.cfg.ops || self.cfg.duration.is_some_and(|d| t >= d);
                     if done {
                         self.heal();
-                        settle_deadline = t.saturating_add(self.cfg.settle_limit);
+                        self.settle_deadline = t.saturating_add(self.cfg.settle_limit);
                         self.schedule(t, Action::Check);
                         continue;
                     }
@@ -375,13 +438,14 @@ impl<'a> World<'a> {
                         self.out.converge_time = Some(t - self.out.ops_end);
                         break;
                     }
-                    if t >= settle_deadline {
+                    if t >= self.settle_deadline {
                         break;
                     }
                     self.schedule(t + self.cfg.sync_interval, Action::Check);
                 }
             }
         }
+        self.done = true;
         self.out.end = self.now;
         self.out.events = self.trace.events;
         self.out.digests = (0..self.cfg.replicas).map(|r| self.digest(r)).collect();
