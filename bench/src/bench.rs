@@ -344,26 +344,9 @@ impl Bench<'_> {
         Ok(row)
     }
 
-    /// The trace file for `cfg`: reused when a complete one with the same header exists
-    /// (always complete: generation writes a temp file and renames it), else generated.
+    /// The trace file for `cfg` (see [`trace_file`]).
     fn trace(&self, cfg: &GenConfig) -> Result<PathBuf> {
-        let path = self.dir.join(file_name(cfg));
-        if header_matches(&path, cfg) {
-            println!("  reusing {}", path.display());
-            return Ok(path);
-        }
-        let start = Instant::now();
-        let stats = gen::generate_file(cfg, &path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!(
-            "  generated {} in {} ({}, {} sends, max {} in flight)",
-            path.display(),
-            secs(start.elapsed()),
-            bytes(stats.bytes),
-            stats.sends,
-            stats.max_in_flight
-        );
-        Ok(path)
+        trace_file(&self.dir, cfg)
     }
 
     /// Parse floor of `file` (see [`floor`]), each run in a fresh `weft-bench floor --json`
@@ -514,8 +497,30 @@ pub fn file_name(cfg: &GenConfig) -> String {
     )
 }
 
+/// The trace file for `cfg` in `dir`: reused when a complete one with the same header exists
+/// (always complete: generation writes a temp file and renames it), else generated.
+pub(crate) fn trace_file(dir: &Path, cfg: &GenConfig) -> Result<PathBuf> {
+    let path = dir.join(file_name(cfg));
+    if header_matches(&path, cfg) {
+        println!("  reusing {}", path.display());
+        return Ok(path);
+    }
+    let start = Instant::now();
+    let stats =
+        gen::generate_file(cfg, &path).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "  generated {} in {} ({}, {} sends, max {} in flight)",
+        path.display(),
+        secs(start.elapsed()),
+        bytes(stats.bytes),
+        stats.sends,
+        stats.max_in_flight
+    );
+    Ok(path)
+}
+
 /// Reads the whole file once so that both the floor and `weft` read it from the page cache.
-fn warm(path: &Path) -> Result<()> {
+pub(crate) fn warm(path: &Path) -> Result<()> {
     let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut buf = vec![0u8; 1 << 20];
     while f.read(&mut buf)? > 0 {}
@@ -553,6 +558,15 @@ impl Drop for WorkDir {
 
 /// The first lines of a report: what this is, the machine, and which `weft` runs.
 pub(crate) fn print_machine(title: &str, weft: Option<&Path>) {
+    print_machine_only(title);
+    match weft {
+        Some(w) => println!("weft:    {}", w.display()),
+        None => println!("weft:    not run (prepare: generate traces and measure parse floors)"),
+    }
+}
+
+/// The first lines of a report without the `weft` line: what this is and the machine.
+pub(crate) fn print_machine_only(title: &str) {
     let m = sys::machine();
     println!("weft-bench — {title}");
     println!(
@@ -562,10 +576,6 @@ pub(crate) fn print_machine(title: &str, weft: Option<&Path>) {
         m.mem_total.map_or_else(|| "?".to_owned(), bytes),
         m.loadavg
     );
-    match weft {
-        Some(w) => println!("weft:    {}", w.display()),
-        None => println!("weft:    not run (prepare: generate traces and measure parse floors)"),
-    }
 }
 
 fn print_table(rows: &[Row]) {

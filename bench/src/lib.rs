@@ -1,7 +1,7 @@
 //! `weft-bench`: a deterministic synthetic trace generator ([`gen`]), an end-to-end
-//! benchmark of `weft check` ([`bench`]) against a serde_json parse floor ([`floor`]), and a
-//! benchmark of the simulator `weft sim` ([`sim`]) and one of the collector `weft collect`
-//! ([`ingest`]).
+//! benchmark of `weft check` ([`bench`]) against a serde_json parse floor ([`floor`]), and
+//! benchmarks of the simulator `weft sim` ([`sim`]), the collector `weft collect` ([`ingest`])
+//! and the terminal UI `weft tui` ([`tui`]).
 
 pub mod bench;
 pub mod floor;
@@ -9,3 +9,4 @@ pub mod gen;
 pub mod ingest;
 pub mod sim;
 pub mod sys;
+pub mod tui;

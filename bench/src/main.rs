@@ -7,6 +7,7 @@
 //! cargo run --release -p weft-bench -- prepare [--quick] [--only ..] [--keep DIR]
 //! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
 //! cargo run --release -p weft-bench -- ingest [--quick] [--seconds N] [--weft PATH]
+//! cargo run --release -p weft-bench -- tui [--events 1000000] [--replicas 16] [--keep DIR]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
 //! cargo run --release -p weft-bench -- floor t.ndjson
 //! ```
@@ -22,7 +23,10 @@
 //! `POST /v1/logs`, at least 200,000 records/s; (i) the floor: the same NDJSON bytes appended to
 //! a file in process with fdatasync every batch and every 8 batches (information). Then
 //! `GET /v1/status` and, after SIGTERM, the segment files must hold exactly the acknowledged
-//! events. All print the machine first and end with a PASS/MISS/FAIL table; exit status 0 all
+//! events. `tui` measures weft-tui in a child process on check's scenario-b trace (see
+//! `weft_bench::tui`): the first frame (read, `Model::build`, first render into a 200×50
+//! `TestBackend`) under 2 s, and frames while scrolling and jumping at p99 under 16 ms, with the
+//! peak RSS. All print the machine first and end with a PASS/MISS/FAIL table; exit status 0 all
 //! PASS, 1 some MISS or FAIL, 2 no weft binary, the collector did not start, or another error.
 
 use std::io::{BufWriter, Write};
@@ -38,6 +42,7 @@ use weft_bench::floor;
 use weft_bench::gen::{self, GenConfig};
 use weft_bench::ingest::{self, IngestOptions};
 use weft_bench::sim::{self, SimOptions};
+use weft_bench::tui::{self, TuiOptions};
 
 #[derive(Parser)]
 #[command(name = "weft-bench", version, about, long_about = None)]
@@ -82,6 +87,24 @@ enum Cmd {
     /// must hold exactly the acknowledged events. Exit status: 0 all PASS, 1 some MISS or FAIL,
     /// 2 no weft binary, the collector did not start, or another error.
     Ingest(IngestCliArgs),
+    /// Benchmark the TUI (weft-tui) on a large trace, in a child process.
+    ///
+    /// The trace is check's scenario b (1M events, 16 replicas, 10k keys, vc+lamport) unless
+    /// --events/--replicas say otherwise. Measures the first frame: reading the file, analysis
+    /// and layout (`Model::build`), the state (`App::new`, resize) and the first full render into
+    /// a 200×50 ratatui TestBackend: < 2 s. Then frames (one action + a full draw): scrolling and
+    /// moving the selection (Down, PageDown, Right, Left, PageUp) and jumping (Bottom, Top,
+    /// NextConflict): p99 < 16 ms each; mean, p50, p99 and max reported. Peak RSS from wait4.
+    /// Exit status: 0 all PASS, 1 some MISS, 2 an error.
+    Tui(TuiCliArgs),
+    /// The `tui` measurement itself, in this process (run by `tui`; prints one JSON object).
+    #[command(hide = true)]
+    TuiMeasure {
+        file: PathBuf,
+        /// Frames in each run.
+        #[arg(long, default_value_t = 500)]
+        frames: u32,
+    },
     /// Write one synthetic weft-trace/1 file.
     Gen(GenArgs),
     /// Measure the serde_json parse floor of a trace file.
@@ -144,6 +167,23 @@ struct IngestCliArgs {
     /// The weft binary to run (default: `weft` next to this executable).
     #[arg(long, value_name = "PATH")]
     weft: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TuiCliArgs {
+    /// Number of events (underscores and k/M suffixes allowed).
+    #[arg(long, value_parser = parse_count, default_value = "1000000")]
+    events: u64,
+    /// Number of replicas.
+    #[arg(long, value_parser = parse_count, default_value = "16")]
+    replicas: u64,
+    /// Frames in each run (scrolling, jumping).
+    #[arg(long, default_value_t = 500)]
+    frames: u32,
+    /// Write the trace file to DIR and keep it; an existing complete file there is reused
+    /// (the same file as `check --keep DIR` scenario b). Default: a temp dir removed at the end.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -278,6 +318,19 @@ fn main() -> ExitCode {
             quick: a.quick,
             weft: a.weft,
             seconds: a.seconds,
+        }),
+        Cmd::Tui(a) => match u32::try_from(a.replicas.max(1)) {
+            Ok(replicas) => tui::run(&TuiOptions {
+                events: a.events.max(1),
+                replicas,
+                frames: a.frames.max(1),
+                keep: a.keep,
+            }),
+            Err(_) => Err(anyhow::anyhow!("--replicas too large")),
+        },
+        Cmd::TuiMeasure { file, frames } => tui::measure(&file, frames.max(1)).and_then(|m| {
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(0)
         }),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
         Cmd::Floor { file, repeat, json } => floor_cmd(file, repeat, json).map(|()| 0),

@@ -782,10 +782,12 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
         Paragraph::new(b_lines).wrap(Wrap { trim: false }),
         Rect::new(inner.x + half, inner.y, inner.width - half, body_h),
     );
-    let fork = match (m.find(&conf.a), m.find(&conf.b)) {
-        (Some(a), Some(b)) => fork_point(m, a, b),
-        _ => Vec::new(),
-    };
+    let fork: Vec<String> = app
+        .fork
+        .iter()
+        .flatten()
+        .map(|&n| m.id(n).to_string())
+        .collect();
     let fork = if fork.is_empty() {
         "fork point: none (no common past)".to_string()
     } else {
@@ -810,21 +812,6 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
             foot_h.min(inner.height),
         ),
     );
-}
-
-/// The latest events of the common causal past of `a` and `b`: per lane, the last event both
-/// have seen. Computed from the graph, so it holds for traces without vector clocks too.
-fn fork_point(m: &Model, a: u32, b: u32) -> Vec<String> {
-    let ca = crate::state::Cones::of(m, a);
-    let cb = crate::state::Cones::of(m, b);
-    let mut out = Vec::new();
-    for l in 0..m.lanes() {
-        let seen = ca.past_end[l as usize].min(cb.past_end[l as usize]);
-        if seen > 0 {
-            out.push(m.id(m.graph.replica_nodes(l).start + seen - 1).to_string());
-        }
-    }
-    out
 }
 
 /// First list entry shown so that `cursor` is in view of `h` rows.

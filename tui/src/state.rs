@@ -443,43 +443,85 @@ pub enum Relation {
 impl Cones {
     /// Computes both cones of `node`, visiting each event of the cones once.
     pub fn of(m: &Model, node: u32) -> Cones {
+        Cones::window(m, node, 0, u32::MAX)
+    }
+
+    /// Both cones of `node`, exact for every event whose row is in `lo..hi` (and for events of
+    /// `node`'s own lane); elsewhere they may be incomplete.
+    ///
+    /// Rows strictly increase along every edge of an acyclic graph, so a path between the
+    /// selection and an event in the window never leaves the rows between them: the walk stops
+    /// at the window's edge and costs only the events in view, whatever the trace's size. Traces
+    /// with a causality cycle get the whole walk (their rows are not monotone).
+    pub fn window(m: &Model, node: u32, lo: u32, hi: u32) -> Cones {
+        let (lo, hi) = if m.report.summary.complete {
+            (lo, hi)
+        } else {
+            (0, u32::MAX)
+        };
         let g = &m.graph;
         let lanes = m.lanes() as usize;
         let start = |l: u32| g.replica_nodes(l).start;
         let len = |l: u32| g.replica_nodes(l).len() as u32;
         let offset = |n: u32| n - start(g.rank(n));
+        // First offset in lane `l` whose row is at least `r`.
+        let first_at = |l: u32, r: u32| {
+            let run = g.replica_nodes(l);
+            m.row[run.start as usize..run.end as usize].partition_point(|&x| x < r) as u32
+        };
+        let row = |n: u32| m.row[n as usize];
 
         let mut past_end = vec![0u32; lanes];
         let mut work: Vec<(u32, u32)> = vec![(g.rank(node), offset(node))];
-        work.extend(
-            g.cross_preds(node)
-                .iter()
-                .map(|&p| (g.rank(p), offset(p) + 1)),
-        );
+        let preds_in = |n: u32, work: &mut Vec<(u32, u32)>| {
+            work.extend(
+                g.cross_preds(n)
+                    .iter()
+                    .filter(|&&p| row(p) >= lo)
+                    .map(|&p| (g.rank(p), offset(p) + 1)),
+            )
+        };
+        preds_in(node, &mut work);
         while let Some((l, upto)) = work.pop() {
             let have = past_end[l as usize];
             if upto <= have {
                 continue;
             }
             past_end[l as usize] = upto;
-            for o in have..upto {
-                let n = start(l) + o;
-                work.extend(g.cross_preds(n).iter().map(|&p| (g.rank(p), offset(p) + 1)));
+            let from = if lo == 0 {
+                have
+            } else {
+                have.max(first_at(l, lo))
+            };
+            for o in from..upto {
+                preds_in(start(l) + o, &mut work);
             }
         }
 
         let mut future_start: Vec<u32> = (0..lanes as u32).map(len).collect();
         let mut work: Vec<(u32, u32)> = vec![(g.rank(node), offset(node) + 1)];
-        work.extend(g.cross_succs(node).iter().map(|&s| (g.rank(s), offset(s))));
+        let succs_in = |n: u32, work: &mut Vec<(u32, u32)>| {
+            work.extend(
+                g.cross_succs(n)
+                    .iter()
+                    .filter(|&&s| row(s) < hi)
+                    .map(|&s| (g.rank(s), offset(s))),
+            )
+        };
+        succs_in(node, &mut work);
         while let Some((l, from)) = work.pop() {
             let have = future_start[l as usize];
             if from >= have {
                 continue;
             }
             future_start[l as usize] = from;
-            for o in from..have {
-                let n = start(l) + o;
-                work.extend(g.cross_succs(n).iter().map(|&s| (g.rank(s), offset(s))));
+            let upto = if hi == u32::MAX {
+                have
+            } else {
+                have.min(first_at(l, hi))
+            };
+            for o in from..upto {
+                succs_in(start(l) + o, &mut work);
             }
         }
         Cones {
@@ -487,6 +529,13 @@ impl Cones {
             past_end,
             future_start,
         }
+    }
+
+    /// Per lane, how many events are in the causal past of `node` (the future is not walked):
+    /// a vector clock read off the graph.
+    pub fn past_of(m: &Model, node: u32) -> Vec<u32> {
+        // The future walk of a window that starts past the last row costs nothing.
+        Cones::window(m, node, 0, 0).past_end
     }
 
     /// Where `n` stands relative to the cones' event.
@@ -519,15 +568,20 @@ pub enum Order {
     Concurrent,
 }
 
-/// Shortest chain of direct edges from `a` to `b`, searching only the events between them.
-fn chain(m: &Model, a: u32, b: u32, cones_b: &Cones) -> Option<Vec<u32>> {
+/// Shortest chain of direct edges from `a` to `b`, if `a` happens before `b`.
+///
+/// The search walks back from `b` and never below `a`'s row: rows strictly increase along
+/// edges, so no path from `a` goes there. Traces with a cycle are searched whole.
+pub fn chain(m: &Model, a: u32, b: u32) -> Option<Vec<u32>> {
     use std::collections::HashMap;
-    let cones_a = Cones::of(m, a);
-    let between = |n: u32| {
-        n == a
-            || (cones_a.relation(m, n) == Relation::Future
-                && matches!(cones_b.relation(m, n), Relation::Past | Relation::Selected))
+    let floor = if m.report.summary.complete {
+        m.row[a as usize]
+    } else {
+        0
     };
+    if a == b || m.row[b as usize] < floor {
+        return None;
+    }
     let mut came_from: HashMap<u32, u32> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([b]);
     came_from.insert(b, b);
@@ -542,7 +596,7 @@ fn chain(m: &Model, a: u32, b: u32, cones_b: &Cones) -> Option<Vec<u32>> {
             return Some(path);
         }
         for p in m.graph.preds(n) {
-            if between(p) && !came_from.contains_key(&p) {
+            if m.row[p as usize] >= floor && !came_from.contains_key(&p) {
                 came_from.insert(p, n);
                 queue.push_back(p);
             }
@@ -571,8 +625,12 @@ pub struct App {
     pub hidden: BTreeSet<String>,
     /// The selected event.
     pub selected: Option<u32>,
-    /// Its cones.
+    /// Its cones, exact for the rows in `cones_rows`.
     pub cones: Option<Cones>,
+    /// The rows the cones are exact for.
+    pub cones_rows: (u32, u32),
+    /// The latest common past of the conflict in the details pane, one event per lane.
+    pub fork: Option<Vec<u32>>,
     /// Highlight the causal past.
     pub show_past: bool,
     /// Highlight the causal future.
@@ -741,6 +799,8 @@ impl App {
             hidden: BTreeSet::new(),
             selected: None,
             cones: None,
+            cones_rows: (0, 0),
+            fork: None,
             show_past: true,
             show_future: true,
             mark: None,
@@ -834,36 +894,106 @@ impl App {
             .find(|&n| self.visible(n))
     }
 
-    /// Selects `n`, recomputes the cones and the query, and scrolls it into view.
+    /// Selects `n`, scrolls it into view, and recomputes the cones and the query.
     pub fn select(&mut self, n: Option<u32>) {
         self.selected = n;
-        self.cones = n.map(|n| Cones::of(&self.model, n));
         if let (Some(c), Some(n)) = (self.detail_conflict, n) {
             if !self.model.conflicts_of(n).any(|k| k == c) {
-                self.detail_conflict = None;
+                self.set_detail_conflict(None);
             }
         }
-        self.update_order();
         if let Some(n) = n {
             self.scroll_to(n);
         }
+        self.cones = None;
+        self.refresh_cones();
+        self.update_order();
+    }
+
+    /// Recomputes the selection's cones when the rows in view are not all inside the window
+    /// they were computed for (a page of margin on each side, so scrolling rarely needs it).
+    pub fn refresh_cones(&mut self) {
+        let Some(n) = self.selected else {
+            self.cones = None;
+            return;
+        };
+        let h = self.page_rows();
+        let (top, bottom) = (self.top, self.top + h);
+        let fresh = self.cones.as_ref().is_some_and(|c| c.node == n)
+            && self.cones_rows.0 <= top
+            && bottom <= self.cones_rows.1;
+        if !fresh {
+            let lo = top.saturating_sub(h);
+            let hi = bottom.saturating_add(h);
+            self.cones = Some(Cones::window(&self.model, n, lo, hi));
+            self.cones_rows = (lo, hi);
+        }
+    }
+
+    /// Shows conflict `c` side by side in the details pane (and computes its fork point once).
+    pub fn set_detail_conflict(&mut self, c: Option<u32>) {
+        self.detail_conflict = c;
+        self.fork = c.and_then(|c| {
+            let conf = self.model.report.conflicts.get(c as usize)?;
+            let (a, b) = (self.model.find(&conf.a)?, self.model.find(&conf.b)?);
+            if let Some(fork) = self.fork_from_clocks(a, b) {
+                return Some(fork);
+            }
+            let (pa, pb) = (
+                Cones::past_of(&self.model, a),
+                Cones::past_of(&self.model, b),
+            );
+            Some(
+                (0..self.model.lanes())
+                    .filter_map(|l| {
+                        let seen = pa[l as usize].min(pb[l as usize]);
+                        (seen > 0).then(|| self.model.graph.replica_nodes(l).start + seen - 1)
+                    })
+                    .collect(),
+            )
+        });
+    }
+
+    /// The fork point read off the two writes' vector clocks: exact, and O(replicas), when the
+    /// analysis found every reported clock equal to the implied one (no `vc-mismatch`) and the
+    /// trace is acyclic.
+    fn fork_from_clocks(&self, a: u32, b: u32) -> Option<Vec<u32>> {
+        let m = &self.model;
+        let trusted = m.report.summary.complete
+            && !m
+                .report
+                .violations
+                .iter()
+                .any(|v| v.code == weft_analyzer::Code::VcMismatch);
+        let (ea, eb) = (
+            &m.trace.events()[m.graph.event(a)],
+            &m.trace.events()[m.graph.event(b)],
+        );
+        if !trusted || !ea.has_vc() || !eb.has_vc() {
+            return None;
+        }
+        let vb: std::collections::HashMap<Sym, u64> = m.trace.vc(eb).collect();
+        let mut fork: Vec<u32> = m
+            .trace
+            .vc(ea)
+            .filter_map(|(r, seq)| {
+                let common = seq.min(*vb.get(&r)?);
+                m.graph.find(r, common)
+            })
+            .collect();
+        fork.sort_unstable();
+        Some(fork)
     }
 
     fn update_order(&mut self) {
-        self.order = match (self.mark, self.selected, &self.cones) {
-            (Some(a), Some(b), Some(cones)) => Some(if a == b {
-                Order::Same
+        self.order = match (self.mark, self.selected) {
+            (Some(a), Some(b)) if a == b => Some(Order::Same),
+            (Some(a), Some(b)) => Some(if let Some(c) = chain(&self.model, a, b) {
+                Order::Before(c)
+            } else if let Some(c) = chain(&self.model, b, a) {
+                Order::After(c)
             } else {
-                match cones.relation(&self.model, a) {
-                    Relation::Past => {
-                        Order::Before(chain(&self.model, a, b, cones).unwrap_or_default())
-                    }
-                    Relation::Future => {
-                        let cones_a = Cones::of(&self.model, a);
-                        Order::After(chain(&self.model, b, a, &cones_a).unwrap_or_default())
-                    }
-                    _ => Order::Concurrent,
-                }
+                Order::Concurrent
             }),
             _ => None,
         };
@@ -1095,6 +1225,7 @@ impl App {
                 }
             }
         }
+        self.refresh_cones();
     }
 
     fn back(&mut self) {
@@ -1103,7 +1234,7 @@ impl App {
         } else if self.focus != Pane::Diagram {
             self.focus = Pane::Diagram;
         } else if self.detail_conflict.is_some() {
-            self.detail_conflict = None;
+            self.set_detail_conflict(None);
         } else if self.mark.is_some() {
             self.mark = None;
             self.order = None;
@@ -1210,7 +1341,7 @@ impl App {
                 if let Some(c) = self.model.report.conflicts.get(self.conflict_cursor) {
                     let node = self.model.find(&c.a);
                     self.reveal(node);
-                    self.detail_conflict = Some(self.conflict_cursor as u32);
+                    self.set_detail_conflict(Some(self.conflict_cursor as u32));
                     self.focus = Pane::Diagram;
                 }
             }
@@ -1411,7 +1542,7 @@ impl App {
         self.conflict_cursor = next;
         let node = self.model.find(&self.model.report.conflicts[next].a);
         self.reveal(node);
-        self.detail_conflict = Some(next as u32);
+        self.set_detail_conflict(Some(next as u32));
     }
 
     fn next_violation(&mut self) {
@@ -1614,7 +1745,7 @@ impl App {
         let remap = |n: Option<u32>, new: &Model| n.and_then(|n| new.find(&old.id(n)));
         let selected = remap(self.selected, &self.model);
         self.mark = remap(self.mark, &self.model);
-        self.detail_conflict = None;
+        self.set_detail_conflict(None);
         self.conflict_cursor = self
             .conflict_cursor
             .min(self.model.report.conflicts.len().saturating_sub(1));

@@ -78,6 +78,14 @@ fn cones_agree_with_brute_force_reachability() {
             let cones = Cones::of(&m, s);
             let past = reach(&m, s, false);
             let future = reach(&m, s, true);
+            // A window of rows around (or away from) the selection, as the screen shows.
+            let row = m.row[s as usize];
+            let (lo, hi) = match s % 3 {
+                0 => (row.saturating_sub(2), row + 3),
+                1 => (row + 1, row + 5),
+                _ => (row.saturating_sub(6), row.saturating_sub(1)),
+            };
+            let window = Cones::window(&m, s, lo, hi);
             for n in 0..m.len() as u32 {
                 let expect = if n == s {
                     Relation::Selected
@@ -88,14 +96,14 @@ fn cones_agree_with_brute_force_reachability() {
                 } else {
                     Relation::Concurrent
                 };
-                assert_eq!(
-                    cones.relation(&m, n),
-                    expect,
-                    "selected {}, event {}",
-                    m.id(s),
-                    m.id(n)
-                );
+                let at = format!("selected {}, event {}", m.id(s), m.id(n));
+                assert_eq!(cones.relation(&m, n), expect, "{at}");
+                let r = m.row[n as usize];
+                if r >= lo && r < hi {
+                    assert_eq!(window.relation(&m, n), expect, "window {lo}..{hi}: {at}");
+                }
             }
+            assert_eq!(Cones::past_of(&m, s), cones.past_end);
         }
     }
 }
@@ -501,4 +509,26 @@ fn clicks_select_and_the_view_follows_the_selection() {
     let lane = a.model.lane(a.selected.unwrap());
     let slot = a.visible_lanes().iter().position(|&l| l == lane).unwrap() as u32;
     assert!(slot >= a.left && slot < a.left + g.lanes_fit());
+}
+
+/// The fork point of a conflict is the latest common past, per lane; read off the vector clocks
+/// when they are trustworthy, it must agree with the graph.
+#[test]
+fn fork_points_agree_with_the_graph() {
+    let mut a = app(sim_model(21, 5, 300));
+    let total = a.model.report.conflicts.len();
+    assert!(total > 3, "the run has conflicts");
+    for c in 0..total as u32 {
+        a.set_detail_conflict(Some(c));
+        let conf = &a.model.report.conflicts[c as usize];
+        let (x, y) = (a.model.find(&conf.a).unwrap(), a.model.find(&conf.b).unwrap());
+        let (px, py) = (Cones::past_of(&a.model, x), Cones::past_of(&a.model, y));
+        let expect: Vec<u32> = (0..a.model.lanes())
+            .filter_map(|l| {
+                let seen = px[l as usize].min(py[l as usize]);
+                (seen > 0).then(|| a.model.graph.replica_nodes(l).start + seen - 1)
+            })
+            .collect();
+        assert_eq!(a.fork.clone().unwrap(), expect, "conflict {c}");
+    }
 }
