@@ -82,6 +82,22 @@ pub enum Command {
     ///   weft tui --connect http://127.0.0.1:4318
     #[command(verbatim_doc_comment)]
     Tui(Box<TuiArgs>),
+
+    /// See everything work together: simulated replicas → OpenTelemetry → collector → live TUI.
+    ///
+    /// Starts an embedded collector on free loopback ports, simulated replicas in real time that
+    /// emit their events through the OpenTelemetry SDK (OTLP/HTTP, weft.* attributes), and the
+    /// live TUI connected to the collector. q or Ctrl-C stops the replicas, then the collector
+    /// (flushing), then restores the terminal; the data directory stays readable. Without a
+    /// terminal (or with --no-tui) it runs for --duration, prints the `weft check` report of
+    /// what the collector stored and exits with its status (1 with --bug vc-no-merge).
+    ///
+    /// Examples:
+    ///   weft demo
+    ///   weft demo --replicas 8 --profile himalaya --sync op
+    ///   weft demo --no-tui --duration 5s --bug vc-no-merge
+    #[command(verbatim_doc_comment)]
+    Demo(Box<DemoArgs>),
 }
 
 /// Output forms of `weft check`.
@@ -173,6 +189,68 @@ pub struct TuiArgs {
     /// ASCII glyphs and lines, for terminals without Unicode line drawing.
     #[arg(long)]
     pub ascii: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of simulated replicas, e.g. --replicas 8.
+    #[arg(long, default_value_t = 5)]
+    pub replicas: u32,
+
+    /// What the replicas do, e.g. --workload mixed.
+    #[arg(long, value_enum, default_value_t = SimWorkload::Inventory)]
+    pub workload: SimWorkload,
+
+    /// How replicas sync, e.g. --sync op.
+    #[arg(long, value_enum, default_value_t = SimSync::Delta)]
+    pub sync: SimSync,
+
+    /// Network profile, e.g. --profile himalaya. The default profile also gets a partition from
+    /// 2 s to 6 s that splits the replicas in two halves, then heals.
+    #[arg(long, value_enum, default_value_t = SimProfile::Mixed)]
+    pub profile: SimProfile,
+
+    /// Inject a bug into one replica, e.g. --bug vc-no-merge (weft check then exits 1).
+    #[arg(long, value_enum)]
+    pub bug: Option<SimBug>,
+
+    /// The replica with the bug, e.g. --bug-replica r3.
+    #[arg(long, default_value = "r1", value_name = "REPLICA")]
+    pub bug_replica: String,
+
+    /// Seed of the simulator's random generator, e.g. --seed 7.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Workload operations per second across all replicas (sync traffic adds sends and
+    /// receives on top), e.g. --rate 100.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+
+    /// The collector's data directory (default: a new directory under the system temp dir,
+    /// kept afterwards), e.g. --data demo-data.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Run without the TUI (also when stdout is not a terminal).
+    #[arg(long)]
+    pub no_tui: bool,
+
+    /// Without the TUI: how long to run, e.g. --duration 30s.
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+
+    /// TUI: no colours (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// TUI: ASCII glyphs and lines.
+    #[arg(long)]
+    pub ascii: bool,
+
+    /// TUI: click to select, wheel to scroll.
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 /// Workloads of `weft sim`.

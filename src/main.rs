@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod collect;
+mod demo;
 mod sim;
 mod tui;
 
@@ -17,5 +18,6 @@ fn main() -> ExitCode {
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Collect(args) => collect::run(&args),
         cli::Command::Tui(args) => tui::run(&args),
+        cli::Command::Demo(args) => demo::run(&args),
     }
 }

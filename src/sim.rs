@@ -11,14 +11,51 @@ use weft_sim::Outcome;
 
 use crate::cli::{SimArgs, SimBug, SimClocks, SimProfile, SimSync, SimWorkload};
 
-/// Builds the configuration the flags describe: the profile's network, then explicit flags.
-pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
-    let profile = match a.profile {
+/// The simulator's network profile for a flag value.
+pub fn profile(p: SimProfile) -> Profile {
+    match p {
         SimProfile::Lan => Profile::Lan,
         SimProfile::Tokyo => Profile::Tokyo,
         SimProfile::Himalaya => Profile::Himalaya,
         SimProfile::Mixed => Profile::Mixed,
-    };
+    }
+}
+
+/// The simulator's bug for a flag value.
+pub fn bug(b: SimBug) -> Bug {
+    match b {
+        SimBug::VcNoMerge => Bug::VcNoMerge,
+        SimBug::LamportNoMax => Bug::LamportNoMax,
+        SimBug::LwwByWallClock => Bug::LwwByWallClock,
+        SimBug::NonIdempotentMerge => Bug::NonIdempotentMerge,
+        SimBug::DropDelta => Bug::DropDelta,
+    }
+}
+
+/// The simulator's workload for a flag value.
+pub fn workload(w: SimWorkload) -> Workload {
+    match w {
+        SimWorkload::Counter => Workload::Counter,
+        SimWorkload::Register => Workload::Register,
+        SimWorkload::Lww => Workload::Lww,
+        SimWorkload::Set => Workload::Set,
+        SimWorkload::Mixed => Workload::Mixed,
+        SimWorkload::Inventory => Workload::Inventory,
+    }
+}
+
+/// The simulator's sync strategy for a flag value.
+pub fn sync(s: SimSync) -> SyncKind {
+    match s {
+        SimSync::Op => SyncKind::Op,
+        SimSync::State => SyncKind::State,
+        SimSync::Delta => SyncKind::Delta,
+    }
+}
+
+/// Builds the configuration the flags describe: the profile's network, then explicit flags.
+pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
+    let profile = profile(a.profile);
     let mut net = profile.net();
     if let Some(l) = &a.latency {
         net.latency = parse_latency(l)?;
@@ -56,27 +93,14 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
     let bug = match a.bug {
         None => None,
         Some(b) => Some((
-            match b {
-                SimBug::VcNoMerge => Bug::VcNoMerge,
-                SimBug::LamportNoMax => Bug::LamportNoMax,
-                SimBug::LwwByWallClock => Bug::LwwByWallClock,
-                SimBug::NonIdempotentMerge => Bug::NonIdempotentMerge,
-                SimBug::DropDelta => Bug::DropDelta,
-            },
+            bug(b),
             parse_replica("--bug-replica", &a.bug_replica, a.replicas)?,
         )),
     };
     let cfg = Config {
         seed: a.seed,
         replicas: a.replicas,
-        workload: match a.workload {
-            SimWorkload::Counter => Workload::Counter,
-            SimWorkload::Register => Workload::Register,
-            SimWorkload::Lww => Workload::Lww,
-            SimWorkload::Set => Workload::Set,
-            SimWorkload::Mixed => Workload::Mixed,
-            SimWorkload::Inventory => Workload::Inventory,
-        },
+        workload: workload(a.workload),
         ops: a.ops,
         keys: a.keys,
         read_ratio: a.read_ratio,
@@ -86,11 +110,7 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
             .as_deref()
             .map(|d| parse_duration("--duration", d))
             .transpose()?,
-        sync: match a.sync {
-            SimSync::Op => SyncKind::Op,
-            SimSync::State => SyncKind::State,
-            SimSync::Delta => SyncKind::Delta,
-        },
+        sync: sync(a.sync),
         sync_interval: parse_duration("--sync-interval", &a.sync_interval)?,
         profile,
         net,

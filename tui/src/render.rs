@@ -519,7 +519,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
     }
     let b = block(" details ".to_string(), false, t);
     let Some(n) = app.selected else {
-        let p = Paragraph::new("no event selected").block(b);
+        let p = Paragraph::new("no event selected: g selects the first, G the last").block(b);
         frame.render_widget(p, rect(g.details));
         return;
     };

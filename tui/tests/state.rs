@@ -521,7 +521,10 @@ fn fork_points_agree_with_the_graph() {
     for c in 0..total as u32 {
         a.set_detail_conflict(Some(c));
         let conf = &a.model.report.conflicts[c as usize];
-        let (x, y) = (a.model.find(&conf.a).unwrap(), a.model.find(&conf.b).unwrap());
+        let (x, y) = (
+            a.model.find(&conf.a).unwrap(),
+            a.model.find(&conf.b).unwrap(),
+        );
         let (px, py) = (Cones::past_of(&a.model, x), Cones::past_of(&a.model, y));
         let expect: Vec<u32> = (0..a.model.lanes())
             .filter_map(|l| {
