@@ -2,13 +2,14 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use weft_demo::{Demo, DemoConfig, DemoSummary};
 use weft_sim::config::{parse_duration, parse_replica};
 use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
-use weft_tui::{Options, Source};
+use weft_tui::{OnQuit, Options, Source};
 
 use crate::check::EXIT_INPUT;
 use crate::cli::{CheckArgs, DemoArgs, FailOn, Format};
@@ -43,7 +44,11 @@ pub fn run(a: &DemoArgs) -> ExitCode {
         demo.data_dir().display()
     );
     let mut tui_error = None;
+    let stopped: Arc<Mutex<Option<Result<DemoSummary, String>>>> = Arc::default();
     if tui {
+        // q or Ctrl-C: the replicas stop, then the collector flushes and stops, and only then
+        // is the terminal given back.
+        let slot = stopped.clone();
         let opts = Options {
             source: Source::Live(LiveConfig {
                 url: demo.url(),
@@ -57,6 +62,15 @@ pub fn run(a: &DemoArgs) -> ExitCode {
             },
             replay: false,
             max_events: 2_000_000,
+            on_quit: Some(OnQuit {
+                message: "stopping: replicas, then the collector (flushing)…".to_string(),
+                run: Box::new(move || {
+                    let r = demo.stop().map_err(|e| e.to_string());
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(r);
+                    }
+                }),
+            }),
         };
         tui_error = weft_tui::run(opts).err();
     } else {
@@ -65,11 +79,24 @@ pub fn run(a: &DemoArgs) -> ExitCode {
             duration.as_secs_f64()
         );
         wait(duration);
+        let r = demo.stop().map_err(|e| e.to_string());
+        if let Ok(mut s) = stopped.lock() {
+            *s = Some(r);
+        }
     }
-    let summary = match demo.stop() {
-        Ok(s) => s,
-        Err(e) => {
+    let outcome = stopped.lock().ok().and_then(|mut s| s.take());
+    let summary = match outcome {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
             eprintln!("weft demo: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+        None => {
+            // The TUI could not start (e.g. the terminal refused raw mode): stop here.
+            eprintln!(
+                "weft demo: {}",
+                tui_error.map_or("stopped".to_string(), |e| e.to_string())
+            );
             return ExitCode::from(EXIT_INPUT);
         }
     };

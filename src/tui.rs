@@ -65,6 +65,7 @@ pub fn run(args: &TuiArgs) -> ExitCode {
         config,
         replay: args.replay,
         max_events: args.max_events,
+        on_quit: None,
     };
     match weft_tui::run(opts) {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,4 +35,4 @@ pub mod render;
 pub mod run;
 pub mod state;
 
-pub use run::{run, Options, Source, TuiError};
+pub use run::{run, OnQuit, Options, Source, TuiError};

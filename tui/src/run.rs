@@ -47,6 +47,17 @@ pub struct Options {
     pub replay: bool,
     /// Most events a live source keeps; later ones are counted as dropped.
     pub max_events: u64,
+    /// Work to finish before the terminal is given back, when the user quits (e.g. `weft demo`
+    /// stopping its replicas and collector): the screen says what is happening meanwhile.
+    pub on_quit: Option<OnQuit>,
+}
+
+/// A hook run on quit, with a line of text to show while it runs.
+pub struct OnQuit {
+    /// What the status line says meanwhile.
+    pub message: String,
+    /// The work.
+    pub run: Box<dyn FnOnce()>,
 }
 
 /// Why the TUI could not run.
@@ -64,6 +75,9 @@ pub enum TuiError {
 pub fn run(opts: Options) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        if let Some(hook) = opts.on_quit {
+            (hook.run)();
+        }
         return Err(TuiError::NotATerminal);
     }
     let (tx, rx) = sync_channel::<Action>(256);
@@ -80,10 +94,23 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             (app, Some(LiveSource::spawn(cfg, opts.max_events, tx)))
         }
     };
-    let result = {
+    let mut on_quit = opts.on_quit;
+    let result = (|| {
         let _guard = TerminalGuard::enter(opts.config.mouse)?;
-        event_loop(&mut app, &rx)
-    };
+        let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+            Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        let result = event_loop(&mut terminal, &mut app, &rx);
+        if let Some(hook) = on_quit.take() {
+            app.message = Some(hook.message);
+            let _ = terminal.draw(|f| crate::render::render(&app, f));
+            (hook.run)();
+        }
+        result
+    })();
+    // The hook runs even when the terminal could not be set up.
+    if let Some(hook) = on_quit.take() {
+        (hook.run)();
+    }
     if let Some(live) = live {
         live.stop();
     }
@@ -127,9 +154,11 @@ fn restore(mouse: bool) {
     let _ = disable_raw_mode();
 }
 
-fn event_loop(app: &mut App, rx: &Receiver<Action>) -> Result<(), TuiError> {
-    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
-        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    app: &mut App,
+    rx: &Receiver<Action>,
+) -> Result<(), TuiError> {
     let size = terminal.size()?;
     app.apply(Action::Resize {
         w: size.width,
