@@ -1034,7 +1034,7 @@ impl App {
 
     /// Applies one action.
     pub fn apply(&mut self, action: Action) {
-        if !matches!(
+        let from_user = !matches!(
             action,
             Action::Tick(_)
                 | Action::Received(_)
@@ -1043,25 +1043,27 @@ impl App {
                 | Action::Analyzing(_)
                 | Action::Dropped(_)
                 | Action::Link(_)
-        ) {
+                | Action::Skipped(_)
+                | Action::Resize { .. }
+        );
+        if from_user {
             self.message = None;
         }
+        let before = (self.selected, self.top);
+        let to_bottom = matches!(action, Action::Bottom) && self.focus == Pane::Diagram;
+        self.dispatch(action);
+        // Live: the view follows new events until the user goes somewhere else; G follows again.
         if let Some(live) = &mut self.live {
-            match action {
-                Action::Up
-                | Action::PageUp
-                | Action::Top
-                | Action::Home
-                | Action::Click { .. }
-                | Action::ScrollUp
-                    if self.focus == Pane::Diagram || matches!(action, Action::Click { .. }) =>
-                {
-                    live.following = false
-                }
-                Action::Bottom if self.focus == Pane::Diagram => live.following = true,
-                _ => {}
+            if to_bottom {
+                live.following = true;
+            } else if from_user && (self.selected, self.top) != before {
+                live.following = false;
             }
         }
+        self.refresh_cones();
+    }
+
+    fn dispatch(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
             Action::Back => self.back(),
@@ -1225,7 +1227,6 @@ impl App {
                 }
             }
         }
-        self.refresh_cones();
     }
 
     fn back(&mut self) {
@@ -1745,7 +1746,13 @@ impl App {
         let remap = |n: Option<u32>, new: &Model| n.and_then(|n| new.find(&old.id(n)));
         let selected = remap(self.selected, &self.model);
         self.mark = remap(self.mark, &self.model);
-        self.set_detail_conflict(None);
+        // The conflict shown stays shown if the new report still has it.
+        let shown = self.detail_conflict.and_then(|c| {
+            let c = old.report.conflicts.get(c as usize)?;
+            let same = |d: &weft_analyzer::Conflict| d.key == c.key && d.a == c.a && d.b == c.b;
+            self.model.report.conflicts.iter().position(same)
+        });
+        self.set_detail_conflict(shown.map(|c| c as u32));
         self.conflict_cursor = self
             .conflict_cursor
             .min(self.model.report.conflicts.len().saturating_sub(1));
