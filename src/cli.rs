@@ -499,3 +499,34 @@ pub struct CollectArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 }
+
+#[cfg(test)]
+#[path = "../tests/common/readme.rs"]
+mod readme;
+
+#[cfg(test)]
+mod readme_tests {
+    use super::readme;
+    use clap::Parser;
+
+    /// Every `weft` command the README shows is a valid command line.
+    #[test]
+    fn every_weft_command_in_the_readme_parses() {
+        let text = include_str!("../README.md");
+        let shown = readme::commands(text);
+        let mut parsed = 0;
+        for s in &shown {
+            for args in s.weft_invocations() {
+                let argv = std::iter::once("weft".to_string()).chain(args.iter().cloned());
+                if let Err(e) = super::Cli::try_parse_from(argv) {
+                    panic!("README: `{}` does not parse:\n{e}", s.command);
+                }
+                parsed += 1;
+            }
+        }
+        assert!(
+            parsed >= 20,
+            "found only {parsed} weft commands in the README"
+        );
+    }
+}

@@ -139,3 +139,8 @@ fn check_replica(name: &str) -> Result<(), ClockError> {
     }
     Ok(())
 }
+
+/// The project README's code blocks, compiled as doc tests so its example cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
