@@ -516,6 +516,11 @@ mod readme_tests {
         let shown = readme::commands(text);
         let mut parsed = 0;
         for s in &shown {
+            assert!(
+                (0..=2).contains(&s.expected_exit()),
+                "README: `{}` promises an exit status weft never uses",
+                s.command
+            );
             for args in s.weft_invocations() {
                 let argv = std::iter::once("weft".to_string()).chain(args.iter().cloned());
                 if let Err(e) = super::Cli::try_parse_from(argv) {
