@@ -1,3 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (each test binary uses a different part of them).
 
+#[allow(dead_code)]
 pub mod readme;
