@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use weft_analyzer::render::{self, TextOptions};
 use weft_analyzer::FailOn;
-use weft_trace::{expand_inputs, ReadOptions, Trace};
 
 use crate::cli::{self, CheckArgs, Format};
 
@@ -13,14 +12,10 @@ use crate::cli::{self, CheckArgs, Format};
 pub const EXIT_INPUT: u8 = 2;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let opts = ReadOptions {
-        lenient: args.lenient,
-        ..ReadOptions::default()
-    };
     let t0 = std::time::Instant::now();
     let timing = std::env::var_os("WEFT_TIMING").is_some();
     let trace =
-        match expand_inputs(&args.inputs).and_then(|inputs| Trace::read_inputs(&inputs, &opts)) {
+        match crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("{e}");

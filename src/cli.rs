@@ -98,6 +98,146 @@ pub enum Command {
     ///   weft demo --no-tui --duration 5s --bug vc-no-merge
     #[command(verbatim_doc_comment)]
     Demo(Box<DemoArgs>),
+
+    /// Convert other tools' logs to weft-trace/1.
+    ///
+    /// Examples:
+    ///   weft import shiviz govector.log -o trace.jsonl
+    ///   weft import shiviz app.log --regex '(?<host>\S+) (?<clock>\{.*\}) (?<event>.*)' --split traces/
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+
+    /// Export a trace for other tools: ShiViz, Graphviz DOT, Mermaid.
+    ///
+    /// Examples:
+    ///   weft export trace.jsonl --to shiviz -o trace.log       # open in ShiViz
+    ///   weft export trace.jsonl --to dot --transitive-reduction | dot -Tsvg > trace.svg
+    ///   weft export trace.jsonl --to dot --around r2@17 --depth 3 -o around.dot
+    ///   weft export small.jsonl --to mermaid                   # for docs and issue reports
+    #[command(verbatim_doc_comment)]
+    Export(Box<ExportArgs>),
+}
+
+/// How inputs are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// weft-trace/1 NDJSON (files, .gz, directories).
+    Weft,
+    /// ShiViz / GoVector logs (see `weft import shiviz --help` for the options).
+    Shiviz,
+}
+
+/// How a ShiViz / GoVector log is parsed (ShiViz's own semantics).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ShivizOptions {
+    /// The parser regex with named groups host, clock, event (others become attrs). Default: the
+    /// file's own header line if it has one, else GoVector's `(?<host>\S*) (?<clock>{.*})\n(?<event>.*)`.
+    /// JavaScript habits are accepted (a bare `{` is escaped).
+    #[arg(long, value_name = "REGEX")]
+    pub regex: Option<String>,
+
+    /// The regex that separates executions (a (?<trace>...) group names them). Default: the
+    /// file's header, else none.
+    #[arg(long, value_name = "REGEX")]
+    pub delimiter: Option<String>,
+
+    /// Which execution to take (1 = the first, the default; the others are counted on stderr).
+    #[arg(long, value_name = "N")]
+    pub execution: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// ShiViz / GoVector vector-clock logs (GoVector, CVector, JVector, DinvVector, the
+    /// DistributedClocks tracing server, TLA+ traces written for ShiViz).
+    ///
+    /// One weft event per log event: replica = host, seq = the host's own clock entry, vc = the
+    /// clock, the event text and every other named group in attrs. Lines that match nothing are
+    /// skipped and counted; events whose clocks break the host's own counter are reported with
+    /// their line numbers on stderr.
+    ///
+    /// Examples:
+    ///   weft import shiviz fixtures/shiviz/trace_log_shiviz.txt -o echo.jsonl
+    ///   weft import shiviz multi.log --split traces/
+    #[command(verbatim_doc_comment)]
+    Shiviz(ShivizImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShivizImportArgs {
+    /// Log files (several are one log, in order), or - for stdin.
+    #[arg(value_name = "FILE|-", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub shiviz: ShivizOptions,
+
+    /// Write one trace per execution into this directory (named after the execution).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["execution", "out"])]
+    pub split: Option<PathBuf>,
+
+    /// Where to write the trace (default stdout), e.g. -o trace.jsonl.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Skip events with malformed clocks (reported) instead of failing with status 2.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// Export targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A ShiViz log (GoVector format with its header), with implied vector clocks.
+    Shiviz,
+    /// Graphviz DOT: a cluster per replica, program-order and cross edges, findings coloured.
+    Dot,
+    /// A Mermaid sequence diagram (small traces).
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Trace files or directories (or ShiViz logs with --input shiviz), - for stdin.
+    #[arg(value_name = "FILE|DIR|-", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// What to write, e.g. --to dot.
+    #[arg(long, value_enum)]
+    pub to: ExportFormat,
+
+    /// Where to write (default stdout), e.g. -o trace.dot.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// DOT: drop edges implied by other paths.
+    #[arg(long)]
+    pub transitive_reduction: bool,
+
+    /// Only the causal neighbourhood of this event, e.g. --around r2@17 (with --depth).
+    #[arg(long, value_name = "REPLICA@SEQ")]
+    pub around: Option<String>,
+
+    /// With --around: how many edges away, either direction.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "around")]
+    pub depth: u32,
+
+    /// How the inputs are read.
+    #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
+    pub input: InputFormat,
+
+    #[command(flatten)]
+    pub shiviz: ShivizOptions,
+
+    /// Skip malformed lines instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// Output forms of `weft check`.
@@ -150,6 +290,13 @@ pub struct CheckArgs {
     /// is set).
     #[arg(long)]
     pub no_color: bool,
+
+    /// How the inputs are read, e.g. --input shiviz for a GoVector log.
+    #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
+    pub input: InputFormat,
+
+    #[command(flatten)]
+    pub shiviz: ShivizOptions,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +336,13 @@ pub struct TuiArgs {
     /// ASCII glyphs and lines, for terminals without Unicode line drawing.
     #[arg(long)]
     pub ascii: bool,
+
+    /// How the inputs are read, e.g. --input shiviz for a GoVector log.
+    #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
+    pub input: InputFormat,
+
+    #[command(flatten)]
+    pub shiviz: ShivizOptions,
 }
 
 #[derive(Debug, Args)]

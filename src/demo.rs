@@ -115,6 +115,8 @@ pub fn run(a: &DemoArgs) -> ExitCode {
         lenient: false,
         limit: 20,
         no_color: a.no_color,
+        input: crate::cli::InputFormat::Weft,
+        shiviz: Default::default(),
     })
 }
 

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod collect;
 mod demo;
+mod interop;
 mod sim;
 mod tui;
 
@@ -19,5 +20,7 @@ fn main() -> ExitCode {
         cli::Command::Collect(args) => collect::run(&args),
         cli::Command::Tui(args) => tui::run(&args),
         cli::Command::Demo(args) => demo::run(&args),
+        cli::Command::Import(args) => interop::import(&args.format),
+        cli::Command::Export(args) => interop::export(&args),
     }
 }

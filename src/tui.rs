@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use weft_trace::{expand_inputs, ReadOptions, Trace};
 use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
 use weft_tui::{Options, Source};
@@ -33,17 +32,13 @@ pub fn run(args: &TuiArgs) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
         None => {
-            let opts = ReadOptions {
-                lenient: args.lenient,
-                ..ReadOptions::default()
-            };
             let label = args
                 .inputs
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" ");
-            match expand_inputs(&args.inputs).and_then(|i| Trace::read_inputs(&i, &opts)) {
+            match crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient) {
                 Ok(trace) => Source::Trace {
                     trace: Box::new(trace),
                     label,

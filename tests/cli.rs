@@ -1744,7 +1744,7 @@ fn help_snapshots() {
     assert!(top.stderr.is_empty(), "{top:?}");
     insta::assert_snapshot!("weft_help", top.stdout);
 
-    for cmd in ["check", "sim", "collect", "tui", "demo"] {
+    for cmd in ["check", "sim", "collect", "tui", "demo", "import", "export"] {
         let sub = weft(&[cmd, "--help"]);
         assert_eq!(sub.code, 0, "{sub:?}");
         assert!(sub.stderr.is_empty(), "{sub:?}");

@@ -1,0 +1,245 @@
+//! Reading traces in any supported form, and `weft import` / `weft export`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use weft_interop::export::{self, Around, ExportOptions};
+use weft_interop::shiviz::{self, ImportOptions, Imported};
+use weft_trace::{expand_inputs, EventId, ReadOptions, Trace};
+
+use crate::check::EXIT_INPUT;
+use crate::cli::{
+    ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs, ShivizOptions,
+};
+
+/// Reads the inputs as one trace: weft-trace/1 files and directories, or a ShiViz log.
+pub fn load_trace(
+    inputs: &[PathBuf],
+    input: InputFormat,
+    shiviz_opts: &ShivizOptions,
+    lenient: bool,
+) -> Result<Trace, String> {
+    match input {
+        InputFormat::Weft => {
+            let opts = ReadOptions {
+                lenient,
+                ..ReadOptions::default()
+            };
+            expand_inputs(inputs)
+                .and_then(|i| Trace::read_inputs(&i, &opts))
+                .map_err(|e| e.to_string())
+        }
+        InputFormat::Shiviz => {
+            let imported = import_logs(inputs, shiviz_opts, lenient)?;
+            let n = shiviz_opts.execution.unwrap_or(1);
+            let text = execution_ndjson(&imported, n, inputs)?;
+            let name = inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Trace::from_ndjson_str(&name, &text, &ReadOptions::default()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Reads the log files (or stdin) and imports them as one log, reporting what was skipped and
+/// every clock problem on stderr.
+fn import_logs(inputs: &[PathBuf], o: &ShivizOptions, lenient: bool) -> Result<Imported, String> {
+    let mut texts = Vec::new();
+    for p in inputs {
+        let mut text = String::new();
+        let name = p.display().to_string();
+        if p.as_os_str() == "-" {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("-: {e}"))?;
+        } else {
+            text = std::fs::read_to_string(p).map_err(|e| format!("{name}: {e}"))?;
+        }
+        texts.push((name, text));
+    }
+    let opts = ImportOptions {
+        regex: o.regex.clone(),
+        delimiter: o.delimiter.clone(),
+        lenient,
+    };
+    let imported = shiviz::import(&texts, &opts).map_err(|e| e.to_string())?;
+    if imported.skipped_lines > 0 {
+        let at: Vec<String> = imported
+            .skipped_samples
+            .iter()
+            .map(|(f, l)| format!("{f}:{l}"))
+            .collect();
+        eprintln!(
+            "weft: {} lines matched no event and were skipped (first: {})",
+            imported.skipped_lines,
+            at.join(", ")
+        );
+    }
+    for e in &imported.executions {
+        for p in &e.problems {
+            eprintln!("weft: warning: {p}");
+        }
+    }
+    Ok(imported)
+}
+
+/// The NDJSON of execution `n` (1-based), saying on stderr how many others there were.
+fn execution_ndjson(imported: &Imported, n: usize, inputs: &[PathBuf]) -> Result<String, String> {
+    let total = imported.executions.len();
+    let Some(exec) = n.checked_sub(1).and_then(|i| imported.executions.get(i)) else {
+        return Err(format!(
+            "--execution {n}: the log has {total} execution{}",
+            if total == 1 { "" } else { "s" }
+        ));
+    };
+    if total > 1 {
+        eprintln!(
+            "weft: the log has {total} executions; using execution {n}{} (--execution N picks another, weft import shiviz --split DIR writes them all)",
+            exec.name.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+    }
+    Ok(shiviz::to_ndjson(
+        exec,
+        &header(imported, inputs, n, exec.name.as_deref()),
+    ))
+}
+
+fn header(
+    imported: &Imported,
+    inputs: &[PathBuf],
+    n: usize,
+    name: Option<&str>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut h = serde_json::Map::new();
+    h.insert("name".into(), "weft import shiviz".into());
+    let files: Vec<serde_json::Value> = inputs
+        .iter()
+        .map(|p| p.display().to_string().into())
+        .collect();
+    h.insert("inputs".into(), files.into());
+    h.insert("regex".into(), imported.regex.clone().into());
+    h.insert("execution".into(), n.into());
+    if let Some(name) = name {
+        h.insert("trace".into(), name.into());
+    }
+    h
+}
+
+/// `weft import FORMAT ...`.
+pub fn import(format: &ImportFormat) -> ExitCode {
+    match format {
+        ImportFormat::Shiviz(a) => match import_shiviz(a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("weft import: {e}");
+                ExitCode::from(EXIT_INPUT)
+            }
+        },
+    }
+}
+
+fn import_shiviz(a: &ShivizImportArgs) -> Result<(), String> {
+    let imported = import_logs(&a.inputs, &a.shiviz, a.lenient)?;
+    if let Some(dir) = &a.split {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut used = std::collections::BTreeSet::new();
+        for (i, exec) in imported.executions.iter().enumerate() {
+            let n = i + 1;
+            let mut stem = exec
+                .name
+                .as_deref()
+                .map(file_stem)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| format!("execution-{n}"));
+            if !used.insert(stem.clone()) {
+                stem = format!("{stem}-{n}");
+                used.insert(stem.clone());
+            }
+            let path = dir.join(format!("{stem}.jsonl"));
+            let text =
+                shiviz::to_ndjson(exec, &header(&imported, &a.inputs, n, exec.name.as_deref()));
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!(
+                "weft import: execution {n}: {} events → {}",
+                exec.events.len(),
+                path.display()
+            );
+        }
+        return Ok(());
+    }
+    let text = execution_ndjson(&imported, a.shiviz.execution.unwrap_or(1), &a.inputs)?;
+    write_out(a.out.as_deref(), &text)
+}
+
+/// A file name from an execution name: letters, digits, `-`, `_` and `.` kept, the rest `_`.
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('.')
+        .to_string()
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
+    match out {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
+        }
+        _ => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => Ok(()),
+                // `weft export ... | head` is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(format!("stdout: {e}")),
+            }
+        }
+    }
+}
+
+/// `weft export`.
+pub fn export(a: &ExportArgs) -> ExitCode {
+    match run_export(a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weft export: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn run_export(a: &ExportArgs) -> Result<(), String> {
+    let around = match &a.around {
+        Some(text) => Some(Around {
+            event: EventId::parse_text(text)
+                .ok_or_else(|| format!("--around {text}: expected REPLICA@SEQ, e.g. r2@17"))?,
+            depth: a.depth,
+        }),
+        None => None,
+    };
+    let trace = load_trace(&a.inputs, a.input, &a.shiviz, a.lenient)?;
+    let analysis = weft_analyzer::analyze_full(&trace);
+    let opts = ExportOptions {
+        transitive_reduction: a.transitive_reduction,
+        around,
+    };
+    let text = match a.to {
+        ExportFormat::Shiviz => export::shiviz(&trace, &analysis, &opts),
+        ExportFormat::Dot => export::dot(&trace, &analysis, &opts),
+        ExportFormat::Mermaid => export::mermaid(&trace, &analysis, &opts),
+    }
+    .map_err(|e| e.to_string())?;
+    write_out(a.out.as_deref(), &text)
+}
