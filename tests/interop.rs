@@ -72,6 +72,11 @@ fn the_shared_shiviz_logs_import_whole_and_check_clean() {
         .contains("\"date\":\"10/13/2014 14:37:20.543\""));
     let (code, out, _) = weft(&["check", path(&file)]);
     assert_eq!(code, 0, "{out}");
+
+    // The TUI reads it too (and then, without a terminal here, says it needs one).
+    let (code, _, err) = weft(&["tui", "--input", "shiviz", path(&echo)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("interactive terminal"), "{err}");
 }
 
 #[test]
