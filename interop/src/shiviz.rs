@@ -802,7 +802,7 @@ fn parse_clock(text: &str) -> Result<BTreeMap<String, u64>, String> {
             Ok(other) => {
                 return Err(format!(
                     "a string holding {}, not a JSON object",
-                    json_kind(&other)
+                    weft_trace::json_type(&other)
                 ))
             }
             Err(e) => {
@@ -812,7 +812,12 @@ fn parse_clock(text: &str) -> Result<BTreeMap<String, u64>, String> {
                 ))
             }
         },
-        Ok(other) => return Err(format!("{}, not a JSON object", json_kind(&other))),
+        Ok(other) => {
+            return Err(format!(
+                "{}, not a JSON object",
+                weft_trace::json_type(&other)
+            ))
+        }
         Err(e) => {
             // `{\"a\":1}`: escaped JSON whose quotes the regex left outside the clock.
             let unquoted = t.contains("\\\"").then(|| {
@@ -1154,19 +1159,8 @@ fn embedded_weft(text: &str) -> Embedded {
         Some(Value::Object(w)) => Embedded::Fields(w),
         Some(other) => Embedded::Bad(format!(
             "the event text's `weft` field is {}, not an object of weft fields; kept as plain text",
-            json_kind(&other)
+            weft_trace::json_type(&other)
         )),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

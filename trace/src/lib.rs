@@ -40,7 +40,7 @@ pub mod write;
 
 pub use intern::{Interner, Sym};
 pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
-pub use parse::{LineError, MAX_REPLICA_BYTES};
+pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
     expand_inputs, CheckedLine, Input, LineChecker, ReadError, ReadOptions, TraceBuilder,
 };

@@ -491,7 +491,8 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, with its article, for messages (`a string`, `null`).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
