@@ -164,8 +164,23 @@ fn event_loop(
         w: size.width,
         h: size.height,
     });
+    // SIGTERM, SIGHUP (the terminal went away) and SIGINT sent from outside end the loop like
+    // `q`, so the terminal is restored and any on-quit work runs. (Ctrl-C typed in the terminal
+    // arrives as a key in raw mode.)
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    #[cfg(unix)]
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
     let mut last = Instant::now();
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            app.apply(Action::Quit);
+        }
         terminal.draw(|f| crate::render::render(app, f))?;
         let busy = app.live.is_some() || app.replay.as_ref().is_some_and(|r| r.playing);
         let wait = if busy {
