@@ -180,3 +180,55 @@ fn every_size_draws() {
         }
     }
 }
+
+/// Every fixture (cycles, duplicates, malformed-free edge cases) survives a tour of the keys.
+#[test]
+fn every_fixture_survives_a_tour() {
+    let dir = format!("{}/../fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 10);
+    let tour = [
+        Action::Bottom,
+        Action::Mark,
+        Action::Top,
+        Action::NextConflict,
+        Action::NextViolation,
+        Action::Enter,
+        Action::Right,
+        Action::Down,
+        Action::HideLane,
+        Action::NextPane,
+        Action::Enter,
+        Action::NextPane,
+        Action::Enter,
+        Action::ToggleReplayOrder,
+        Action::StepBack,
+        Action::StepBack,
+        Action::ShowAllLanes,
+        Action::PageDown,
+        Action::Help,
+    ];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for ascii in [false, true] {
+            let config = Config {
+                color: !ascii,
+                ascii,
+                mouse: false,
+            };
+            let trace = Trace::from_ndjson_str("f", &text, &ReadOptions::default()).unwrap();
+            let mut a = App::new(Arc::new(Model::build(trace)), "f", config).with_replay(false);
+            a.apply(Action::Resize { w: 90, h: 24 });
+            for act in tour.clone() {
+                a.apply(act);
+                let out = draw(&a);
+                assert!(out.contains("diagram"), "{}: {out}", f.display());
+            }
+        }
+    }
+}
