@@ -930,9 +930,12 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
     let m = &app.model;
     let s = &m.report.summary;
     let sep = Span::styled(" │ ", t.fg(Color::DarkGray));
+    // Most important first, so a narrow terminal cuts the least useful part: the link, the
+    // counts, the mode, and the source last.
     let mut spans: Vec<Span> = Vec::new();
-    match &app.live {
-        Some(live) => {
+    let mut mode: Vec<Span> = Vec::new();
+    if let Some(live) = &app.live {
+        {
             let (dot, text, color) = match &live.link {
                 LinkState::Connected => ("●", "connected".to_string(), Color::Green),
                 LinkState::Connecting => ("○", "connecting…".to_string(), Color::Yellow),
@@ -949,35 +952,30 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                 "LIVE ",
                 t.fg(Color::Cyan).add_modifier(Modifier::BOLD),
             ));
-            spans.push(Span::raw(format!("{} ", live.url)));
             spans.push(Span::styled(format!("{dot} {text}"), t.fg(color)));
             spans.push(sep.clone());
-            spans.push(Span::raw(format!("{:.0} ev/s", live.rate)));
-            spans.push(sep.clone());
+            mode.push(sep.clone());
+            mode.push(Span::raw(format!("{:.0} ev/s", live.rate)));
+            mode.push(sep.clone());
             if live.paused {
                 let waiting = live
                     .pending
                     .as_ref()
                     .map_or(0, |p| p.len().saturating_sub(m.len()));
-                spans.push(Span::styled(
+                mode.push(Span::styled(
                     format!("PAUSED ({waiting} new)"),
                     t.fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 ));
             } else if live.following {
-                spans.push(Span::raw("following"));
+                mode.push(Span::raw("following"));
             } else {
-                spans.push(Span::raw("browsing (G follows)"));
+                mode.push(Span::raw("browsing (G follows)"));
             }
             if live.analyzing {
-                spans.push(Span::styled(" · analysing…", t.fg(Color::DarkGray)));
+                mode.push(Span::styled(" · analysing…", t.fg(Color::DarkGray)));
             }
         }
-        None => spans.push(Span::styled(
-            app.source.clone(),
-            Style::default().add_modifier(Modifier::BOLD),
-        )),
     }
-    spans.push(sep.clone());
     spans.push(Span::raw(format!(
         "{} events · {} replicas · ",
         thousands(s.events),
@@ -997,6 +995,7 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         format!("{} warnings", s.warnings),
         t.fg(Color::Yellow),
     ));
+    spans.extend(mode);
     if let Some(r) = &app.replay {
         spans.push(sep.clone());
         let state = if r.playing { "▶" } else { "⏸" };
@@ -1029,6 +1028,15 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         spans.push(sep.clone());
         spans.push(Span::raw(format!("{} lanes hidden", app.hidden.len())));
     }
+    spans.push(sep.clone());
+    let source = app
+        .live
+        .as_ref()
+        .map_or(app.source.clone(), |l| l.url.clone());
+    spans.push(Span::styled(
+        source,
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
     let line1 = Line::from(spans);
     let line2 = match &app.overlay {
         Overlay::Prompt { kind, text } => {
