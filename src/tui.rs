@@ -1,5 +1,6 @@
 //! `weft tui`: read the trace (or connect), then hand the terminal to weft-tui.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use weft_tui::live::LiveConfig;
@@ -38,6 +39,9 @@ pub fn run(args: &TuiArgs) -> ExitCode {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" ");
+            if std::io::stderr().is_terminal() {
+                eprintln!("weft tui: reading {label}…");
+            }
             match crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient) {
                 Ok(trace) => Source::Trace {
                     trace: Box::new(trace),

@@ -83,6 +83,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let (tx, rx) = sync_channel::<Action>(256);
     let (mut app, live) = match opts.source {
         Source::Trace { trace, label } => {
+            // Big traces take seconds to analyse: say so before the screen is taken over.
+            if trace.len() >= 100_000 && io::stderr().is_terminal() {
+                eprintln!("weft tui: analysing {} events…", trace.len());
+            }
             let model = Arc::new(Model::build(*trace));
             (
                 App::new(model, label, opts.config).with_replay(opts.replay),
