@@ -294,14 +294,9 @@ fn diagram(app: &App, g: &Geometry, t: &Theme, buf: &mut Buffer) {
                 let style = if hot { edge_hot } else { edge };
                 let lp = m.lane(p);
                 let sender_slot = slot_of[lp as usize];
-                let rightward = match sender_slot {
-                    Some(sp) => sp < sn,
-                    None => app
-                        .visible_lanes()
-                        .iter()
-                        .position(|&l| l == lp)
-                        .is_some_and(|i| (i as u32) < app.left + sn as u32),
-                };
+                // Lanes are shown in rank order, so the sender is to the left exactly when its
+                // rank is smaller (also when its lane is scrolled out or hidden).
+                let rightward = lp < m.lane(n);
                 let arrow_x = if rightward { xn - 2 } else { xn + 2 };
                 let arrow = if rightward {
                     Line4::ArrowRight
@@ -501,13 +496,14 @@ pub fn signed_duration(ns: i64) -> String {
     }
 }
 
-fn sorted_vc(m: &Model, e: &weft_trace::EventRec) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = m
-        .trace
-        .vc(e)
-        .map(|(s, c): (Sym, u64)| (m.trace.names().resolve(s).to_string(), c))
-        .collect();
-    v.sort();
+/// Most vector-clock entries the details pane lists (the rest are counted).
+const MAX_VC_SHOWN: usize = 64;
+
+/// A reported clock's entries, by replica name.
+fn sorted_vc(m: &Model, e: &weft_trace::EventRec) -> Vec<(Sym, u64)> {
+    let names = m.trace.names();
+    let mut v: Vec<(Sym, u64)> = m.trace.vc(e).collect();
+    v.sort_by(|a, b| names.resolve(a.0).cmp(names.resolve(b.0)));
     v
 }
 
@@ -569,22 +565,34 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         kv(&mut lines, if t.ascii { "skew ~" } else { "skew ≈" }, skew);
     }
     if e.has_vc() {
-        let prev = m.graph.prev(n).map(|p| {
-            let pe = &m.trace.events()[m.graph.event(p)];
-            sorted_vc(m, pe)
-        });
+        // Entries that changed since the replica's previous event are highlighted; with many
+        // replicas only the first few fit, so the line says how many more there are.
+        let prev: Option<std::collections::HashMap<Sym, u64>> = m
+            .graph
+            .prev(n)
+            .map(|p| m.trace.vc(&m.trace.events()[m.graph.event(p)]).collect());
+        let entries = sorted_vc(m, e);
+        let changed = |s: Sym, c: u64| prev.as_ref().is_none_or(|p| p.get(&s) != Some(&c));
         let mut spans = vec![Span::styled(format!("{:<8}", "vc"), key)];
-        for (name, c) in sorted_vc(m, e) {
-            let changed = prev
-                .as_ref()
-                .is_none_or(|p| p.iter().find(|(pn, _)| *pn == name).map(|x| x.1) != Some(c));
-            let style = if changed {
+        for &(s, c) in entries.iter().take(MAX_VC_SHOWN) {
+            let style = if changed(s, c) {
                 t.fg(Color::Yellow).add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
-            spans.push(Span::styled(format!("{name}:{c}"), style));
+            spans.push(Span::styled(
+                format!("{}:{c}", m.trace.names().resolve(s)),
+                style,
+            ));
             spans.push(Span::raw(" "));
+        }
+        if entries.len() > MAX_VC_SHOWN {
+            let rest = &entries[MAX_VC_SHOWN..];
+            let more_changed = rest.iter().filter(|&&(s, c)| changed(s, c)).count();
+            spans.push(Span::styled(
+                format!("… {} more ({more_changed} changed)", rest.len()),
+                key,
+            ));
         }
         lines.push(Line::from(spans));
     }
@@ -751,8 +759,15 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
         if let Some(n) = m.find(id) {
             let e = &m.trace.events()[m.graph.event(n)];
             lines.push(Line::styled("vc", key));
-            for (name, v) in sorted_vc(m, e) {
-                lines.push(Line::raw(format!(" {name}:{v}")));
+            let entries = sorted_vc(m, e);
+            for &(s, v) in entries.iter().take(MAX_VC_SHOWN) {
+                lines.push(Line::raw(format!(" {}:{v}", m.trace.names().resolve(s))));
+            }
+            if entries.len() > MAX_VC_SHOWN {
+                lines.push(Line::styled(
+                    format!(" … {} more", entries.len() - MAX_VC_SHOWN),
+                    key,
+                ));
             }
         }
         lines
