@@ -85,6 +85,21 @@ impl Shapes {
 
 /// The `weft` binary next to the running executable (`target/release/weft` when this runs as
 /// `target/release/weft-bench`).
+/// The `weft` binary to measure: `given`, else the one next to this benchmark. `None` (after
+/// saying so on stderr) when there is no such file.
+pub(crate) fn find_weft(given: Option<&PathBuf>) -> Option<PathBuf> {
+    match given.cloned().or_else(default_weft) {
+        Some(p) if p.is_file() => Some(p),
+        other => {
+            let shown = other.map_or_else(|| "weft".to_owned(), |p| p.display().to_string());
+            eprintln!(
+                "weft-bench: no weft binary at {shown}: build it first with cargo build --release"
+            );
+            None
+        }
+    }
+}
+
 pub fn default_weft() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     Some(
@@ -154,16 +169,9 @@ pub fn run(opts: &Options) -> Result<i32> {
     let weft = if opts.prepare {
         None
     } else {
-        let path = opts.weft.clone().or_else(default_weft);
-        match path {
-            Some(p) if p.is_file() => Some(p),
-            other => {
-                let shown = other.map_or_else(|| "weft".to_owned(), |p| p.display().to_string());
-                eprintln!(
-                    "weft-bench: no weft binary at {shown}: build it first with cargo build --release"
-                );
-                return Ok(2);
-            }
+        match find_weft(opts.weft.as_ref()) {
+            Some(p) => Some(p),
+            None => return Ok(2),
         }
     };
 

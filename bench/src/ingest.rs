@@ -42,7 +42,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
-use crate::bench::{count, default_weft, per_sec, print_machine, rate, secs, Verdict, WorkDir};
+use crate::bench::{count, find_weft, per_sec, print_machine, rate, secs, Verdict, WorkDir};
 use crate::gen::Rng;
 use crate::sys::{self, Exit};
 
@@ -1082,16 +1082,8 @@ impl Row {
 /// Runs the `ingest` benchmark; returns the exit code (0 all PASS, 1 some MISS/FAIL); an error
 /// (exit 2) when the collector cannot be started.
 pub fn run(opts: &IngestOptions) -> Result<i32> {
-    let path = opts.weft.clone().or_else(default_weft);
-    let weft = match path {
-        Some(p) if p.is_file() => p,
-        other => {
-            let shown = other.map_or_else(|| "weft".to_owned(), |p| p.display().to_string());
-            eprintln!(
-                "weft-bench: no weft binary at {shown}: build it first with cargo build --release"
-            );
-            return Ok(2);
-        }
+    let Some(weft) = find_weft(opts.weft.as_ref()) else {
+        return Ok(2);
     };
     let seconds = opts.seconds.unwrap_or(if opts.quick { 2.0 } else { 10.0 });
     if !(seconds > 0.0 && seconds.is_finite()) {

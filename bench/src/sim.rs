@@ -15,9 +15,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::bench::{
-    bytes, count, default_weft, per_sec, print_machine, rate, secs, Verdict, WorkDir,
-};
+use crate::bench::{bytes, count, find_weft, per_sec, print_machine, rate, secs, Verdict, WorkDir};
 use crate::sys::{self, Exit};
 
 /// Target of scenario e: simulated events per second of wall time.
@@ -222,16 +220,8 @@ struct Row {
 
 /// Runs the `sim` benchmark; returns the exit code (0 all PASS, 1 some MISS/FAIL, 2 setup).
 pub fn run(opts: &SimOptions) -> Result<i32> {
-    let path = opts.weft.clone().or_else(default_weft);
-    let weft = match path {
-        Some(p) if p.is_file() => p,
-        other => {
-            let shown = other.map_or_else(|| "weft".to_owned(), |p| p.display().to_string());
-            eprintln!(
-                "weft-bench: no weft binary at {shown}: build it first with cargo build --release"
-            );
-            return Ok(2);
-        }
+    let Some(weft) = find_weft(opts.weft.as_ref()) else {
+        return Ok(2);
     };
     print_machine("`weft sim` benchmark", Some(&weft));
     let work = WorkDir::new(None)?;
