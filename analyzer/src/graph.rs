@@ -540,7 +540,7 @@ struct WallWorst {
 }
 
 /// A nanosecond span for humans: `1.5 s`, `250 ms`, `3 µs`, `12 ns`.
-pub(crate) fn human_ns(ns: u128) -> String {
+pub fn human_ns(ns: u128) -> String {
     let f = ns as f64;
     if ns >= 1_000_000_000 {
         format!("{:.3} s", f / 1e9)

@@ -31,7 +31,7 @@ mod report;
 
 pub use clock::{Clock, ClockShape};
 pub use conflicts::element_text;
-pub use graph::{CausalGraph, EdgeKind};
+pub use graph::{human_ns, CausalGraph, EdgeKind};
 pub use order::MAX_CYCLE_RELATED;
 pub use report::{
     Code, Conflict, ConflictWhy, FailOn, Report, Rule, Severity, Summary, Unresolved, Violation,

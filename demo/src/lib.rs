@@ -153,7 +153,9 @@ struct Shared {
     error: Option<std::io::Error>,
 }
 
-/// A running demo.
+/// A running demo. End it with [`Demo::stop`]: that is what flushes the exporter and shuts the
+/// collector down cleanly (dropping a running demo leaves its replica thread running until the
+/// process exits).
 pub struct Demo {
     runtime: tokio::runtime::Runtime,
     collector: weft_collector::Collector,

@@ -3,8 +3,6 @@
 //! A [`Model`] is immutable once built. Live sources build a new one as events arrive and swap
 //! it in whole, so every view of the state always agrees with itself.
 
-use std::sync::Arc;
-
 use weft_analyzer::{Analysis, CausalGraph, EdgeKind, Report, Severity};
 use weft_trace::{EventId, Kind, Trace};
 
@@ -262,12 +260,6 @@ impl Model {
         }
     }
 
-    /// Rows spanned by lane `lane` (first and last event), if it has events.
-    pub fn lane_rows(&self, lane: u32) -> Option<(u32, u32)> {
-        let run = self.graph.replica_nodes(lane);
-        (!run.is_empty()).then(|| (self.row[run.start as usize], self.row[run.end as usize - 1]))
-    }
-
     /// How node `n` is drawn.
     pub fn glyph(&self, n: u32) -> Glyph {
         let e = &self.trace.events()[self.graph.event(n)];
@@ -427,6 +419,3 @@ fn estimate_skew(trace: &Trace, g: &CausalGraph) -> Vec<Option<(i64, u32)>> {
         })
         .collect()
 }
-
-/// A model shared between the loader and the UI.
-pub type SharedModel = Arc<Model>;

@@ -481,19 +481,13 @@ pub fn wall_text(ns: i64) -> String {
     )
 }
 
-/// A duration in ns as short text with a sign (`+1.250 s`, `-40.0 ms`).
+/// A duration in ns with its sign, in the analyzer's units (`+1.250 s`, `-40.000 ms`).
 pub fn signed_duration(ns: i64) -> String {
     let sign = if ns < 0 { '-' } else { '+' };
-    let a = ns.unsigned_abs() as f64;
-    if a >= 1e9 {
-        format!("{sign}{:.3} s", a / 1e9)
-    } else if a >= 1e6 {
-        format!("{sign}{:.1} ms", a / 1e6)
-    } else if a >= 1e3 {
-        format!("{sign}{:.1} µs", a / 1e3)
-    } else {
-        format!("{sign}{a} ns")
-    }
+    format!(
+        "{sign}{}",
+        weft_analyzer::human_ns(u128::from(ns.unsigned_abs()))
+    )
 }
 
 /// Most vector-clock entries the details pane lists (the rest are counted).
