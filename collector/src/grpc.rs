@@ -55,7 +55,10 @@ fn status(r: Refused) -> Status {
         }
         Refused::Busy => Status::unavailable("the write queue is full: retry later"),
         Refused::Stopping => Status::unavailable("the collector is shutting down"),
-        Refused::Store(e) => Status::internal(e),
+        Refused::Full(e) => Status::resource_exhausted(format!(
+            "the disk is full, writes are refused until space is freed: {e}"
+        )),
+        Refused::Store(e) => Status::unavailable(e),
     }
 }
 

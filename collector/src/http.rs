@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::ingest::{Ingest, Refused};
 use crate::otlp;
+use crate::store::Health;
 use crate::writer::Shared;
 
 /// What every handler shares.
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/status", get(get_status))
         .route("/metrics", get(get_metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(get_health))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
@@ -142,7 +143,21 @@ fn refused(r: Refused) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             "the collector is shutting down",
         ),
-        Refused::Store(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Refused::Full(e) => {
+            let mut r = json_error(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &format!("the disk is full, writes are refused until space is freed: {e}"),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
+        Refused::Store(e) => {
+            let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, &e);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
     }
 }
 
@@ -434,7 +449,31 @@ fn status_json(s: &AppState) -> serde_json::Value {
         "dropped_batches": c.dropped.load(Ordering::Relaxed),
         "skipped_otlp_records": c.skipped.load(Ordering::Relaxed),
         "queue_depth": s.ingest.queue_depth(),
+        "store": {
+            "writable": stats.health == Health::Ok,
+            "health": stats.health,
+            "message": stats.health.describe(),
+            "write_errors": stats.write_errors,
+            "last_write_error": stats.last_write_error,
+        },
     })
+}
+
+/// `200 ok` while the store takes writes; `503` with the reason while it refuses them (disk
+/// full, a failed repair): reads and streams still work then, but a load balancer should send
+/// writes elsewhere.
+async fn get_health(State(s): State<AppState>) -> Response {
+    let health = s
+        .shared
+        .stats
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .health
+        .clone();
+    match health {
+        Health::Ok => (StatusCode::OK, "ok\n").into_response(),
+        h => (StatusCode::SERVICE_UNAVAILABLE, h.describe() + "\n").into_response(),
+    }
 }
 
 async fn get_status(State(s): State<AppState>) -> Response {
@@ -508,6 +547,24 @@ async fn get_metrics(State(s): State<AppState>) -> Response {
         "gauge",
         "Replicas with stored events.",
         stats.replicas.len() as u64,
+    );
+    metric(
+        "weft_store_writable",
+        "gauge",
+        "1 while the store takes writes, 0 while it refuses them (see weft_store_disk_full).",
+        u64::from(stats.health == Health::Ok),
+    );
+    metric(
+        "weft_store_disk_full",
+        "gauge",
+        "1 while writes are refused because the disk is full.",
+        u64::from(matches!(stats.health, Health::Full(_))),
+    );
+    metric(
+        "weft_store_write_errors_total",
+        "counter",
+        "Failed writes, syncs and repairs (each returned the store to its last durable state).",
+        stats.write_errors,
     );
     metric(
         "weft_queue_depth",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use weft_trace::{CheckedLine, LineChecker};
 
-use crate::store::{Appended, Line};
+use crate::store::{Appended, Line, Refusal};
 use crate::writer::Batch;
 
 /// A rejected line of an NDJSON batch.
@@ -29,7 +29,10 @@ pub enum Refused {
     Busy,
     /// The collector is shutting down.
     Stopping,
-    /// The store failed to write or sync.
+    /// The disk is full: retry once space is freed (nothing of the batch was stored).
+    Full(String),
+    /// The store failed to write or sync and went back to its last durable state (nothing of
+    /// the batch was stored): retry later.
     Store(String),
 }
 
@@ -150,7 +153,8 @@ impl Ingest {
                 self.counters.batches.fetch_add(1, Ordering::Relaxed);
                 Ok(a)
             }
-            Ok(Err(e)) => Err(Refused::Store(e)),
+            Ok(Err(Refusal::Full(e))) => Err(Refused::Full(e)),
+            Ok(Err(e @ Refusal::Failed(_))) => Err(Refused::Store(e.to_string())),
             Err(_) => Err(Refused::Stopping),
         }
     }

@@ -26,6 +26,7 @@
 pub mod grpc;
 pub mod http;
 pub mod ingest;
+pub mod io;
 pub mod net;
 pub mod otlp;
 pub mod store;
@@ -67,6 +68,9 @@ pub struct Config {
     pub segment_bytes: u64,
     /// TLS certificate chain and private key (PEM), for both servers.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The store's write path: `None` is the real file system; tests pass an
+    /// [`io::FaultyIo`] to make writes and syncs fail.
+    pub io: Option<Arc<dyn io::StorageIo>>,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             max_connections_per_ip: 256,
             segment_bytes: 256 << 20,
             tls: None,
+            io: None,
         }
     }
 }
@@ -138,8 +143,9 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
     };
     let data = cfg.data.clone();
     let segment_bytes = cfg.segment_bytes;
+    let storage = cfg.io.clone().unwrap_or_else(|| Arc::new(io::OsIo));
     let (store, recovery) =
-        tokio::task::spawn_blocking(move || store::Store::open(&data, segment_bytes))
+        tokio::task::spawn_blocking(move || store::Store::open_with(&data, segment_bytes, storage))
             .await
             .expect("the store opener does not panic")?;
     let bind = |addr: SocketAddr| async move {
