@@ -25,6 +25,25 @@ async fn stop_signal() {
     let _ = ctrl_c.await;
 }
 
+/// Says on stderr when the store starts or stops refusing writes (disk full, a failed repair),
+/// so the operator watching the collector sees it without polling /v1/status. Never returns.
+async fn report_health(c: &weft_collector::Collector) {
+    let mut last = weft_collector::store::Health::Ok;
+    loop {
+        let now = c.store_health();
+        if now != last {
+            match &now {
+                weft_collector::store::Health::Ok => {
+                    eprintln!("weft collect: writing again: the store takes writes")
+                }
+                h => eprintln!("weft collect: {}", h.describe()),
+            }
+            last = now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 pub fn run(a: &CollectArgs) -> ExitCode {
     let cfg = weft_collector::Config {
         listen: a.listen,
@@ -39,6 +58,7 @@ pub fn run(a: &CollectArgs) -> ExitCode {
         max_connections_per_ip: a.max_connections_per_ip,
         segment_bytes: a.segment_bytes,
         tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+        io: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,7 +96,10 @@ pub fn run(a: &CollectArgs) -> ExitCode {
             c.http_addr,
             c.grpc_addr.map_or(String::new(), |g| format!(" and grpc://{g}"))
         );
-        stop_signal().await;
+        tokio::select! {
+            _ = stop_signal() => {}
+            _ = report_health(&c) => {}
+        }
         eprintln!("weft collect: stopping: finishing in-flight requests");
         match c.shutdown().await {
             Ok(()) => {

@@ -525,3 +525,50 @@ fn collector_survives_sigkill_without_losing_or_duplicating_acknowledged_events(
     );
     assert!(kills == KILLS && acked_events > 0);
 }
+
+/// Runs `weft collect` on `data` and waits (20 s at most) for it to exit by itself.
+fn collect_until_exit(data: &Path) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["collect", "--listen", "127.0.0.1:0", "--no-grpc", "--data"])
+        .arg(data)
+        .env_remove("WEFT_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weft collect starts");
+    let by = Instant::now() + Duration::from_secs(20);
+    while child
+        .try_wait()
+        .expect("waiting for weft collect")
+        .is_none()
+    {
+        if Instant::now() > by {
+            let _ = child.kill();
+            panic!("a second collector on a locked directory did not exit");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("its output")
+}
+
+#[test]
+fn one_collector_per_data_directory_and_kill_9_leaves_no_stale_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data: PathBuf = tmp.path().join("data");
+    let log: PathBuf = tmp.path().join("collect.log");
+    let mut first = start_on_free_port(&data, &log);
+    let second = collect_until_exit(&data);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&data.display().to_string())
+            && stderr.contains(&format!("pid {}", first.child.id()))
+            && stderr.contains("in use by another weft collector"),
+        "{stderr}"
+    );
+    // SIGKILL: the kernel drops the lock with the process; a new collector starts at once.
+    first.kill();
+    let again = start_on_free_port(&data, &log);
+    drop(again);
+}

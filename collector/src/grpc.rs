@@ -97,3 +97,24 @@ impl TraceService for Otlp {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_map_to_the_grpc_codes_clients_retry_on() {
+        let full = status(Refused::Full("segment-000001.jsonl: No space left".into()));
+        assert_eq!(full.code(), tonic::Code::ResourceExhausted);
+        assert!(
+            full.message().contains("disk is full"),
+            "{}",
+            full.message()
+        );
+        assert_eq!(
+            status(Refused::Store("EIO".into())).code(),
+            tonic::Code::Unavailable
+        );
+        assert_eq!(status(Refused::Busy).code(), tonic::Code::Unavailable);
+    }
+}

@@ -125,6 +125,7 @@ pub struct Collector {
     /// What recovery found in the data directory.
     pub recovery: Recovery,
     stop: watch::Sender<bool>,
+    shared: Arc<writer::Shared>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     grpc: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
     writer: std::thread::JoinHandle<()>,
@@ -173,7 +174,7 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
 
     let state = http::AppState {
         ingest: ingest.clone(),
-        shared,
+        shared: Arc::clone(&shared),
         token: token.clone(),
         max_body: cfg.max_body,
         stopping: stopping.clone(),
@@ -226,6 +227,7 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
         grpc_addr,
         recovery,
         stop,
+        shared,
         http,
         grpc,
         writer,
@@ -233,6 +235,16 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
 }
 
 impl Collector {
+    /// Whether the store is taking writes, as of its last commit or probe.
+    pub fn store_health(&self) -> store::Health {
+        self.shared
+            .stats
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .health
+            .clone()
+    }
+
     /// Stops accepting, lets in-flight requests finish (each waits for its sync), ends live
     /// streams, then lets the store thread commit what is queued and stop.
     pub async fn shutdown(self) -> std::io::Result<()> {

@@ -107,7 +107,8 @@ pub fn start(
                 let first = if *store.health() == Health::Ok {
                     rt.block_on(rx.recv())
                 } else {
-                    match rt.block_on(tokio::time::timeout(PROBE_EVERY, rx.recv())) {
+                    match rt.block_on(async { tokio::time::timeout(PROBE_EVERY, rx.recv()).await })
+                    {
                         Ok(b) => b,
                         Err(_) => {
                             if store.probe() {

@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use weft_collector::io::FaultyIo;
 use weft_collector::{start, Collector, Config};
 use weft_trace::{expand_inputs, ReadOptions, Trace};
 
@@ -288,10 +290,137 @@ async fn the_stream_replays_from_an_offset_and_follows_live() {
         .await
         .expect("shutdown in time")
         .unwrap();
+    let segments = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with("segment-")
+        })
+        .count();
+    assert!(segments > 1, "segments rolled");
+}
+
+/// Reads an open stream until `want` shows up (10 s at most).
+async fn read_stream_until(s: &mut TcpStream, got: &mut Vec<u8>, want: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(got).contains(want) {
+        let mut buf = [0u8; 8192];
+        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{want} in time: {}", String::from_utf8_lossy(got)))
+            .unwrap();
+        assert!(n > 0, "the stream ended");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_a_state_reads_go_on_and_writing_resumes_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let io = FaultyIo::new();
+    let c = start(Config {
+        io: Some(Arc::new(io.clone())),
+        ..config(dir.path())
+    })
+    .await
+    .unwrap();
+    assert_eq!(post(&c, TWO).await.status, 200);
+    io.set_space(Some(10));
+    let third = "{\"replica\":\"c\",\"seq\":1,\"attrs\":{\"note\":\"after the disk filled\"}}\n";
+    let r = post(&c, third).await;
+    assert_eq!(r.status, 507, "{}", String::from_utf8_lossy(&r.body));
     assert!(
-        std::fs::read_dir(dir.path()).unwrap().count() > 1,
-        "segments rolled"
+        r.headers.to_ascii_lowercase().contains("retry-after: 5"),
+        "{}",
+        r.headers
     );
+    let error = r.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("disk is full") && error.contains("No space left on device"),
+        "{error}"
+    );
+    // Refused at once while full, and every status surface says why.
+    assert_eq!(post(&c, third).await.status, 507);
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["events"], 2);
+    assert_eq!(status["store"]["writable"], false);
+    assert_eq!(status["store"]["health"]["state"], "full");
+    let message = status["store"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("refusing writes: the disk is full"),
+        "{message}"
+    );
+    let health = request(c.http_addr, "GET", "/healthz", &[], b"").await;
+    assert_eq!(health.status, 503);
+    assert!(String::from_utf8_lossy(&health.body).contains("disk is full"));
+    let metrics = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains("weft_store_disk_full 1\n") && metrics.contains("weft_store_writable 0\n"),
+        "{metrics}"
+    );
+    // Reads and the live stream keep working.
+    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
+    s.write_all(
+        format!(
+            "GET /v1/stream?from=0 HTTP/1.1\r\nHost: {}\r\n\r\n",
+            c.http_addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    read_stream_until(&mut s, &mut got, "\"replica\":\"b\"").await;
+    // Space comes back: the store notices by itself, the retried batch is stored (not taken
+    // for a duplicate) and reaches the open stream.
+    io.set_space(None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while request(c.http_addr, "GET", "/healthz", &[], b"")
+        .await
+        .status
+        != 200
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "writing did not resume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = post(&c, third).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["stored"], 1);
+    read_stream_until(&mut s, &mut got, "after the disk filled").await;
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["store"]["writable"], true);
+    assert_eq!(status["store"]["write_errors"], 1);
+    c.shutdown().await.unwrap();
+    assert_eq!(stored(dir.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn a_second_collector_on_the_same_directory_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    let Err(e) = start(config(dir.path())).await else {
+        panic!("two collectors on one directory");
+    };
+    let msg = e.to_string();
+    assert!(
+        msg.contains("in use by another weft collector (pid"),
+        "{msg}"
+    );
+    c.shutdown().await.unwrap();
+    start(config(dir.path()))
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -397,4 +526,116 @@ async fn tls_serves_https_with_the_given_certificate() {
     cfg.tls = Some((cert_path, key_path));
     let e = start(cfg).await.err().expect("refused");
     assert!(e.to_string().contains("key.pem"), "{e}");
+}
+
+/// A size-limited tmpfs mounted for one test; unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts one, or says why it cannot be done here (not root, no mount namespace rights).
+    fn mount(size: &str) -> Result<Tmpfs, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(Tmpfs { dir })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn numbered_batch(n: u64) -> String {
+    (0..100)
+        .map(|i| {
+            format!(
+                "{{\"replica\":\"r{}\",\"seq\":{},\"attrs\":{{\"pad\":\"{}\"}}}}\n",
+                i % 4,
+                n * 100 + i + 1,
+                "x".repeat(60)
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_real_full_disk_refuses_loses_nothing_acknowledged_and_resumes() {
+    let fs = match Tmpfs::mount("2m") {
+        Ok(fs) => fs,
+        Err(why) => {
+            println!("skipped: a real ENOSPC needs a tmpfs mount: {why}");
+            return;
+        }
+    };
+    let data = fs.dir.path().join("data");
+    let filler = fs.dir.path().join("filler");
+    // Leave about 300 KiB for the collector.
+    std::fs::write(&filler, vec![0u8; (2 << 20) - (300 << 10)]).unwrap();
+    let c = start(Config {
+        segment_bytes: 64 << 10,
+        ..config(&data)
+    })
+    .await
+    .unwrap();
+    let mut acked = 0u64;
+    let mut refused = None;
+    for n in 0..400 {
+        let r = post(&c, &numbered_batch(n)).await;
+        match r.status {
+            200 => acked += r.json()["stored"].as_u64().unwrap(),
+            507 => {
+                refused = Some(n);
+                break;
+            }
+            other => panic!("{other}: {}", String::from_utf8_lossy(&r.body)),
+        }
+    }
+    let refused = refused.expect("the disk filled up");
+    assert!(acked > 0);
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["store"]["health"]["state"], "full", "{status}");
+    assert_eq!(status["events"], acked);
+    // What a reader finds while the disk is full is exactly what was acknowledged.
+    assert_eq!(stored(&data).len() as u64, acked);
+    // Space comes back; the refused batch, retried, is stored.
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while request(c.http_addr, "GET", "/healthz", &[], b"")
+        .await
+        .status
+        != 200
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "writing did not resume"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = post(&c, &numbered_batch(refused)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["stored"], 100);
+    c.shutdown().await.unwrap();
+    assert_eq!(stored(&data).len() as u64, acked + 100);
+    let c = start(config(&data)).await.unwrap();
+    assert_eq!(c.recovery.truncated_bytes, 0, "nothing torn was left");
+    assert_eq!(c.recovery.events, acked + 100);
+    c.shutdown().await.unwrap();
 }
