@@ -80,6 +80,7 @@ pub enum Command {
     ///   weft tui fixtures/partition-heal.jsonl
     ///   weft tui weft-data/ --replay
     ///   weft tui --connect http://127.0.0.1:4318
+    ///   weft tui --connect https://localhost:4318 --ca-cert cert.pem --token "$WEFT_TOKEN"
     #[command(verbatim_doc_comment)]
     Tui(Box<TuiArgs>),
 
@@ -305,13 +306,19 @@ pub struct TuiArgs {
     #[arg(value_name = "FILE|DIR", conflicts_with = "connect")]
     pub inputs: Vec<PathBuf>,
 
-    /// Follow a collector live, e.g. --connect http://127.0.0.1:4318.
+    /// Follow a collector live, e.g. --connect http://127.0.0.1:4318 (https:// for a collector
+    /// started with --tls-cert).
     #[arg(long, value_name = "URL")]
     pub connect: Option<String>,
 
     /// Bearer token for --connect (or set WEFT_TOKEN).
     #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+
+    /// For an https:// --connect: trust only the CA certificates of this PEM file (for a
+    /// self-signed collector, its certificate), instead of the system's, e.g. --ca-cert cert.pem.
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub ca_cert: Option<PathBuf>,
 
     /// Start a recorded trace's replay at the first event, playing.
     #[arg(long)]

@@ -53,6 +53,7 @@ pub fn run(a: &DemoArgs) -> ExitCode {
             source: Source::Live(LiveConfig {
                 url: demo.url(),
                 token: None,
+                ca_cert: None,
                 max_line: 1 << 20,
             }),
             config: Config {

@@ -15,11 +15,21 @@ const MAX_LIVE_LINE: usize = 1 << 20;
 
 pub fn run(args: &TuiArgs) -> ExitCode {
     let source = match &args.connect {
-        Some(url) => Source::Live(LiveConfig {
-            url: url.clone(),
-            token: args.token.clone(),
-            max_line: MAX_LIVE_LINE,
-        }),
+        Some(url) => {
+            // A bad CA file is refused now, not shown as a link that never comes up.
+            if let Some(ca) = &args.ca_cert {
+                if let Err(e) = weft_tui::live::check_ca_cert(ca) {
+                    eprintln!("weft tui: --ca-cert {e}");
+                    return ExitCode::from(EXIT_INPUT);
+                }
+            }
+            Source::Live(LiveConfig {
+                url: url.clone(),
+                token: args.token.clone(),
+                ca_cert: args.ca_cert.clone(),
+                max_line: MAX_LIVE_LINE,
+            })
+        }
         None if args.inputs.is_empty() => {
             eprintln!(
                 "weft tui: nothing to show: give trace files or directories, or --connect URL to follow a collector"

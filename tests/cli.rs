@@ -1775,4 +1775,20 @@ fn tui_refuses_bad_inputs_and_a_missing_terminal_with_status_2() {
     let out = weft(&["tui"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("--connect"), "{out:?}");
+
+    // A CA file that cannot be used is refused before the terminal is touched, naming it.
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate\n").unwrap();
+    let out = weft(&[
+        "tui",
+        "--connect",
+        "https://localhost:4318",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--ca-cert") && out.stderr.contains("ca.pem: no certificate"),
+        "{out:?}"
+    );
 }

@@ -81,6 +81,7 @@ fn the_live_tui_shows_events_arriving() {
         LiveConfig {
             url: demo.url(),
             token: None,
+            ca_cert: None,
             max_line: 1 << 20,
         },
         1_000_000,

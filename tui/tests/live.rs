@@ -1,10 +1,12 @@
-//! The live follower against a real collector (and a hand-made server for the wire details),
-//! all on loopback with OS-chosen ports. Every wait has a deadline; nothing asserts on a sleep.
+//! The live follower against a real collector (plain and TLS, with and without a token, and a
+//! hand-made server for the wire details), all on loopback with OS-chosen ports. Every wait has a
+//! deadline; nothing asserts on a sleep.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weft_collector::{start, Collector, Config, StartError};
@@ -27,12 +29,24 @@ fn collector(
     listen: SocketAddr,
     token: Option<&str>,
 ) -> Collector {
+    collector_with_tls(rt, dir, listen, token, None)
+}
+
+/// A collector; with `tls` (certificate chain, private key) it serves HTTPS only.
+fn collector_with_tls(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    listen: SocketAddr,
+    token: Option<&str>,
+    tls: Option<&Certificate>,
+) -> Collector {
     let cfg = Config {
         listen,
         grpc: None,
         data: dir.to_path_buf(),
         token: token.map(str::to_string),
         segment_bytes: 4096,
+        tls: tls.map(|c| (c.cert.clone(), c.key.clone())),
         ..Config::default()
     };
     // Rebinding a port just released can fail briefly: retry for a while.
@@ -84,13 +98,105 @@ fn follow_with(
     max_line: usize,
     depth: usize,
 ) -> (Follower, Receiver<LiveMsg>) {
+    follow_cfg(
+        LiveConfig {
+            url,
+            token: token.map(str::to_string),
+            ca_cert: None,
+            max_line,
+        },
+        depth,
+    )
+}
+
+fn follow_cfg(cfg: LiveConfig, depth: usize) -> (Follower, Receiver<LiveMsg>) {
     let (tx, rx) = mpsc::sync_channel(depth);
-    let cfg = LiveConfig {
-        url,
-        token: token.map(str::to_string),
-        max_line,
-    };
     (Follower::spawn(cfg, tx), rx)
+}
+
+/// A self-signed certificate (it is its own CA) for `names`, written as PEM files in `dir`.
+struct Certificate {
+    /// The certificate: the collector's chain, and the client's CA file.
+    cert: PathBuf,
+    key: PathBuf,
+    der: Vec<u8>,
+}
+
+fn self_signed(dir: &Path, stem: &str, names: &[&str]) -> Certificate {
+    make_cert(dir, stem, names, rcgen::IsCa::NoCa)
+}
+
+fn make_cert(dir: &Path, stem: &str, names: &[&str], is_ca: rcgen::IsCa) -> Certificate {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
+    params.is_ca = is_ca;
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let c = params.self_signed(&key_pair).unwrap();
+    let cert = dir.join(format!("{stem}.pem"));
+    let key = dir.join(format!("{stem}-key.pem"));
+    std::fs::write(&cert, c.pem()).unwrap();
+    std::fs::write(&key, key_pair.serialize_pem()).unwrap();
+    Certificate {
+        cert,
+        key,
+        der: c.der().to_vec(),
+    }
+}
+
+/// Posts events like [`post`], over TLS trusting `ca`.
+fn post_tls(
+    rt: &tokio::runtime::Runtime,
+    c: &Collector,
+    ca: &Certificate,
+    token: &str,
+    seqs: std::ops::RangeInclusive<u64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    let body: String = seqs
+        .clone()
+        .map(|i| format!("{{\"replica\":\"a\",\"seq\":{i},\"kind\":\"local\"}}\n"))
+        .collect();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der.clone().into()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let raw = rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(c.http_addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut s = connector.connect(name, tcp).await.expect("TLS handshake");
+        let req = format!(
+            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw).await;
+        raw
+    });
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let stored = format!("\"stored\":{}", seqs.end() - seqs.start() + 1);
+    assert!(text.contains(&stored), "{text}");
+}
+
+/// The reason of the first `Disconnected`, after checking the link never came up.
+fn first_disconnect(rx: &Receiver<LiveMsg>) -> String {
+    let msgs = wait_for(rx, "Disconnected", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    assert!(!msgs.iter().any(is_connected), "{msgs:#?}");
+    let Some(LiveMsg::Link(LinkState::Disconnected { reason, .. })) = msgs.last() else {
+        unreachable!()
+    };
+    reason.clone()
 }
 
 /// Receives until `want` matches; returns everything received, the match last.
@@ -242,7 +348,10 @@ fn a_wrong_token_is_reported_as_http_401() {
     let Some(LiveMsg::Link(LinkState::Disconnected { reason, .. })) = msgs.last() else {
         unreachable!()
     };
-    assert_eq!(reason, "HTTP 401: missing or wrong bearer token");
+    assert_eq!(
+        reason,
+        "HTTP 401: missing or wrong bearer token (the collector refused the --token given)"
+    );
     assert!(!msgs.iter().any(is_connected), "{msgs:#?}");
     assert!(
         !msgs.iter().any(|m| matches!(m, LiveMsg::Stats(_))),
@@ -512,4 +621,221 @@ fn a_connection_cut_mid_line_resumes_after_the_last_complete_line() {
         })
     );
     f.stop();
+}
+
+#[test]
+fn a_tls_collector_with_a_token_is_followed_with_its_ca_cert() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = self_signed(dir.path(), "cert", &["localhost", "127.0.0.1"]);
+    let data = dir.path().join("data");
+    let c = collector_with_tls(&rt, &data, any_port(), Some("s3cret"), Some(&cert));
+    let addr = c.http_addr;
+    post_tls(&rt, &c, &cert, "s3cret", 1..=3);
+    let cfg = LiveConfig {
+        url: format!("https://localhost:{}/", addr.port()),
+        token: Some("s3cret".into()),
+        ca_cert: Some(cert.cert.clone()),
+        max_line: 1 << 20,
+    };
+    let (f, rx) = follow_cfg(cfg, 4);
+    wait_for(&rx, "Connected", is_connected);
+    let mut next = 0;
+    assert_eq!(seqs_until(&rx, &mut next, 3), vec![1, 2, 3]);
+    post_tls(&rt, &c, &cert, "s3cret", 4..=5);
+    assert_eq!(seqs_until(&rx, &mut next, 5), vec![4, 5]);
+    // The counters come over TLS with the token too.
+    wait_for(
+        &rx,
+        "Stats with 5 events",
+        |m| matches!(m, LiveMsg::Stats(s) if s.events == 5),
+    );
+
+    // A restart on the same port: the follower resumes after the last line it delivered.
+    rt.block_on(c.shutdown()).unwrap();
+    wait_for(&rx, "Disconnected", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    let c = collector_with_tls(&rt, &data, addr, Some("s3cret"), Some(&cert));
+    let msgs = wait_for(&rx, "Connected again", is_connected);
+    assert!(
+        !msgs.iter().any(|m| matches!(m, LiveMsg::Lines { .. })),
+        "{msgs:#?}"
+    );
+    post_tls(&rt, &c, &cert, "s3cret", 6..=6);
+    assert_eq!(seqs_until(&rx, &mut next, 6), vec![6]);
+    stop_promptly(f, rx);
+    rt.block_on(c.shutdown()).unwrap();
+}
+
+#[test]
+fn tls_failures_say_what_is_wrong_and_suggest_the_fix() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    // Issued for localhost only.
+    let cert = self_signed(dir.path(), "cert", &["localhost"]);
+    let other = self_signed(dir.path(), "other", &["localhost"]);
+    let c = collector_with_tls(
+        &rt,
+        &dir.path().join("data"),
+        any_port(),
+        Some("s3cret"),
+        Some(&cert),
+    );
+    let port = c.http_addr.port();
+    let follow_tls = |url: String, ca: Option<&Certificate>, token: &str| {
+        follow_cfg(
+            LiveConfig {
+                url,
+                token: Some(token.into()),
+                ca_cert: ca.map(|c| c.cert.clone()),
+                max_line: 1 << 20,
+            },
+            16,
+        )
+    };
+
+    // No --ca-cert: the system's CAs do not know a self-signed certificate (a system without
+    // any CA certificate says so instead); either way the reason points to --ca-cert.
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), None, "s3cret");
+    let reason = first_disconnect(&rx);
+    assert!(
+        reason.contains("--ca-cert FILE")
+            && (reason.starts_with("TLS: the collector's certificate is not signed by a CA")
+                || reason.starts_with("no CA certificates found on this system")),
+        "{reason}"
+    );
+    f.stop();
+
+    // The wrong CA file.
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), Some(&other), "s3cret");
+    let reason = first_disconnect(&rx);
+    assert_eq!(
+        reason,
+        format!(
+            "TLS: the collector's certificate is not signed by a CA of --ca-cert {}",
+            other.cert.display()
+        )
+    );
+    f.stop();
+
+    // The right CA, the wrong host name.
+    let (f, rx) = follow_tls(format!("https://127.0.0.1:{port}"), Some(&cert), "s3cret");
+    let reason = first_disconnect(&rx);
+    assert_eq!(
+        reason,
+        "TLS: the collector's certificate is not valid for 127.0.0.1 (only for localhost): \
+         connect with one of those names"
+    );
+    f.stop();
+
+    // Plain HTTP to the TLS port.
+    let (f, rx) = follow_tls(format!("http://127.0.0.1:{port}"), None, "s3cret");
+    let reason = first_disconnect(&rx);
+    assert!(
+        reason.contains("if the collector was started with --tls-cert, connect with https://"),
+        "{reason}"
+    );
+    f.stop();
+
+    // TLS all right, the token wrong: nothing is delivered, counters included.
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), Some(&cert), "wrong");
+    let msgs = wait_for(&rx, "Disconnected", |m| {
+        matches!(m, LiveMsg::Link(LinkState::Disconnected { .. }))
+    });
+    assert_eq!(
+        msgs.last(),
+        Some(&LiveMsg::Link(LinkState::Disconnected {
+            reason:
+                "HTTP 401: missing or wrong bearer token (the collector refused the --token given)"
+                    .into(),
+            retry_in: Duration::from_millis(250),
+        })),
+        "{msgs:#?}"
+    );
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| matches!(m, LiveMsg::Stats(_) | LiveMsg::Lines { .. })),
+        "{msgs:#?}"
+    );
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
+
+    // https:// to a plain collector.
+    let plain = collector(&rt, &dir.path().join("plain"), any_port(), None);
+    let (f, rx) = follow_tls(
+        format!("https://localhost:{}", plain.http_addr.port()),
+        Some(&cert),
+        "s3cret",
+    );
+    let reason = first_disconnect(&rx);
+    assert!(
+        reason.contains("if it serves plain HTTP, use http://"),
+        "{reason}"
+    );
+    f.stop();
+    rt.block_on(plain.shutdown()).unwrap();
+}
+
+#[test]
+fn a_self_signed_certificate_marked_as_a_ca_is_trusted_as_given_with_ca_cert() {
+    // `openssl req -x509` marks its self-signed certificates CA:TRUE, which webpki refuses as a
+    // server's own certificate; given with --ca-cert, that very certificate is trusted.
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = make_cert(dir.path(), "cert", &["localhost"], ca);
+    let other = make_cert(dir.path(), "other", &["localhost"], ca);
+    let c = collector_with_tls(&rt, &dir.path().join("data"), any_port(), None, Some(&cert));
+    let port = c.http_addr.port();
+    let follow_tls = |url: String, ca: Option<&Certificate>| {
+        follow_cfg(
+            LiveConfig {
+                url,
+                token: None,
+                ca_cert: ca.map(|c| c.cert.clone()),
+                max_line: 1 << 20,
+            },
+            16,
+        )
+    };
+
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), Some(&cert));
+    wait_for(&rx, "Connected", is_connected);
+    wait_for(
+        &rx,
+        "Stats",
+        |m| matches!(m, LiveMsg::Stats(s) if s.events == 0),
+    );
+    f.stop();
+
+    // Still only for the names it holds.
+    let (f, rx) = follow_tls(format!("https://127.0.0.1:{port}"), Some(&cert));
+    let reason = first_disconnect(&rx);
+    assert!(
+        reason.starts_with("TLS: the collector's certificate is not valid for 127.0.0.1"),
+        "{reason}"
+    );
+    f.stop();
+
+    // Another certificate of the same kind is not that certificate.
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), Some(&other));
+    let reason = first_disconnect(&rx);
+    assert_eq!(
+        reason,
+        format!(
+            "TLS: the collector's certificate is marked as a CA (CA:TRUE) and is not one of \
+             --ca-cert {}: pass that very certificate",
+            other.cert.display()
+        )
+    );
+    f.stop();
+
+    // Without --ca-cert, the reason points to it.
+    let (f, rx) = follow_tls(format!("https://localhost:{port}"), None);
+    let reason = first_disconnect(&rx);
+    assert!(reason.contains("--ca-cert FILE"), "{reason}");
+    f.stop();
+    rt.block_on(c.shutdown()).unwrap();
 }
