@@ -387,11 +387,11 @@ pub fn parse_partition(s: &str, replicas: u32) -> Result<Partition, ConfigError>
 }
 
 fn fmt_duration(ns: Nanos) -> String {
-    if ns % SEC == 0 {
+    if ns.is_multiple_of(SEC) {
         format!("{}s", ns / SEC)
-    } else if ns % MS == 0 {
+    } else if ns.is_multiple_of(MS) {
         format!("{}ms", ns / MS)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")
