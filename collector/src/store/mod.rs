@@ -370,7 +370,7 @@ impl Store {
             }
             stored.push(true);
             let event = self.events + self.staged.events;
-            if event % CHECKPOINT_EVERY == 0 {
+            if event.is_multiple_of(CHECKPOINT_EVERY) {
                 self.staged.checkpoints.push(Checkpoint {
                     event,
                     segment: self.index.segments.len() - 1,

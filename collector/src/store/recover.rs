@@ -163,7 +163,7 @@ impl Store {
                         fingerprint,
                     } = c
                     {
-                        if self.events % CHECKPOINT_EVERY == 0 {
+                        if self.events.is_multiple_of(CHECKPOINT_EVERY) {
                             self.index.checkpoints.push(Checkpoint {
                                 event: self.events,
                                 segment,
