@@ -13,7 +13,8 @@ use crate::cli::{
     ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs, ShivizOptions,
 };
 
-/// Reads the inputs as one trace: weft-trace/1 files and directories, or a ShiViz log.
+/// Reads the inputs as one trace: weft-trace/1 files and directories, or a ShiViz log. Says on
+/// stderr what was left out of a collector's segment as in flight.
 pub fn load_trace(
     inputs: &[PathBuf],
     input: InputFormat,
@@ -26,9 +27,14 @@ pub fn load_trace(
                 lenient,
                 ..ReadOptions::default()
             };
-            expand_inputs(inputs)
+            let trace = expand_inputs(inputs)
                 .and_then(|i| Trace::read_inputs(&i, &opts))
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            // A collector writing the directory: its unfinished last line was not read.
+            for f in trace.in_flight() {
+                eprintln!("weft: note: {f}");
+            }
+            Ok(trace)
         }
         InputFormat::Shiviz => {
             let imported = import_logs(inputs, shiviz_opts, lenient)?;

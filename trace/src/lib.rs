@@ -9,7 +9,9 @@
 //!   programs that analyse millions of events.
 //! * [`TraceBuilder`] / [`Trace::read_inputs`]: streaming, line-numbered reading with the spec's
 //!   duplicate rule (first copy kept; identical copies counted; differing copies flagged), gzip
-//!   input, and a lenient mode that turns malformed lines into [`Malformed`] records.
+//!   input, and a lenient mode that turns malformed lines into [`Malformed`] records. A
+//!   collector's data directory can be read while it is written: the unfinished end of its last
+//!   segment is left out and counted ([`InFlight`]).
 //! * [`NdjsonWriter`] writes traces.
 //!
 //! ```
@@ -44,5 +46,5 @@ pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
     expand_inputs, CheckedLine, Input, LineChecker, ReadError, ReadOptions, TraceBuilder,
 };
-pub use store::{EventRec, Malformed, Trace, NONE};
+pub use store::{EventRec, InFlight, Malformed, Trace, NONE};
 pub use write::NdjsonWriter;

@@ -2,9 +2,16 @@
 //!
 //! Input is streamed line by line through one reused buffer, so the raw text of a trace is never
 //! held in memory whatever its size; only the compact [`Trace`] grows.
+//!
+//! A file is read up to the length it had when it was opened, so a file that grows meanwhile
+//! still ends. The last segment of a collector's data directory ([`Input::LastSegment`]) may be
+//! being written: only its complete lines are read, and what follows its last newline is left
+//! out as in flight and counted ([`Trace::in_flight`]).
 
+use std::any::Any;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
@@ -13,7 +20,7 @@ use crate::intern::SharedInterner;
 use crate::intern::Sym;
 use crate::model::{Header, Kind, FORMAT};
 use crate::parse::{Parsed, Parser};
-use crate::store::{EventRec, Malformed, Trace, NONE};
+use crate::store::{EventRec, InFlight, Malformed, Trace, NONE};
 use crate::vcenc;
 
 /// How to read.
@@ -55,6 +62,26 @@ pub enum ReadError {
         /// The inputs, comma-separated.
         inputs: String,
     },
+    /// The parser panicked on a line of `input` (a bug in weft). The read stops with this error
+    /// instead of hanging or taking the process down; the builder must not be used further.
+    #[error("{input}: a parsing thread panicked (a bug in weft): {message}")]
+    ParserPanicked {
+        /// The input being read.
+        input: String,
+        /// The panic's message, when it carried a string.
+        message: String,
+    },
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the panic carried no message".to_string()
+    }
 }
 
 /// One input to read.
@@ -64,6 +91,18 @@ pub enum Input {
     Stdin,
     /// A file; gzip-decompressed when its name ends in `.gz`.
     File(PathBuf),
+    /// The highest-numbered `segment-N.jsonl` of a collector's data directory, which a running
+    /// collector may be appending to: only the lines complete when it is opened are read, and
+    /// the bytes after its last newline are left out as in flight.
+    LastSegment(PathBuf),
+}
+
+/// An opened [`Input`].
+pub struct Opened {
+    /// Its bytes.
+    pub reader: Box<dyn BufRead>,
+    /// Bytes at the end left out as in flight (only ever non-zero for [`Input::LastSegment`]).
+    pub in_flight: u64,
 }
 
 impl Input {
@@ -71,29 +110,130 @@ impl Input {
     pub fn name(&self) -> String {
         match self {
             Input::Stdin => "<stdin>".to_string(),
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::LastSegment(p) => p.display().to_string(),
         }
     }
 
-    /// Opens the input as a buffered reader (decompressing `.gz`).
+    /// Opens the input as a buffered reader (decompressing `.gz`); see [`Input::open_measured`].
     pub fn open(&self) -> Result<Box<dyn BufRead>, ReadError> {
+        self.open_measured().map(|o| o.reader)
+    }
+
+    /// Opens the input. A regular file is read up to the length it has now (a longer read
+    /// means it got shorter meanwhile: an error, never a line cut short); a
+    /// [`Input::LastSegment`] only up to the end of its last complete line.
+    pub fn open_measured(&self) -> Result<Opened, ReadError> {
         const BUF: usize = 1 << 20;
+        let io_err = |error| ReadError::Io {
+            input: self.name(),
+            error,
+        };
         match self {
-            Input::Stdin => Ok(Box::new(BufReader::with_capacity(BUF, io::stdin()))),
+            Input::Stdin => Ok(Opened {
+                reader: Box::new(BufReader::with_capacity(BUF, io::stdin())),
+                in_flight: 0,
+            }),
             Input::File(p) => {
-                let f = File::open(p).map_err(|error| ReadError::Io {
-                    input: self.name(),
-                    error,
-                })?;
-                if p.extension().is_some_and(|e| e == "gz") {
-                    let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(BUF, f));
-                    Ok(Box::new(BufReader::with_capacity(BUF, gz)))
+                let f = File::open(p).map_err(io_err)?;
+                let meta = f.metadata().map_err(io_err)?;
+                // Pipes and devices (`<(...)`, /dev/stdin) have no length: read to their end.
+                let raw: Box<dyn Read> = if meta.is_file() {
+                    Box::new(Measured {
+                        file: f,
+                        left: meta.len(),
+                    })
                 } else {
-                    Ok(Box::new(BufReader::with_capacity(BUF, f)))
-                }
+                    Box::new(f)
+                };
+                let reader: Box<dyn BufRead> = if p.extension().is_some_and(|e| e == "gz") {
+                    let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(BUF, raw));
+                    Box::new(BufReader::with_capacity(BUF, gz))
+                } else {
+                    Box::new(BufReader::with_capacity(BUF, raw))
+                };
+                Ok(Opened {
+                    reader,
+                    in_flight: 0,
+                })
+            }
+            Input::LastSegment(p) => {
+                let mut f = File::open(p).map_err(io_err)?;
+                let (complete, len) = complete_prefix(&mut f).map_err(io_err)?;
+                f.seek(SeekFrom::Start(0)).map_err(io_err)?;
+                Ok(Opened {
+                    reader: Box::new(BufReader::with_capacity(
+                        BUF,
+                        Measured {
+                            file: f,
+                            left: complete,
+                        },
+                    )),
+                    in_flight: len - complete,
+                })
             }
         }
     }
+}
+
+/// A file read up to a length fixed beforehand: ends there even if the file grows, and fails
+/// (rather than ending early, which could cut a line) if the file gets shorter than that.
+struct Measured {
+    file: File,
+    left: u64,
+}
+
+impl Read for Measured {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.file.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file got shorter while it was read ({} bytes missing)",
+                    self.left
+                ),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Measures `f` and finds the end of its last complete line: `(bytes up to and including the
+/// last newline, length)`. Scans back from the end in 64 KiB steps, so an unfinished line of
+/// any length costs one read of it and no memory.
+fn complete_prefix(f: &mut File) -> io::Result<(u64, u64)> {
+    let mut buf = vec![0u8; 64 << 10];
+    // A writer that cuts its tail back (after a failed write) can make the file shorter while
+    // it is scanned: measure again, a few times.
+    'measure: for _ in 0..8 {
+        let len = f.metadata()?.len();
+        let mut end = len;
+        while end > 0 {
+            let start = end.saturating_sub(buf.len() as u64);
+            let chunk = &mut buf[..(end - start) as usize];
+            f.seek(SeekFrom::Start(start))?;
+            match f.read_exact(chunk) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => continue 'measure,
+                Err(e) => return Err(e),
+            }
+            if let Some(i) = memchr::memrchr(b'\n', chunk) {
+                return Ok((start + i as u64 + 1, len));
+            }
+            end = start;
+        }
+        return Ok((0, len));
+    }
+    Err(io::Error::other(
+        "the file kept getting shorter while it was measured",
+    ))
 }
 
 /// File names a directory contributes: `*.jsonl`, `*.ndjson`, and those gzipped.
@@ -103,8 +243,21 @@ pub fn is_trace_file_name(name: &str) -> bool {
         .any(|s| name.ends_with(s))
 }
 
+/// The `N` of a collector segment's file name, `segment-N.jsonl` (N in decimal digits).
+pub fn segment_number(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("segment-")?.strip_suffix(".jsonl")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// Expands command-line paths: `-` is stdin, a directory is its trace files sorted by name, no
 /// path at all is stdin.
+///
+/// A directory holding `segment-N.jsonl` files is a collector's data directory: its
+/// highest-numbered segment becomes an [`Input::LastSegment`], the one a running collector
+/// appends to. A segment created after the listing is not read.
 pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadError> {
     if paths.is_empty() {
         return Ok(vec![Input::Stdin]);
@@ -132,7 +285,19 @@ pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadErro
                 }
             }
             files.sort();
-            out.extend(files.into_iter().map(Input::File));
+            let number = |f: &PathBuf| {
+                f.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(segment_number)
+            };
+            let last = files.iter().filter_map(number).max();
+            out.extend(files.into_iter().map(|f| {
+                if last.is_some() && number(&f) == last {
+                    Input::LastSegment(f)
+                } else {
+                    Input::File(f)
+                }
+            }));
         } else {
             out.push(Input::File(p.to_path_buf()));
         }
@@ -191,6 +356,8 @@ impl Shard {
     /// Parses one line (without its newline) into the shard.
     fn parse_line(&mut self, parser: &mut Parser, line: &[u8], max: usize) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        #[cfg(test)]
+        tests::injected_panic(line);
         if line.len() > max {
             self.items.push(Item::Malformed(
                 format!("line longer than {max} bytes"),
@@ -260,6 +427,31 @@ fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
         }
         None => NONE,
     }
+}
+
+/// Parses one block on a parsing thread.
+fn parse_block(parser: &mut Parser, block: &Block, max: usize) -> Shard {
+    let mut shard = Shard::default();
+    match block {
+        Block::Lines(bytes) => {
+            for line in bytes.split(|&b| b == b'\n') {
+                shard.parse_line(parser, line, max);
+            }
+        }
+        Block::TooLong => shard.items.push(Item::Malformed(
+            format!("line longer than {max} bytes"),
+            None,
+        )),
+    }
+    shard
+}
+
+/// What a parsing thread hands back.
+enum Done {
+    /// Block `n`, parsed (the block comes back for its buffer to be reused).
+    Parsed(u64, Block, Shard),
+    /// The thread panicked while parsing block `n` (`None`: outside any block) and stopped.
+    Panicked(Option<u64>, String),
 }
 
 /// Input is cut into blocks of about this many bytes (at line ends) for the parsing threads.
@@ -342,7 +534,15 @@ impl TraceBuilder {
                         None,
                     ));
                 } else {
-                    shard.parse_line(&mut self.parser, &buf, max);
+                    let parser = &mut self.parser;
+                    let parsed =
+                        catch_unwind(AssertUnwindSafe(|| shard.parse_line(parser, &buf, max)));
+                    if let Err(payload) = parsed {
+                        return Err(ReadError::ParserPanicked {
+                            input: input.to_string(),
+                            message: panic_message(&*payload),
+                        });
+                    }
                 }
                 let res = self.merge(&mut cur, &mut shard);
                 self.shard = shard;
@@ -353,41 +553,52 @@ impl TraceBuilder {
         self.read_parallel(&mut cur, &mut reader)
     }
 
+    /// Parses blocks on `self.threads` threads and merges their shards in input order.
+    ///
+    /// Every block sent to a parsing thread is answered, also when its parsing panics (the
+    /// panic is caught and answered as [`Done::Panicked`], then the thread stops), so the merge
+    /// never waits for a block that will not come; a panic becomes [`ReadError::ParserPanicked`]
+    /// when the merge reaches its block, after the lines before it.
     fn read_parallel(
         &mut self,
         cur: &mut Cursor,
         reader: &mut dyn BufRead,
     ) -> Result<(), ReadError> {
+        use std::cell::Cell;
         use std::sync::mpsc::sync_channel;
         use std::sync::{Arc, Mutex};
         let workers = self.threads;
         let in_flight_max = workers * 2;
         let max = self.opts.max_line_bytes;
         let (work_tx, work_rx) = sync_channel::<(u64, Block)>(in_flight_max);
-        let (done_tx, done_rx) = sync_channel::<(u64, Block, Shard)>(in_flight_max);
+        let (done_tx, done_rx) = sync_channel::<Done>(in_flight_max);
         let work_rx = Arc::new(Mutex::new(work_rx));
+        let panicked = |input: &str, message: String| ReadError::ParserPanicked {
+            input: input.to_string(),
+            message,
+        };
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 let work_rx = Arc::clone(&work_rx);
                 let done_tx = done_tx.clone();
                 let mut parser = Parser::new(self.names.clone(), self.syms.clone());
-                scope.spawn(move || loop {
-                    let job = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((n, block)) = job else { return };
-                    let mut shard = Shard::default();
-                    match &block {
-                        Block::Lines(bytes) => {
-                            for line in bytes.split(|&b| b == b'\n') {
-                                shard.parse_line(&mut parser, line, max);
-                            }
+                scope.spawn(move || {
+                    // The block being parsed, so that a panic is answered for it.
+                    let current = Cell::new(None);
+                    let run = catch_unwind(AssertUnwindSafe(|| loop {
+                        let job = work_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok((n, block)) = job else { return };
+                        current.set(Some(n));
+                        let shard = parse_block(&mut parser, &block, max);
+                        current.set(None);
+                        if done_tx.send(Done::Parsed(n, block, shard)).is_err() {
+                            return;
                         }
-                        Block::TooLong => shard.items.push(Item::Malformed(
-                            format!("line longer than {max} bytes"),
-                            None,
-                        )),
-                    }
-                    if done_tx.send((n, block, shard)).is_err() {
-                        return;
+                    }));
+                    if let Err(payload) = run {
+                        // The parser may be inconsistent now: answer, and parse nothing more.
+                        let message = panic_message(&*payload);
+                        let _ = done_tx.send(Done::Panicked(current.get(), message));
                     }
                 });
             }
@@ -395,18 +606,22 @@ impl TraceBuilder {
             let mut splitter = Splitter::new(max);
             let mut next_sent = 0u64;
             let mut next_merge = 0u64;
-            let mut parked: std::collections::BTreeMap<u64, Shard> =
+            let mut parked: std::collections::BTreeMap<u64, Result<Shard, String>> =
                 std::collections::BTreeMap::new();
             let mut spare: Vec<Vec<u8>> = Vec::new();
             let mut eof = false;
+            // Every parsing thread has stopped (each after a panic it answered).
+            let mut stopped = false;
             let result = loop {
                 while !eof && next_sent - next_merge < in_flight_max as u64 {
                     match splitter.next_block(reader, spare.pop()) {
                         Ok(Some(block)) => {
-                            work_tx
-                                .send((next_sent, block))
-                                .expect("workers outlive the sender");
-                            next_sent += 1;
+                            if work_tx.send((next_sent, block)).is_ok() {
+                                next_sent += 1;
+                            } else {
+                                eof = true;
+                                stopped = true;
+                            }
                         }
                         Ok(None) => eof = true,
                         Err(error) => {
@@ -417,6 +632,12 @@ impl TraceBuilder {
                     }
                 }
                 if next_merge == next_sent {
+                    if stopped {
+                        break Err(panicked(
+                            cur.input,
+                            "every parsing thread stopped".to_string(),
+                        ));
+                    }
                     break match splitter.error.take() {
                         Some(error) => Err(ReadError::Io {
                             input: cur.input.to_string(),
@@ -425,16 +646,35 @@ impl TraceBuilder {
                         None => Ok(()),
                     };
                 }
-                let (n, block, shard) = done_rx.recv().expect("a worker answers every block");
-                if let Block::Lines(mut bytes) = block {
-                    bytes.clear();
-                    spare.push(bytes);
+                match done_rx.recv() {
+                    Ok(Done::Parsed(n, block, shard)) => {
+                        if let Block::Lines(mut bytes) = block {
+                            bytes.clear();
+                            spare.push(bytes);
+                        }
+                        parked.insert(n, Ok(shard));
+                    }
+                    Ok(Done::Panicked(Some(n), message)) => {
+                        parked.insert(n, Err(message));
+                    }
+                    Ok(Done::Panicked(None, message)) => break Err(panicked(cur.input, message)),
+                    // Unreachable while blocks are outstanding (each is answered before its
+                    // thread ends), but never a reason to wait forever.
+                    Err(_) => {
+                        break Err(panicked(
+                            cur.input,
+                            "the parsing threads stopped without answering".to_string(),
+                        ))
+                    }
                 }
-                parked.insert(n, shard);
                 let mut failed = None;
-                while let Some(mut shard) = parked.remove(&next_merge) {
+                while let Some(parsed) = parked.remove(&next_merge) {
                     next_merge += 1;
-                    if let Err(e) = self.merge(cur, &mut shard) {
+                    let merged = match parsed {
+                        Ok(mut shard) => self.merge(cur, &mut shard),
+                        Err(message) => Err(panicked(cur.input, message)),
+                    };
+                    if let Err(e) = merged {
                         failed = Some(e);
                         break;
                     }
@@ -553,11 +793,19 @@ impl TraceBuilder {
         Ok(())
     }
 
-    /// Reads every input in order.
+    /// Reads every input in order. What was left out of a [`Input::LastSegment`] as in flight
+    /// is recorded in [`Trace::in_flight`].
     pub fn read_inputs(&mut self, inputs: &[Input]) -> Result<(), ReadError> {
         for input in inputs {
-            let r = input.open()?;
-            self.read(&input.name(), r)?;
+            let opened = input.open_measured()?;
+            let name = input.name();
+            self.read(&name, opened.reader)?;
+            if opened.in_flight > 0 {
+                self.trace.in_flight.push(InFlight {
+                    source: name,
+                    bytes: opened.in_flight,
+                });
+            }
         }
         Ok(())
     }
@@ -841,6 +1089,132 @@ impl LineChecker {
                     fingerprint: ev.fingerprint,
                 })
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line on which the parser panics with a string message (test builds only).
+    const PANIC_STR: &[u8] = br#"{"weft-test":"panic with a message"}"#;
+    /// A line on which the parser panics with a payload that is not a string.
+    const PANIC_ANY: &[u8] = br#"{"weft-test":"panic without a message"}"#;
+
+    /// Called by [`Shard::parse_line`] in test builds: panics on the two lines above.
+    pub(super) fn injected_panic(line: &[u8]) {
+        if line == PANIC_STR {
+            panic!("injected parser panic");
+        }
+        if line == PANIC_ANY {
+            std::panic::panic_any(42u32);
+        }
+    }
+
+    /// `lines` events of replica `a`, with `extra` lines put before the event of each seq
+    /// listed (seq 1 is the first line).
+    fn text(lines: u64, extra: &[(u64, &[u8])]) -> Vec<u8> {
+        let mut t = Vec::new();
+        for seq in 1..=lines {
+            for (at, line) in extra {
+                if *at == seq {
+                    t.extend_from_slice(line);
+                    t.push(b'\n');
+                }
+            }
+            t.extend_from_slice(format!("{{\"replica\":\"a\",\"seq\":{seq}}}\n").as_bytes());
+        }
+        t
+    }
+
+    /// Reads `text` on `threads` threads, on another thread: fails the test if the read does not
+    /// return (a hang) rather than hanging it.
+    fn read_on(threads: usize, text: Vec<u8>) -> Result<usize, ReadError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut b = TraceBuilder::new(ReadOptions::default()).threads(threads);
+            // Small reads, as from a file: the splitter cuts ~1 MiB blocks.
+            let r = b
+                .read("p.jsonl", BufReader::with_capacity(64 << 10, &text[..]))
+                .map(|()| b.len());
+            let _ = tx.send(r);
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+            Ok(r) => r,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("reading on {threads} threads did not return (it hangs)")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("reading on {threads} threads panicked instead of returning an error")
+            }
+        }
+    }
+
+    fn panic_message_of(r: Result<usize, ReadError>) -> String {
+        match r {
+            Err(ReadError::ParserPanicked { input, message }) => {
+                assert_eq!(input, "p.jsonl");
+                message
+            }
+            other => panic!("expected ParserPanicked, got {other:?}"),
+        }
+    }
+
+    // ~3 MB of events: several 1 MiB blocks, the panic in a later one.
+    const LINES: u64 = 100_000;
+
+    #[test]
+    fn a_parser_panic_is_an_error_naming_the_input_and_the_message() {
+        for threads in [1, 2, 4] {
+            let r = read_on(threads, text(LINES, &[(70_000, PANIC_STR)]));
+            let e = r.as_ref().map_err(|e| e.to_string());
+            assert_eq!(
+                e.unwrap_err(),
+                "p.jsonl: a parsing thread panicked (a bug in weft): injected parser panic",
+                "{threads} threads"
+            );
+            assert_eq!(panic_message_of(r), "injected parser panic");
+            let r = read_on(threads, text(LINES, &[(70_000, PANIC_ANY)]));
+            assert_eq!(panic_message_of(r), "the panic carried no message");
+        }
+    }
+
+    #[test]
+    fn a_parser_panic_is_reported_in_input_order_among_malformed_lines() {
+        for threads in [1, 2, 4] {
+            // A malformed line in an earlier block than the panic is the error…
+            let r = read_on(threads, text(LINES, &[(5, b"oops"), (70_000, PANIC_STR)]));
+            match r {
+                Err(ReadError::Malformed(m)) => assert_eq!(m.line, 5, "{threads} threads"),
+                other => panic!("{threads} threads: expected the malformed line, got {other:?}"),
+            }
+            // …and one after it is never reached.
+            let r = read_on(
+                threads,
+                text(LINES, &[(70_000, PANIC_STR), (90_000, b"oops")]),
+            );
+            assert_eq!(panic_message_of(r), "injected parser panic");
+        }
+    }
+
+    #[test]
+    fn the_read_returns_when_every_parsing_thread_panics() {
+        // A panic line in every block: each thread dies on its first block.
+        let extra: Vec<(u64, &[u8])> = (0..LINES)
+            .step_by(5_000)
+            .map(|s| (s + 1, PANIC_STR))
+            .collect();
+        for threads in [2, 4] {
+            let r = read_on(threads, text(LINES, &extra));
+            assert_eq!(panic_message_of(r), "injected parser panic");
+        }
+    }
+
+    #[test]
+    fn without_a_panic_the_same_text_reads_whole() {
+        for threads in [1, 2, 4] {
+            assert_eq!(read_on(threads, text(LINES, &[])).unwrap(), LINES as usize);
         }
     }
 }

@@ -122,6 +122,29 @@ impl std::fmt::Display for Malformed {
     }
 }
 
+/// Bytes at the end of the last segment of a collector's data directory that were not read:
+/// after its last newline, so a line the collector had not finished writing when the file was
+/// measured (or had not finished when it crashed; its restart cuts them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// The segment file.
+    pub source: String,
+    /// How many bytes were left out.
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for InFlight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} byte{} at the end ignored as in flight (a line a collector has not finished writing)",
+            self.source,
+            self.bytes,
+            if self.bytes == 1 { "" } else { "s" }
+        )
+    }
+}
+
 /// A whole trace: the set of events read from one or more inputs.
 #[derive(Debug, Default)]
 pub struct Trace {
@@ -137,6 +160,7 @@ pub struct Trace {
     pub(crate) duplicates: u64,
     pub(crate) conflicting: Vec<u32>,
     pub(crate) malformed: Vec<Malformed>,
+    pub(crate) in_flight: Vec<InFlight>,
 }
 
 impl Trace {
@@ -217,6 +241,11 @@ impl Trace {
     /// Lines skipped in lenient mode, in input order.
     pub fn malformed(&self) -> &[Malformed] {
         &self.malformed
+    }
+
+    /// Unfinished tails left out of collector segments, in input order (see [`InFlight`]).
+    pub fn in_flight(&self) -> &[InFlight] {
+        &self.in_flight
     }
 
     /// The event at arrival index `i` as an owned [`Event`].

@@ -269,3 +269,211 @@ fn line_checker_fingerprints_are_stable_across_checkers() {
         .unwrap_err();
     assert_eq!(e.reason, "field `seq`: must be an integer ≥ 1, got -1");
 }
+
+const HEADER: &str = "{\"format\":\"weft-trace/1\",\"name\":\"weft collector\",\"segment\":1}\n";
+
+fn ev(replica: &str, seq: u64) -> String {
+    format!("{{\"replica\":\"{replica}\",\"seq\":{seq}}}\n")
+}
+
+fn read_dir(dir: &std::path::Path) -> Result<Trace, ReadError> {
+    let inputs = weft_trace::expand_inputs(&[dir]).unwrap();
+    Trace::read_inputs(&inputs, &ReadOptions::default())
+}
+
+#[test]
+fn an_unfinished_tail_of_a_collectors_last_segment_is_left_out_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let seg = |n: u32| dir.path().join(format!("segment-{n:06}.jsonl"));
+    std::fs::write(seg(1), format!("{HEADER}{}{}", ev("a", 1), ev("a", 2))).unwrap();
+    let torn = "{\"replica\":\"b\",\"se";
+    std::fs::write(seg(2), format!("{HEADER}{}{torn}", ev("b", 1))).unwrap();
+    let inputs = weft_trace::expand_inputs(&[dir.path()]).unwrap();
+    assert_eq!(
+        inputs,
+        vec![
+            weft_trace::Input::File(seg(1)),
+            weft_trace::Input::LastSegment(seg(2))
+        ]
+    );
+    let t = read_dir(dir.path()).unwrap();
+    assert_eq!(t.len(), 3);
+    assert!(t.malformed().is_empty());
+    let name = seg(2).display().to_string();
+    assert_eq!(
+        t.in_flight(),
+        [weft_trace::InFlight {
+            source: name.clone(),
+            bytes: torn.len() as u64
+        }]
+    );
+    assert_eq!(
+        t.in_flight()[0].to_string(),
+        format!(
+            "{name}: 18 bytes at the end ignored as in flight (a line a collector has not finished writing)"
+        )
+    );
+
+    // A line without its newline is in flight even when it parses: the collector writes the
+    // newline with the line, so its end may not be written yet.
+    std::fs::write(
+        seg(2),
+        format!("{HEADER}{}{}", ev("b", 1), ev("b", 2).trim_end()),
+    )
+    .unwrap();
+    let t = read_dir(dir.path()).unwrap();
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.in_flight()[0].bytes, ev("b", 2).len() as u64 - 1);
+
+    // A segment just created: only part of its header is written.
+    std::fs::write(seg(3), &HEADER[..10]).unwrap();
+    let t = read_dir(dir.path()).unwrap();
+    assert_eq!(
+        t.len(),
+        4,
+        "segment 2 is now read whole, its last line included"
+    );
+    assert_eq!(
+        t.in_flight(),
+        [weft_trace::InFlight {
+            source: seg(3).display().to_string(),
+            bytes: 10
+        }]
+    );
+
+    // A complete last segment: nothing in flight. Also in lenient mode nothing is malformed.
+    std::fs::write(seg(3), format!("{HEADER}{}", ev("c", 1))).unwrap();
+    let t = Trace::read_inputs(
+        &weft_trace::expand_inputs(&[dir.path()]).unwrap(),
+        &ReadOptions {
+            lenient: true,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (t.len(), t.in_flight().len(), t.malformed().len()),
+        (5, 0, 0)
+    );
+}
+
+#[test]
+fn a_torn_line_elsewhere_is_still_malformed_and_an_unterminated_valid_last_line_still_read() {
+    let torn = "{\"replica\":\"b\",\"se";
+    // In a segment that is not the last one: corruption, not a write in progress.
+    let dir = tempfile::tempdir().unwrap();
+    let seg = |n: u32| dir.path().join(format!("segment-{n:06}.jsonl"));
+    std::fs::write(seg(1), format!("{HEADER}{}{torn}", ev("a", 1))).unwrap();
+    std::fs::write(seg(2), format!("{HEADER}{}", ev("b", 1))).unwrap();
+    assert_eq!(
+        read_dir(dir.path()).unwrap_err().to_string(),
+        format!(
+            "{}:3:18: invalid JSON: EOF while parsing a string",
+            seg(1).display()
+        )
+    );
+
+    // In an ordinary trace file, alone or in a directory without segments.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trace.jsonl");
+    std::fs::write(&file, format!("{}{torn}", ev("a", 1))).unwrap();
+    let want = format!(
+        "{}:2:18: invalid JSON: EOF while parsing a string",
+        file.display()
+    );
+    assert_eq!(read_dir(dir.path()).unwrap_err().to_string(), want);
+    assert_eq!(read_dir(&file).unwrap_err().to_string(), want);
+
+    // A valid last line without a newline is an event there, as always.
+    std::fs::write(&file, format!("{}{}", ev("a", 1), ev("a", 2).trim_end())).unwrap();
+    let t = read_dir(dir.path()).unwrap();
+    assert_eq!((t.len(), t.in_flight().len()), (2, 0));
+}
+
+#[test]
+fn the_last_segment_is_the_highest_number_and_only_in_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "segment-999999.jsonl",
+        "segment-1000000.jsonl",
+        "segment-x.jsonl",
+        "segment-+7.jsonl",
+        "other.jsonl",
+    ] {
+        std::fs::write(dir.path().join(name), ev("a", 1)).unwrap();
+    }
+    let inputs = weft_trace::expand_inputs(&[dir.path()]).unwrap();
+    let last: Vec<_> = inputs
+        .iter()
+        .filter(|i| matches!(i, weft_trace::Input::LastSegment(_)))
+        .map(|i| i.name())
+        .collect();
+    assert_eq!(
+        last,
+        [dir.path()
+            .join("segment-1000000.jsonl")
+            .display()
+            .to_string()]
+    );
+    assert_eq!(inputs.len(), 5);
+    // Named on its own, a segment is an ordinary file.
+    let one = dir.path().join("segment-1000000.jsonl");
+    assert_eq!(
+        weft_trace::expand_inputs(&[&one]).unwrap(),
+        [weft_trace::Input::File(one.clone())]
+    );
+}
+
+#[test]
+fn files_are_read_up_to_the_length_they_had_when_opened() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("segment-000001.jsonl");
+    let first = format!("{HEADER}{}", ev("a", 1));
+    std::fs::write(&file, format!("{first}{{\"replica\":\"a\"")).unwrap();
+    for input in [
+        weft_trace::Input::File(file.clone()),
+        weft_trace::Input::LastSegment(file.clone()),
+    ] {
+        std::fs::write(&file, format!("{first}{{\"replica\":\"a\"")).unwrap();
+        let mut opened = input.open_measured().unwrap();
+        // The file grows after it was opened: the rest of the line and a whole new one.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(format!(",\"seq\":2}}\n{}", ev("a", 3)).as_bytes())
+            .unwrap();
+        let mut got = String::new();
+        opened.reader.read_to_string(&mut got).unwrap();
+        match input {
+            weft_trace::Input::LastSegment(_) => {
+                assert_eq!(got, first);
+                assert_eq!(opened.in_flight, "{\"replica\":\"a\"".len() as u64);
+            }
+            _ => {
+                assert_eq!(got, format!("{first}{{\"replica\":\"a\""));
+                assert_eq!(opened.in_flight, 0);
+            }
+        }
+    }
+    // A file that gets shorter than measured is an error, never a line cut short.
+    std::fs::write(&file, format!("{first}{}", ev("a", 2))).unwrap();
+    for input in [
+        weft_trace::Input::File(file.clone()),
+        weft_trace::Input::LastSegment(file.clone()),
+    ] {
+        std::fs::write(&file, format!("{first}{}", ev("a", 2))).unwrap();
+        let mut opened = input.open_measured().unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_len(first.len() as u64 + 5)
+            .unwrap();
+        let mut got = String::new();
+        let e = opened.reader.read_to_string(&mut got).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
+        assert!(e.to_string().contains("got shorter"), "{e}");
+    }
+}
