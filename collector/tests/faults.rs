@@ -92,7 +92,7 @@ fn scenario(faults: &[Fault], space: Option<u64>) {
             // Space comes back and the device heals.
             io.set_space(None);
         }
-        let mut group: Vec<Vec<Line>> = refused.drain(..).collect();
+        let mut group: Vec<Vec<Line>> = std::mem::take(&mut refused);
         for _ in 0..(1 + round % 3) {
             if next < 40 {
                 group.push(batch(next, 5 + next % 4));
