@@ -253,7 +253,7 @@ fn weft_check_reads_a_consistent_prefix_of_a_directory_a_collector_is_writing() 
                 line.starts_with("weft: note: ")
                     && line.contains("/segment-")
                     && line.ends_with(
-                        "at the end ignored as in flight (a line a collector has not finished writing)"
+                        "at the end ignored as in flight (not yet committed by the collector)"
                     ),
                 "{what}: unexpected stderr line: {line}"
             );
@@ -323,8 +323,8 @@ fn an_unfinished_line_at_the_end_of_the_last_segment_is_noted_not_an_input_error
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "weft: note: {}: {} bytes at the end ignored as in flight (a line a collector has not \
-             finished writing)\n",
+            "weft: note: {}: {} bytes at the end ignored as in flight (not yet committed by the \
+             collector)\n",
             last.display(),
             torn.len()
         )

@@ -359,3 +359,28 @@ fn a_segment_created_without_its_header_gets_one_before_any_event() {
     assert!(text.starts_with("{\"format\":\"weft-trace/1\""), "{text}");
     assert_eq!(on_disk(dir.path()).len(), 4);
 }
+
+#[test]
+fn readers_are_told_how_far_the_last_segment_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let io = FaultyIo::new();
+    let (mut store, _) = Store::open_with(dir.path(), 1 << 20, Arc::new(io.clone())).unwrap();
+    let seg = dir.path().join("segment-000001.jsonl");
+    let durable = |seg: &Path| weft_trace::collector_dir::committed_length(seg);
+    let len = |seg: &Path| std::fs::metadata(seg).unwrap().len();
+    assert_eq!(durable(&seg), Some(len(&seg)), "the header, at open");
+    one(&mut store, &batch(0, 5)).unwrap();
+    let after_first = len(&seg);
+    assert_eq!(durable(&seg), Some(after_first));
+    // A failed sync: the marker never moves past what is durable.
+    let syncs = io.calls().1;
+    io.inject(Fault::Sync {
+        at: syncs + 1,
+        errno: eio(),
+    });
+    assert!(one(&mut store, &batch(1, 5)).is_err());
+    assert_eq!(durable(&seg), Some(after_first));
+    assert_eq!(len(&seg), after_first);
+    one(&mut store, &batch(1, 5)).unwrap();
+    assert_eq!(durable(&seg), Some(len(&seg)));
+}

@@ -32,6 +32,7 @@
 //! assert_eq!(err.to_string(), "bad.jsonl:1: field `seq`: must be an integer ≥ 1, got 0");
 //! ```
 
+pub mod collector_dir;
 pub mod intern;
 pub mod model;
 mod parse;

@@ -92,8 +92,9 @@ pub enum Input {
     /// A file; gzip-decompressed when its name ends in `.gz`.
     File(PathBuf),
     /// The highest-numbered `segment-N.jsonl` of a collector's data directory, which a running
-    /// collector may be appending to: only the lines complete when it is opened are read, and
-    /// the bytes after its last newline are left out as in flight.
+    /// collector may be appending to: only what the collector's lock file says is durable is
+    /// read (see [`crate::collector_dir`]; without it, the lines complete when it is opened),
+    /// and the bytes after that are left out as in flight.
     LastSegment(PathBuf),
 }
 
@@ -157,8 +158,22 @@ impl Input {
                 })
             }
             Input::LastSegment(p) => {
+                // What the collector says is durable first: it never cuts that back. The lock
+                // file is read before the segment is measured, so the length it names is
+                // already there.
+                let committed = crate::collector_dir::committed_length(p);
                 let mut f = File::open(p).map_err(io_err)?;
-                let (complete, len) = complete_prefix(&mut f).map_err(io_err)?;
+                let (complete, len) = match committed {
+                    Some(c) => {
+                        let len = f.metadata().map_err(io_err)?.len();
+                        if c <= len {
+                            (c, len)
+                        } else {
+                            complete_prefix(&mut f).map_err(io_err)?
+                        }
+                    }
+                    None => complete_prefix(&mut f).map_err(io_err)?,
+                };
                 f.seek(SeekFrom::Start(0)).map_err(io_err)?;
                 Ok(Opened {
                     reader: Box::new(BufReader::with_capacity(

@@ -137,7 +137,7 @@ impl std::fmt::Display for InFlight {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} byte{} at the end ignored as in flight (a line a collector has not finished writing)",
+            "{}: {} byte{} at the end ignored as in flight (not yet committed by the collector)",
             self.source,
             self.bytes,
             if self.bytes == 1 { "" } else { "s" }

@@ -310,7 +310,7 @@ fn an_unfinished_tail_of_a_collectors_last_segment_is_left_out_and_counted() {
     assert_eq!(
         t.in_flight()[0].to_string(),
         format!(
-            "{name}: 18 bytes at the end ignored as in flight (a line a collector has not finished writing)"
+            "{name}: 18 bytes at the end ignored as in flight (not yet committed by the collector)"
         )
     );
 
@@ -475,5 +475,36 @@ fn files_are_read_up_to_the_length_they_had_when_opened() {
         let e = opened.reader.read_to_string(&mut got).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
         assert!(e.to_string().contains("got shorter"), "{e}");
+    }
+}
+
+#[test]
+fn only_what_the_collector_committed_is_read_of_its_last_segment() {
+    use weft_trace::collector_dir::{commit_line, LOCK_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let seg = dir.path().join("segment-000001.jsonl");
+    let durable = format!("{HEADER}{}{}", ev("a", 1), ev("a", 2));
+    // Two more whole lines are written but not yet synced (they could still be cut back).
+    std::fs::write(&seg, format!("{durable}{}{}", ev("a", 3), ev("b", 1))).unwrap();
+    let lock = dir.path().join(LOCK_FILE);
+    let marker = |name: &str, bytes: u64| format!("77\n{}\n", commit_line(name, bytes));
+    std::fs::write(&lock, marker("segment-000001.jsonl", durable.len() as u64)).unwrap();
+    let t = read_dir(dir.path()).unwrap();
+    assert_eq!(t.len(), 2);
+    let uncommitted = (ev("a", 3).len() + ev("b", 1).len()) as u64;
+    assert_eq!(t.in_flight()[0].bytes, uncommitted);
+
+    // A marker that names another segment, is torn, or claims more than the file holds is not
+    // trusted: the last newline rule applies.
+    for text in [
+        marker("segment-000002.jsonl", 10),
+        marker("segment-000001.jsonl", durable.len() as u64).replacen('0', "1", 1)[..40]
+            .to_string(),
+        marker("segment-000001.jsonl", 1 << 40),
+    ] {
+        std::fs::write(&lock, text).unwrap();
+        let t = read_dir(dir.path()).unwrap();
+        assert_eq!(t.len(), 4);
+        assert!(t.in_flight().is_empty());
     }
 }

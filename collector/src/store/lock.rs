@@ -9,15 +9,16 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+pub use weft_trace::collector_dir::LOCK_FILE;
+
 use super::{io_err, StoreError};
 
-/// The lock file's name inside the data directory.
-pub const LOCK_FILE: &str = "collector.lock";
-
-/// Holds the data directory's lock until dropped.
+/// Holds the data directory's lock until dropped, and tells readers how far the last segment
+/// is durable ([`weft_trace::collector_dir`]).
 #[derive(Debug)]
 pub struct DirLock {
-    _file: File,
+    file: File,
+    pid: u32,
 }
 
 impl DirLock {
@@ -36,7 +37,7 @@ impl DirLock {
             Err(TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                let holder = match text.trim().parse::<u32>() {
+                let holder = match text.lines().next().unwrap_or("").trim().parse::<u32>() {
                     Ok(pid) => format!("pid {pid}"),
                     Err(_) => "a process that has not written its pid yet".to_string(),
                 };
@@ -58,6 +59,25 @@ impl DirLock {
             .set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| writeln!(file, "{pid}"));
-        Ok(DirLock { _file: file })
+        Ok(DirLock { file, pid })
+    }
+
+    /// Says that `segment` is durable up to `bytes`. Best effort and not synced: it only helps
+    /// concurrent readers (a reader that cannot use it falls back to the last newline), and
+    /// it is only ever called after the `fdatasync` that made those bytes durable.
+    pub fn publish_commit(&mut self, segment: &str, bytes: u64) {
+        let text = format!(
+            "{}\n{}\n",
+            self.pid,
+            weft_trace::collector_dir::commit_line(segment, bytes)
+        );
+        // One positioned write of a fixed-width text: a reader racing it sees a bad checksum.
+        #[cfg(unix)]
+        let _ = std::os::unix::fs::FileExt::write_all_at(&self.file, text.as_bytes(), 0);
+        #[cfg(not(unix))]
+        let _ = self
+            .file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| self.file.write_all(text.as_bytes()));
     }
 }

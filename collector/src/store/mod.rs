@@ -220,7 +220,7 @@ pub struct Store {
     dir: PathBuf,
     segment_bytes: u64,
     io: Arc<dyn StorageIo>,
-    _lock: DirLock,
+    lock: DirLock,
     /// The segment being appended to; `None` after a failed repair, until one succeeds.
     file: Option<Box<dyn SegmentFile>>,
     /// Its number.
@@ -306,7 +306,7 @@ impl Store {
             dir: dir.to_path_buf(),
             segment_bytes: segment_bytes.max(4096),
             io,
-            _lock: lock,
+            lock,
             file: None,
             current: 0,
             durable_bytes: 0,
@@ -474,6 +474,8 @@ impl Store {
                 self.pending.clear();
                 self.dir_dirty = false;
                 self.health = Health::Ok;
+                self.lock
+                    .publish_commit(&segment_name(self.current), self.file_bytes);
                 Ok(())
             }
             Err(e) => Err(self.fail(&e)),

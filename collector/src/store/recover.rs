@@ -92,6 +92,7 @@ impl Store {
             f.set_len(good_end).map_err(io_err(&path))?;
         }
         f.sync_data().map_err(io_err(&path))?;
+        self.lock.publish_commit(&segment_name(last), good_end);
         self.file = Some(f);
         self.durable_bytes = good_end;
         self.file_bytes = good_end;
