@@ -51,18 +51,39 @@ impl ClockShape {
 }
 
 impl Clock {
+    /// An empty clock that grows as entries are raised: for analyses that do not know the
+    /// number of replicas in advance. Chunks hold `1 << shift` entries.
+    pub fn growable(shift: u32) -> Clock {
+        Clock {
+            chunks: Vec::new(),
+            shift,
+            nnz: 0,
+        }
+    }
+
     /// The entry of replica `i`.
     #[inline]
     pub fn get(&self, i: u32) -> u64 {
         let mask = (1u32 << self.shift) - 1;
-        self.chunks[(i >> self.shift) as usize][(i & mask) as usize]
+        match self.chunks.get((i >> self.shift) as usize) {
+            Some(chunk) => chunk[(i & mask) as usize],
+            None => 0,
+        }
     }
 
     /// Raises the entry of replica `i` to `v` (entries never decrease).
     #[inline]
     pub fn raise(&mut self, i: u32, v: u64) {
         let mask = (1u32 << self.shift) - 1;
-        let chunk = &mut self.chunks[(i >> self.shift) as usize];
+        let c = (i >> self.shift) as usize;
+        if c >= self.chunks.len() {
+            if v == 0 {
+                return;
+            }
+            let zero: Arc<[u64]> = vec![0u64; 1 << self.shift].into();
+            self.chunks.resize(c + 1, zero);
+        }
+        let chunk = &mut self.chunks[c];
         let cur = chunk[(i & mask) as usize];
         if v > cur {
             if cur == 0 {
@@ -80,6 +101,13 @@ impl Clock {
 
     /// Sets every entry to the maximum of both clocks.
     pub fn join(&mut self, other: &Clock) {
+        if other.chunks.len() > self.chunks.len() {
+            // Only growable clocks differ in length: take their extra chunks as they are.
+            for theirs in &other.chunks[self.chunks.len()..] {
+                self.nnz += theirs.iter().filter(|v| **v != 0).count() as u32;
+                self.chunks.push(theirs.clone());
+            }
+        }
         for (mine, theirs) in self.chunks.iter_mut().zip(&other.chunks) {
             if Arc::ptr_eq(mine, theirs) {
                 continue;
@@ -107,6 +135,22 @@ impl Clock {
                 }
             }
         }
+    }
+
+    /// Whether both clocks have the same entries (whatever their chunking).
+    pub fn same(&self, other: &Clock) -> bool {
+        if self.nnz != other.nnz {
+            return false;
+        }
+        let (long, short) = if self.chunks.len() >= other.chunks.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        long.chunks.iter().enumerate().all(|(c, mine)| match short.chunks.get(c) {
+            Some(theirs) => Arc::ptr_eq(mine, theirs) || mine[..] == theirs[..],
+            None => mine.iter().all(|v| *v == 0),
+        })
     }
 
     /// The non-zero entries, in replica order.

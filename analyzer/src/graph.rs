@@ -9,16 +9,7 @@
 use rustc_hash::FxHashMap;
 use weft_trace::{EventId, Kind, Sym, Trace, NONE};
 
-use crate::report::Code;
-
-/// A violation found by the analysis, before ids are resolved to names.
-#[derive(Clone, Debug)]
-pub(crate) struct Finding {
-    pub node: u32,
-    pub code: Code,
-    pub related: Vec<EventId>,
-    pub message: String,
-}
+use crate::finding::{self, Finding};
 
 /// Why a cross edge exists (the first reason found, when several give the same edge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,20 +257,8 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         let j = i + sends[i..].iter().take_while(|s| s.0 == sends[i].0).count();
         if j - i > 1 {
             let msg = trace.syms().resolve(sends[i].0);
-            let all: Vec<String> = sends[i..j]
-                .iter()
-                .map(|s| id(&g, s.1).to_string())
-                .collect();
-            findings.push(Finding {
-                node: sends[i].1,
-                code: Code::DuplicateMsg,
-                related: sends[i + 1..j].iter().map(|s| id(&g, s.1)).collect(),
-                message: format!(
-                    "message {msg:?} is sent by {} events: {}",
-                    j - i,
-                    all.join(", ")
-                ),
-            });
+            let all: Vec<EventId> = sends[i..j].iter().map(|s| id(&g, s.1)).collect();
+            findings.push(finding::duplicate_msg(sends[i].1, msg, &all));
         }
         i = j;
     }
@@ -303,32 +282,11 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
 
         // seq-gap
         match prev {
-            None if e.seq != 1 => findings.push(Finding {
-                node,
-                code: Code::SeqGap,
-                related: vec![],
-                message: format!(
-                    "the first event of replica {:?} in the trace has seq {}, not 1 ({} earlier event{} missing)",
-                    trace.replica(e),
-                    e.seq,
-                    e.seq - 1,
-                    if e.seq == 2 { " is" } else { "s are" }
-                ),
-            }),
+            None if e.seq != 1 => {
+                findings.push(finding::first_seq_gap(node, trace.replica(e), e.seq))
+            }
             Some(p) if g.seq(p) != e.seq - 1 => {
-                let gap = e.seq - g.seq(p) - 1;
-                findings.push(Finding {
-                    node,
-                    code: Code::SeqGap,
-                    related: vec![],
-                    message: format!(
-                        "{} follows {} in its replica's history: {gap} event{} in between {} missing",
-                        id(&g, node),
-                        id(&g, p),
-                        if gap == 1 { "" } else { "s" },
-                        if gap == 1 { "is" } else { "are" }
-                    ),
-                });
+                findings.push(finding::seq_gap(node, &id(&g, node), &id(&g, p)))
             }
             _ => {}
         }
@@ -337,16 +295,11 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         if e.kind == Kind::Recv {
             let senders = senders_of(e.msg);
             if senders.is_empty() {
-                findings.push(Finding {
+                findings.push(finding::unmatched_recv(
                     node,
-                    code: Code::UnmatchedRecv,
-                    related: vec![],
-                    message: format!(
-                        "{} receives message {:?}, which no send in the trace carries",
-                        id(&g, node),
-                        trace.syms().resolve(e.msg)
-                    ),
-                });
+                    &id(&g, node),
+                    trace.syms().resolve(e.msg),
+                ));
             }
             scratch.extend(senders.iter().map(|s| (s.1, EdgeKind::Message)));
         }
@@ -399,20 +352,7 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
         if !missing.is_empty() {
             missing.sort();
             missing.dedup_by(|a, b| a.0 == b.0);
-            let what: Vec<String> = missing
-                .iter()
-                .map(|(m, why)| format!("{m} ({why})"))
-                .collect();
-            findings.push(Finding {
-                node,
-                code: Code::MissingEvent,
-                related: missing.iter().map(|m| m.0.clone()).collect(),
-                message: format!(
-                    "{} depends on events that are not in the trace: {}",
-                    id(&g, node),
-                    what.join(", ")
-                ),
-            });
+            findings.push(finding::missing_event(node, &id(&g, node), &missing));
         }
 
         scratch.sort_unstable_by_key(|p| p.0);
@@ -438,21 +378,8 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
             if !bad.is_empty() {
                 bad.sort_unstable();
                 bad.dedup();
-                let what: Vec<String> = bad
-                    .iter()
-                    .map(|&(p, la)| format!("{} has {la}", id(&g, p)))
-                    .collect();
-                findings.push(Finding {
-                    node,
-                    code: Code::LamportViolation,
-                    related: bad.iter().map(|&(p, _)| id(&g, p)).collect(),
-                    message: format!(
-                        "{} has lamport {lb}, not above its direct predecessor{}: {}",
-                        id(&g, node),
-                        if bad.len() == 1 { "" } else { "s" },
-                        what.join(", ")
-                    ),
-                });
+                let bad: Vec<(EventId, u64)> = bad.iter().map(|&(p, la)| (id(&g, p), la)).collect();
+                findings.push(finding::lamport_violation(node, &id(&g, node), lb, &bad));
             }
         }
 
@@ -492,22 +419,14 @@ pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
 
     let mut worst: Vec<((u32, u32), WallWorst)> = wall_worst.into_iter().collect();
     worst.sort_unstable_by_key(|w| w.0);
-    for ((ra, rb), w) in worst {
-        let pa = names.resolve(g.sym_of_rank[ra as usize]);
-        let pb = names.resolve(g.sym_of_rank[rb as usize]);
-        findings.push(Finding {
-            node: w.b,
-            code: Code::WallClockInversion,
-            related: vec![id(&g, w.a)],
-            message: format!(
-                "{} is {} earlier by wall clock than its causal predecessor {} — the worst of {} inverted edge{} from {pa:?} to {pb:?}; their wall clocks are skewed",
-                id(&g, w.b),
-                human_ns(w.inv),
-                id(&g, w.a),
-                w.edges,
-                if w.edges == 1 { "" } else { "s" },
-            ),
-        });
+    for (_, w) in worst {
+        findings.push(finding::wall_clock_inversion(
+            w.b,
+            &id(&g, w.b),
+            &id(&g, w.a),
+            w.inv,
+            w.edges,
+        ));
     }
 
     // Successor lists (reverse of the predecessor rows).

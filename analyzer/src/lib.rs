@@ -24,6 +24,7 @@
 
 mod clock;
 mod conflicts;
+mod finding;
 mod graph;
 mod order;
 pub mod render;
@@ -72,15 +73,7 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
 
     for &i in trace.conflicting_duplicates() {
         let node = g.node(i as usize);
-        findings.push(graph::Finding {
-            node,
-            code: Code::DuplicateEvent,
-            related: vec![],
-            message: format!(
-                "{} was read more than once with different content; the first copy read is the one analysed",
-                g.id(trace, node)
-            ),
-        });
+        findings.push(finding::duplicate_event(node, &g.id(trace, node)));
     }
     findings.sort_by(|a, b| {
         (a.node, a.code.as_str(), &a.related).cmp(&(b.node, b.code.as_str(), &b.related))

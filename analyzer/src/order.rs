@@ -9,7 +9,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use weft_trace::{EventRec, Kind, Op, Trace, NONE};
 
 use crate::clock::{Clock, ClockShape};
-use crate::graph::{CausalGraph, Finding};
+use crate::finding::{self, Finding};
+use crate::graph::CausalGraph;
 use crate::report::Code;
 
 /// The most `related` ids a causality-cycle lists.
@@ -259,26 +260,7 @@ fn check_vc(
         }
     }
     diffs.sort();
-    let shown: Vec<String> = diffs
-        .iter()
-        .take(8)
-        .map(|(name, rep, imp)| format!("{name:?} reported {rep}, implied {imp}"))
-        .collect();
-    let more = if diffs.len() > 8 {
-        format!(" (and {} more entries)", diffs.len() - 8)
-    } else {
-        String::new()
-    };
-    out.push(Finding {
-        node: v,
-        code: Code::VcMismatch,
-        related: vec![],
-        message: format!(
-            "{}'s vector clock differs from the one its causal past implies: {}{more}",
-            g.id(trace, v),
-            shown.join("; ")
-        ),
-    });
+    out.push(finding::vc_mismatch(v, &g.id(trace, v), &diffs));
 }
 
 /// The causality cycles among the nodes the ordered pass could not visit, found with petgraph's

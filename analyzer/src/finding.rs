@@ -1,0 +1,163 @@
+//! The violations of the spec's section 4 as findings, each built in one place: the batch
+//! graph builder and the incremental engine both call these, so a finding reads the same
+//! whichever found it.
+
+use weft_trace::EventId;
+
+use crate::graph::human_ns;
+use crate::report::Code;
+
+/// A violation found by the analysis, before ids are resolved to names. `node` is the finder's
+/// own node number; reports sort by the node's id.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Finding {
+    pub node: u32,
+    pub code: Code,
+    pub related: Vec<EventId>,
+    pub message: String,
+}
+
+/// `seq-gap` on the first present event of a replica, when its seq is not 1.
+pub(crate) fn first_seq_gap(node: u32, replica: &str, seq: u64) -> Finding {
+    Finding {
+        node,
+        code: Code::SeqGap,
+        related: vec![],
+        message: format!(
+            "the first event of replica {replica:?} in the trace has seq {seq}, not 1 ({} earlier event{} missing)",
+            seq - 1,
+            if seq == 2 { " is" } else { "s are" }
+        ),
+    }
+}
+
+/// `seq-gap` between two consecutive present events of a replica.
+pub(crate) fn seq_gap(node: u32, id: &EventId, prev: &EventId) -> Finding {
+    let gap = id.seq - prev.seq - 1;
+    Finding {
+        node,
+        code: Code::SeqGap,
+        related: vec![],
+        message: format!(
+            "{id} follows {prev} in its replica's history: {gap} event{} in between {} missing",
+            if gap == 1 { "" } else { "s" },
+            if gap == 1 { "is" } else { "are" }
+        ),
+    }
+}
+
+/// `unmatched-recv`: no send carries the message.
+pub(crate) fn unmatched_recv(node: u32, id: &EventId, msg: &str) -> Finding {
+    Finding {
+        node,
+        code: Code::UnmatchedRecv,
+        related: vec![],
+        message: format!("{id} receives message {msg:?}, which no send in the trace carries"),
+    }
+}
+
+/// `duplicate-msg` on the first (by id) of `senders`, which are in id order (two or more).
+pub(crate) fn duplicate_msg(node: u32, msg: &str, senders: &[EventId]) -> Finding {
+    let all: Vec<String> = senders.iter().map(|s| s.to_string()).collect();
+    Finding {
+        node,
+        code: Code::DuplicateMsg,
+        related: senders[1..].to_vec(),
+        message: format!(
+            "message {msg:?} is sent by {} events: {}",
+            senders.len(),
+            all.join(", ")
+        ),
+    }
+}
+
+/// `missing-event`: `missing` (id, why) sorted by id and without repeated ids.
+pub(crate) fn missing_event(node: u32, id: &EventId, missing: &[(EventId, &str)]) -> Finding {
+    let what: Vec<String> = missing
+        .iter()
+        .map(|(m, why)| format!("{m} ({why})"))
+        .collect();
+    Finding {
+        node,
+        code: Code::MissingEvent,
+        related: missing.iter().map(|m| m.0.clone()).collect(),
+        message: format!(
+            "{id} depends on events that are not in the trace: {}",
+            what.join(", ")
+        ),
+    }
+}
+
+/// `lamport-violation`: `bad` (predecessor, its lamport) in id order, without repeats.
+pub(crate) fn lamport_violation(node: u32, id: &EventId, lamport: u64, bad: &[(EventId, u64)]) -> Finding {
+    let what: Vec<String> = bad.iter().map(|(p, la)| format!("{p} has {la}")).collect();
+    Finding {
+        node,
+        code: Code::LamportViolation,
+        related: bad.iter().map(|(p, _)| p.clone()).collect(),
+        message: format!(
+            "{id} has lamport {lamport}, not above its direct predecessor{}: {}",
+            if bad.len() == 1 { "" } else { "s" },
+            what.join(", ")
+        ),
+    }
+}
+
+/// `wall-clock-inversion`: the worst of `edges` inverted edges from replica `pa` to `pb`, where
+/// `b` is `inversion` ns earlier by wall clock than its causal predecessor `a`.
+pub(crate) fn wall_clock_inversion(
+    node: u32,
+    b: &EventId,
+    a: &EventId,
+    inversion: u128,
+    edges: u64,
+) -> Finding {
+    Finding {
+        node,
+        code: Code::WallClockInversion,
+        related: vec![a.clone()],
+        message: format!(
+            "{b} is {} earlier by wall clock than its causal predecessor {a} — the worst of {edges} inverted edge{} from {:?} to {:?}; their wall clocks are skewed",
+            human_ns(inversion),
+            if edges == 1 { "" } else { "s" },
+            a.replica,
+            b.replica,
+        ),
+    }
+}
+
+/// `duplicate-event`: a different copy of an id was read; the first is analysed.
+pub(crate) fn duplicate_event(node: u32, id: &EventId) -> Finding {
+    Finding {
+        node,
+        code: Code::DuplicateEvent,
+        related: vec![],
+        message: format!(
+            "{id} was read more than once with different content; the first copy read is the one analysed"
+        ),
+    }
+}
+
+/// `vc-mismatch`: `diffs` (replica, reported, implied) for every entry that differs, in replica
+/// name order.
+pub(crate) fn vc_mismatch(node: u32, id: &EventId, diffs: &[(String, u64, u64)]) -> Finding {
+    let shown: Vec<String> = diffs
+        .iter()
+        .take(8)
+        .map(|(name, rep, imp)| format!("{name:?} reported {rep}, implied {imp}"))
+        .collect();
+    let more = if diffs.len() > 8 {
+        format!(" (and {} more entries)", diffs.len() - 8)
+    } else {
+        String::new()
+    };
+    Finding {
+        node,
+        code: Code::VcMismatch,
+        related: vec![],
+        message: format!(
+            "{id}'s vector clock differs from the one its causal past implies: {}{more}",
+            shown.join("; ")
+        ),
+    }
+}
