@@ -12,6 +12,9 @@
 //!   input, and a lenient mode that turns malformed lines into [`Malformed`] records. A
 //!   collector's data directory can be read while it is written: the unfinished end of its last
 //!   segment is left out and counted ([`InFlight`]).
+//! * [`Trace::append`]: a trace grows by batches read separately ([`Trace::batch_from_ndjson`],
+//!   [`TraceBuilder::finish_batch`]), with the same result as one read of all their lines;
+//!   [`Trace::find`] looks an id up.
 //! * [`NdjsonWriter`] writes traces.
 //!
 //! ```
@@ -45,7 +48,7 @@ pub use intern::{Interner, Sym};
 pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
 pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
-    expand_inputs, CheckedLine, Input, LineChecker, ReadError, ReadOptions, TraceBuilder,
+    expand_inputs, CheckedLine, Input, LineChecker, LinePos, ReadError, ReadOptions, TraceBuilder,
 };
-pub use store::{EventRec, InFlight, Malformed, Trace, NONE};
+pub use store::{Appended, EventRec, InFlight, Malformed, Trace, NONE};
 pub use write::NdjsonWriter;

@@ -238,10 +238,17 @@ impl Parser {
             if !ev.vc.is_sorted_by_key(|&(q, _)| q) {
                 ev.vc.sort_unstable_by_key(|&(q, _)| q);
             }
-            if let Some(w) = ev.vc.windows(2).find(|w| w[0].0 == w[1].0) {
+            // Of several names given twice, the message names the least (bytewise), not the
+            // one with the least interned id, which depends on what was read before.
+            if let Some(twice) = ev
+                .vc
+                .windows(2)
+                .filter(|w| w[0].0 == w[1].0)
+                .map(|w| self.names.resolve(w[0].0))
+                .min()
+            {
                 return Err(reason(format!(
-                    "field `vc`: replica {:?} appears twice",
-                    self.names.resolve(w[0].0)
+                    "field `vc`: replica {twice:?} appears twice"
                 )));
             }
             ev.vc.retain(|&(_, v)| v != 0);

@@ -14,8 +14,6 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap;
-
 use crate::intern::SharedInterner;
 use crate::intern::Sym;
 use crate::model::{Header, Kind, FORMAT};
@@ -484,10 +482,19 @@ pub struct TraceBuilder {
     parser: Parser,
     shard: Shard,
     trace: Trace,
-    by_id: FxHashMap<(Sym, u64), u32>,
-    flagged: Vec<bool>,
     inputs: Vec<String>,
     threads: usize,
+}
+
+/// How far a stream of lines has been read: what [`TraceBuilder::read_at`] continues from.
+/// The default is the start of a stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinePos {
+    /// Lines read so far: the next line is line `line + 1`.
+    pub line: u64,
+    /// Whether a line other than a blank one has been read (a header line is accepted only
+    /// before that).
+    pub past_start: bool,
 }
 
 /// Where the builder is within one input: for line numbers and the header rule.
@@ -512,10 +519,19 @@ impl TraceBuilder {
             syms,
             shard: Shard::default(),
             trace: Trace::default(),
-            by_id: FxHashMap::default(),
-            flagged: Vec::new(),
             inputs: Vec::new(),
             threads,
+        }
+    }
+
+    /// A builder for `text` held in memory: on the calling thread when it is at most one block
+    /// (parsing threads would get one block and wait for each other), else on every core.
+    fn for_text(text: &str, opts: &ReadOptions) -> Self {
+        let b = TraceBuilder::new(opts.clone());
+        if text.len() <= BLOCK_BYTES {
+            b.threads(1)
+        } else {
+            b
         }
     }
 
@@ -526,13 +542,38 @@ impl TraceBuilder {
     }
 
     /// Reads every line of `reader`, named `input` in messages.
-    pub fn read(&mut self, input: &str, mut reader: impl BufRead) -> Result<(), ReadError> {
-        self.inputs.push(input.to_string());
+    pub fn read(&mut self, input: &str, reader: impl BufRead) -> Result<(), ReadError> {
+        self.read_at(input, &mut LinePos::default(), reader)
+    }
+
+    /// Reads every line of `reader` as the lines of `input` that come after the `pos.line`
+    /// lines already read from it, and moves `pos` past them (also when the read fails: then
+    /// up to where it stopped). For a stream of lines read in batches, each batch by its own
+    /// builder: with one [`LinePos`] carried from batch to batch, malformed lines are numbered
+    /// and the header rule (a header only before any other non-blank line) is applied exactly
+    /// as one read of the whole stream does.
+    pub fn read_at(
+        &mut self,
+        input: &str,
+        pos: &mut LinePos,
+        reader: impl BufRead,
+    ) -> Result<(), ReadError> {
         let mut cur = Cursor {
             input,
-            line: 0,
-            first: true,
+            line: pos.line,
+            first: !pos.past_start,
         };
+        let res = self.read_cursor(&mut cur, reader);
+        *pos = LinePos {
+            line: cur.line,
+            past_start: !cur.first,
+        };
+        res
+    }
+
+    fn read_cursor(&mut self, cur: &mut Cursor, mut reader: impl BufRead) -> Result<(), ReadError> {
+        let input = cur.input;
+        self.inputs.push(input.to_string());
         let io_err = |error| ReadError::Io {
             input: input.to_string(),
             error,
@@ -559,13 +600,13 @@ impl TraceBuilder {
                         });
                     }
                 }
-                let res = self.merge(&mut cur, &mut shard);
+                let res = self.merge(cur, &mut shard);
                 self.shard = shard;
                 res?;
             }
             return Ok(());
         }
-        self.read_parallel(&mut cur, &mut reader)
+        self.read_parallel(cur, &mut reader)
     }
 
     /// Parses blocks on `self.threads` threads and merges their shards in input order.
@@ -729,45 +770,35 @@ impl TraceBuilder {
                 Item::Blank => continue,
                 Item::Event => {
                     cur.first = false;
-                    let mut rec = shard.recs[ev];
+                    let rec = shard.recs[ev];
                     let fp = shard.fingerprints[ev];
                     ev += 1;
-                    let next = self.trace.events.len() as u32;
-                    let idx = *self.by_id.entry((rec.replica, rec.seq)).or_insert(next);
-                    if idx != next {
-                        if self.trace.fingerprints[idx as usize] == fp {
-                            self.trace.duplicates += 1;
-                        } else if !self.flagged[idx as usize] {
-                            self.flagged[idx as usize] = true;
-                            self.trace.conflicting.push(idx);
+                    self.trace.admit(rec.replica, rec.seq, fp, |t| {
+                        let mut rec = rec;
+                        let vc = &shard.vc_arena[rec.vc_start as usize
+                            ..(rec.vc_start + u64::from(rec.vc_len)) as usize];
+                        rec.vc_start = t.vc_arena.len() as u64;
+                        t.vc_arena.extend_from_slice(vc);
+                        let ps = &shard.parents[rec.parents_start as usize..]
+                            [..rec.parents_len as usize];
+                        rec.parents_start = t.parents.len() as u64;
+                        t.parents.extend_from_slice(ps);
+                        if rec.value != NONE {
+                            let v = values[rec.value as usize]
+                                .take()
+                                .expect("each value is used once");
+                            rec.value = t.values.len() as u32;
+                            t.values.push(v);
                         }
-                        continue;
-                    }
-                    let vc = &shard.vc_arena
-                        [rec.vc_start as usize..(rec.vc_start + u64::from(rec.vc_len)) as usize];
-                    rec.vc_start = self.trace.vc_arena.len() as u64;
-                    self.trace.vc_arena.extend_from_slice(vc);
-                    let ps =
-                        &shard.parents[rec.parents_start as usize..][..rec.parents_len as usize];
-                    rec.parents_start = self.trace.parents.len() as u64;
-                    self.trace.parents.extend_from_slice(ps);
-                    if rec.value != NONE {
-                        let v = values[rec.value as usize]
-                            .take()
-                            .expect("each value is used once");
-                        rec.value = self.trace.values.len() as u32;
-                        self.trace.values.push(v);
-                    }
-                    if rec.attrs != NONE {
-                        let a = attrs[rec.attrs as usize]
-                            .take()
-                            .expect("each attrs is used once");
-                        rec.attrs = self.trace.attrs.len() as u32;
-                        self.trace.attrs.push(a);
-                    }
-                    self.trace.events.push(rec);
-                    self.trace.fingerprints.push(fp);
-                    self.flagged.push(false);
+                        if rec.attrs != NONE {
+                            let a = attrs[rec.attrs as usize]
+                                .take()
+                                .expect("each attrs is used once");
+                            rec.attrs = t.attrs.len() as u32;
+                            t.attrs.push(a);
+                        }
+                        rec
+                    });
                     continue;
                 }
                 Item::Header(fields) => {
@@ -836,7 +867,7 @@ impl TraceBuilder {
     }
 
     /// The trace, or [`ReadError::Empty`] when it has no events.
-    pub fn finish(mut self) -> Result<Trace, ReadError> {
+    pub fn finish(self) -> Result<Trace, ReadError> {
         if self.trace.events.is_empty() {
             let inputs = if self.inputs.is_empty() {
                 "input".to_string()
@@ -845,12 +876,19 @@ impl TraceBuilder {
             };
             return Err(ReadError::Empty { inputs });
         }
+        Ok(self.finish_batch())
+    }
+
+    /// The trace, also when it has no events: a batch for [`Trace::append`], where lines that
+    /// hold no event (blank, a header, malformed ones skipped in lenient mode, or nothing at
+    /// all) are an ordinary batch, not an error.
+    pub fn finish_batch(mut self) -> Trace {
         drop(self.parser);
         let take =
             |s: SharedInterner| std::mem::take(&mut *s.lock().unwrap_or_else(|p| p.into_inner()));
         self.trace.names = take(self.names);
         self.trace.syms = take(self.syms);
-        Ok(self.trace)
+        self.trace
     }
 }
 
@@ -907,13 +945,16 @@ impl Splitter {
             r.consume(take);
         }
         if self.done {
-            if buf.last() == Some(&b'\n') {
+            // The final newline ends the last line; without it, the last line is unfinished.
+            // A lone newline left is a blank line (counted, for `LinePos`), not nothing.
+            let ended = buf.last() == Some(&b'\n');
+            if ended {
                 buf.pop();
             }
             if buf.len() > self.max && memchr::memchr(b'\n', &buf).is_none() {
                 return Ok(Some(Block::TooLong));
             }
-            return Ok((!buf.is_empty()).then_some(Block::Lines(buf)));
+            return Ok((ended || !buf.is_empty()).then_some(Block::Lines(buf)));
         }
         match memchr::memrchr(b'\n', &buf) {
             Some(i) => {
@@ -1017,9 +1058,43 @@ impl Trace {
         text: &str,
         opts: &ReadOptions,
     ) -> Result<Trace, ReadError> {
-        let mut b = TraceBuilder::new(opts.clone());
+        let mut b = TraceBuilder::for_text(text, opts);
         b.read(input, text.as_bytes())?;
         b.finish()
+    }
+
+    /// Parses NDJSON text as one batch for [`Trace::append`]: like [`Trace::from_ndjson_str`],
+    /// but a text with no event (empty, blank lines, only a header, or only malformed lines in
+    /// lenient mode) gives an empty trace instead of [`ReadError::Empty`]. The text is one input
+    /// named `input`, so its malformed lines are numbered from 1 and a header is accepted on its
+    /// first line; to continue the numbering of a longer stream, read with
+    /// [`TraceBuilder::read_at`] and [`TraceBuilder::finish_batch`]. In strict mode a
+    /// malformed line is an error, as in every read.
+    ///
+    /// ```
+    /// use weft_trace::{ReadOptions, Trace};
+    ///
+    /// let opts = ReadOptions::default();
+    /// let mut trace = Trace::default();
+    /// trace.append(Trace::batch_from_ndjson("1", r#"{"replica":"a","seq":1,"vc":{"a":1}}"#, &opts)?);
+    /// let added = trace.append(Trace::batch_from_ndjson("2", concat!(
+    ///     r#"{"replica":"b","seq":1,"vc":{"a":1,"b":1}}"#, "\n",
+    ///     r#"{"replica":"a","seq":1,"vc":{"a":1}}"#, "\n",
+    /// ), &opts)?);
+    /// assert_eq!(added.events, 1..2);
+    /// assert_eq!(added.duplicates, 1);
+    /// assert_eq!(trace.find_name("b", 1), Some(1));
+    /// assert!(Trace::batch_from_ndjson("3", "", &opts)?.is_empty());
+    /// # Ok::<(), weft_trace::ReadError>(())
+    /// ```
+    pub fn batch_from_ndjson(
+        input: &str,
+        text: &str,
+        opts: &ReadOptions,
+    ) -> Result<Trace, ReadError> {
+        let mut b = TraceBuilder::for_text(text, opts);
+        b.read(input, text.as_bytes())?;
+        Ok(b.finish_batch())
     }
 
     /// Reads `inputs` as one trace.

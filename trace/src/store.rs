@@ -3,14 +3,23 @@
 //! Events are kept in first-arrival order (the order their first copy was read), each as a
 //! fixed-size [`EventRec`] of integers; strings are interned, clocks are varint-encoded in one
 //! arena and values live in a side table. Nothing here analyses anything.
+//!
+//! The spec's duplicate rule lives here too (`Trace::admit`), with the id index it needs, so
+//! that a trace can grow: the reader applies the rule line by line, and [`Trace::append`] applies
+//! the same rule to the copies of a batch read separately, giving exactly what one read of all
+//! the lines gives.
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+use std::ops::Range;
 
+use hashbrown::hash_table::{Entry, HashTable};
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde_json::{Map, Value};
 
 use crate::intern::{Interner, Sym};
 use crate::model::{Event, EventId, Header, Kind, Op};
-use crate::vcenc::VcIter;
+use crate::vcenc::{self, VcIter};
 
 /// "No such index" marker for optional side-table references.
 pub const NONE: u32 = u32::MAX;
@@ -145,7 +154,51 @@ impl std::fmt::Display for InFlight {
     }
 }
 
+/// A copy of an already-kept event that the duplicate rule dropped, kept so that the trace can
+/// be appended to another one ([`Trace::append`]) with the rule applied to every copy again: a
+/// copy that was identical to this trace's first copy may differ from an earlier trace's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dropped {
+    /// How many events the trace held when the copy was met: it came after the first copies at
+    /// arrival indices below `before` and before the others.
+    pub(crate) before: u32,
+    /// Arrival index of the kept (first) copy.
+    pub(crate) of: u32,
+    /// The dropped copy's fingerprint.
+    pub(crate) fingerprint: u64,
+}
+
+/// What [`Trace::append`] added. Indices are in the trace appended to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// Arrival indices of the batch's new events (ids not in the trace before): a contiguous
+    /// range at the end, in the batch's arrival order. Empty when every event of the batch was
+    /// already there.
+    pub events: Range<usize>,
+    /// Arrival indices of events that met a *different* copy for the first time in this batch
+    /// (newly conflicting duplicates), in the order those copies were met: what was appended to
+    /// [`Trace::conflicting_duplicates`]. May name events of earlier batches and of this one.
+    pub conflicting: Vec<u32>,
+    /// Identical copies the batch brought that were dropped (what [`Trace::duplicates`] grew
+    /// by): copies of earlier batches' events as well as repeats inside the batch.
+    pub duplicates: u64,
+    /// Indices into [`Trace::malformed`] of the batch's malformed lines.
+    pub malformed: Range<usize>,
+    /// Indices into [`Trace::headers`] of the batch's headers.
+    pub headers: Range<usize>,
+    /// Indices into [`Trace::in_flight`] of the batch's in-flight tails.
+    pub in_flight: Range<usize>,
+    /// Replica names ([`Trace::names`] ids) the trace did not know before: the batch's new
+    /// replicas and the names only its clocks or parents mention.
+    pub names: Range<Sym>,
+    /// Message ids and keys ([`Trace::syms`] ids) the trace did not know before.
+    pub syms: Range<Sym>,
+}
+
 /// A whole trace: the set of events read from one or more inputs.
+///
+/// It can grow by batches ([`Trace::append`]); [`Trace::default`] is the empty trace to start
+/// from.
 #[derive(Debug, Default)]
 pub struct Trace {
     pub(crate) names: Interner,
@@ -161,6 +214,19 @@ pub struct Trace {
     pub(crate) conflicting: Vec<u32>,
     pub(crate) malformed: Vec<Malformed>,
     pub(crate) in_flight: Vec<InFlight>,
+    /// The id index: arrival indices, hashed by the `(replica, seq)` of the event they point to
+    /// (compared through `events`), so an entry costs 4 bytes plus hashbrown's 1 control byte.
+    pub(crate) ids: HashTable<u32>,
+    /// The arrival indices already in `conflicting`.
+    pub(crate) flagged: FxHashSet<u32>,
+    /// Every copy the duplicate rule dropped, in the order met.
+    pub(crate) dropped: Vec<Dropped>,
+}
+
+/// The hash of an id in [`Trace::ids`].
+#[inline]
+fn id_hash(replica: Sym, seq: u64) -> u64 {
+    FxBuildHasher.hash_one((replica, seq))
 }
 
 impl Trace {
@@ -276,5 +342,246 @@ impl Trace {
             value: self.value(e).cloned(),
             attrs: self.attrs(e).cloned(),
         }
+    }
+}
+
+impl Trace {
+    /// The arrival index of the event `(replica, seq)`, `replica` a [`Trace::names`] id: one
+    /// lookup in the id index (O(1) expected).
+    pub fn find(&self, replica: Sym, seq: u64) -> Option<usize> {
+        let events = &self.events;
+        self.ids
+            .find(id_hash(replica, seq), |&i| {
+                let e = &events[i as usize];
+                e.replica == replica && e.seq == seq
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// The arrival index of the event with id `replica@seq` (see [`Trace::find`]).
+    pub fn find_name(&self, replica: &str, seq: u64) -> Option<usize> {
+        self.find(self.names.get(replica)?, seq)
+    }
+
+    /// Bytes the id index behind [`Trace::find`] and the duplicate rule has allocated: 5 per slot
+    /// (an arrival index and a control byte), with between 8/7 and 16/7 slots per event, so 5.7
+    /// to 11.4 bytes per event (both tables for a moment while it grows).
+    pub fn id_index_bytes(&self) -> usize {
+        self.ids.allocation_size()
+    }
+
+    /// The spec's duplicate rule, for one copy of the event `(replica, seq)` met after everything
+    /// already in the trace. Returns the arrival index of the kept copy and whether it is this
+    /// one.
+    ///
+    /// The first copy of an id is kept: `make` builds its record (pushing its clock, parents,
+    /// value and attrs into the trace's side tables), which gets the next arrival index. A later
+    /// copy is dropped (and remembered, see [`Dropped`]): counted in [`Trace::duplicates`] when
+    /// its fingerprint equals the kept copy's, else the kept copy's index is added to
+    /// [`Trace::conflicting_duplicates`], once. The reader and [`Trace::append`] both go through
+    /// here, so they cannot disagree.
+    pub(crate) fn admit(
+        &mut self,
+        replica: Sym,
+        seq: u64,
+        fingerprint: u64,
+        make: impl FnOnce(&mut Trace) -> EventRec,
+    ) -> (u32, bool) {
+        let next = u32::try_from(self.events.len()).expect("more than 2^32 events");
+        let events = &self.events;
+        let entry = self.ids.entry(
+            id_hash(replica, seq),
+            |&i| {
+                let e = &events[i as usize];
+                e.replica == replica && e.seq == seq
+            },
+            // Every index in the table is below `next`: a new one is inserted only after the
+            // table has made room, and its record is pushed before the next call.
+            |&i| {
+                let e = &events[i as usize];
+                id_hash(e.replica, e.seq)
+            },
+        );
+        let kept = match entry {
+            Entry::Occupied(o) => Some(*o.get()),
+            Entry::Vacant(v) => {
+                v.insert(next);
+                None
+            }
+        };
+        if let Some(of) = kept {
+            self.drop_copy(of, fingerprint);
+            return (of, false);
+        }
+        let rec = make(self);
+        debug_assert!(rec.replica == replica && rec.seq == seq);
+        self.events.push(rec);
+        self.fingerprints.push(fingerprint);
+        (next, true)
+    }
+
+    /// A later copy of the kept event `of`: counted or flagged, and remembered.
+    fn drop_copy(&mut self, of: u32, fingerprint: u64) {
+        self.dropped.push(Dropped {
+            before: self.events.len() as u32,
+            of,
+            fingerprint,
+        });
+        if self.fingerprints[of as usize] == fingerprint {
+            self.duplicates += 1;
+        } else if self.flagged.insert(of) {
+            self.conflicting.push(of);
+        }
+    }
+
+    /// Appends the events of `batch` (a trace read from the lines that come next, e.g. with
+    /// [`Trace::batch_from_ndjson`]) as if its lines had been read after this trace's lines in
+    /// one read: the result equals what one [`crate::TraceBuilder`] reading all the lines in
+    /// order builds, event for event.
+    ///
+    /// * Every copy of every id the batch read, dropped ones included, goes through the duplicate
+    ///   rule against everything before it: the first copy of an id wins (a batch event whose id
+    ///   the trace has is not added), an identical later copy (same fingerprint) is counted in
+    ///   [`Trace::duplicates`], a differing one puts the first copy's arrival index into
+    ///   [`Trace::conflicting_duplicates`] once. The batch's own counts are not added as such:
+    ///   a copy identical to the batch's first copy may differ from this trace's.
+    /// * Names and message ids/keys are interned into this trace's tables (every name and sym
+    ///   the batch knows, also those only its malformed lines or dropped copies named) and every
+    ///   reference remapped: replica, msg, key, parents entries, and the clock entries, which are
+    ///   re-encoded sorted by this trace's name ids ([`Trace::vc`]'s order). Values and attrs
+    ///   move over.
+    /// * Malformed lines, headers and in-flight tails are appended as the batch recorded them
+    ///   (naming the batch's input and lines).
+    ///
+    /// An empty batch appends nothing (except what it recorded besides events); appending to an
+    /// empty trace takes the batch over without copying it. Cost: O(batch size), plus the
+    /// growth of the id index. The batch's record of dropped copies carries over (16 bytes a
+    /// dropped copy), so the result can itself be appended to another trace.
+    pub fn append(&mut self, mut batch: Trace) -> Appended {
+        let events = self.events.len();
+        let conflicting = self.conflicting.len();
+        let duplicates = self.duplicates;
+        let malformed = self.malformed.len();
+        let headers = self.headers.len();
+        let in_flight = self.in_flight.len();
+        let names = self.names.len() as Sym;
+        let syms = self.syms.len() as Sym;
+        if self.events.is_empty() && self.names.is_empty() && self.syms.is_empty() {
+            // Nothing to remap against: replaying the batch here would intern its strings in
+            // the same order and give every event, count and flag the batch already has.
+            let mut earlier = std::mem::take(self);
+            earlier.malformed.append(&mut batch.malformed);
+            earlier.headers.append(&mut batch.headers);
+            earlier.in_flight.append(&mut batch.in_flight);
+            batch.malformed = earlier.malformed;
+            batch.headers = earlier.headers;
+            batch.in_flight = earlier.in_flight;
+            *self = batch;
+        } else {
+            self.append_remapped(batch);
+        }
+        Appended {
+            events: events..self.events.len(),
+            conflicting: self.conflicting[conflicting..].to_vec(),
+            duplicates: self.duplicates - duplicates,
+            malformed: malformed..self.malformed.len(),
+            headers: headers..self.headers.len(),
+            in_flight: in_flight..self.in_flight.len(),
+            names: names..self.names.len() as Sym,
+            syms: syms..self.syms.len() as Sym,
+        }
+    }
+
+    /// [`Trace::append`] into a trace that has strings: every reference of the batch remapped.
+    fn append_remapped(&mut self, batch: Trace) {
+        let Trace {
+            names,
+            syms,
+            events,
+            vc_arena,
+            parents,
+            fingerprints,
+            values,
+            attrs,
+            headers,
+            malformed,
+            in_flight,
+            dropped,
+            duplicates: _,
+            conflicting: _,
+            ids: _,
+            flagged: _,
+        } = batch;
+        let name_of: Vec<Sym> = (0..names.len() as Sym)
+            .map(|q| self.names.intern(names.resolve(q)))
+            .collect();
+        let sym_of: Vec<Sym> = (0..syms.len() as Sym)
+            .map(|m| self.syms.intern(syms.resolve(m)))
+            .collect();
+        let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
+        let mut attrs: Vec<Option<Map<String, Value>>> = attrs.into_iter().map(Some).collect();
+        self.events.reserve(events.len());
+        self.fingerprints.reserve(events.len());
+        // The arrival index in `self` of each batch event's id (kept here, or earlier).
+        let mut here: Vec<u32> = Vec::with_capacity(events.len());
+        let mut vc: Vec<(Sym, u64)> = Vec::new();
+        let mut dropped = dropped.into_iter().peekable();
+        for (j, rec) in events.iter().enumerate() {
+            while let Some(d) = dropped.next_if(|d| d.before as usize <= j) {
+                self.drop_copy(here[d.of as usize], d.fingerprint);
+            }
+            let replica = name_of[rec.replica as usize];
+            let (at, _) = self.admit(replica, rec.seq, fingerprints[j], |t| {
+                let mut r = *rec;
+                r.replica = replica;
+                let start = rec.vc_start as usize;
+                vc.clear();
+                vc.extend(
+                    VcIter::new(&vc_arena[start..start + rec.vc_len as usize])
+                        .map(|(q, v)| (name_of[q as usize], v)),
+                );
+                if !vc.is_sorted_by_key(|&(q, _)| q) {
+                    vc.sort_unstable_by_key(|&(q, _)| q);
+                }
+                r.vc_start = t.vc_arena.len() as u64;
+                vcenc::encode(&vc, &mut t.vc_arena);
+                r.vc_len = (t.vc_arena.len() as u64 - r.vc_start) as u32;
+                let start = rec.parents_start as usize;
+                r.parents_start = t.parents.len() as u64;
+                t.parents.extend(
+                    parents[start..start + rec.parents_len as usize]
+                        .iter()
+                        .map(|&(q, s)| (name_of[q as usize], s)),
+                );
+                if r.msg != NONE {
+                    r.msg = sym_of[r.msg as usize];
+                }
+                if r.key != NONE {
+                    r.key = sym_of[r.key as usize];
+                }
+                if r.value != NONE {
+                    let v = values[r.value as usize]
+                        .take()
+                        .expect("each value belongs to one event");
+                    r.value = t.values.len() as u32;
+                    t.values.push(v);
+                }
+                if r.attrs != NONE {
+                    let a = attrs[r.attrs as usize]
+                        .take()
+                        .expect("each attrs belongs to one event");
+                    r.attrs = t.attrs.len() as u32;
+                    t.attrs.push(a);
+                }
+                r
+            });
+            here.push(at);
+        }
+        for d in dropped {
+            self.drop_copy(here[d.of as usize], d.fingerprint);
+        }
+        self.malformed.extend(malformed);
+        self.headers.extend(headers);
+        self.in_flight.extend(in_flight);
     }
 }

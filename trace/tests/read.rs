@@ -508,3 +508,19 @@ fn only_what_the_collector_committed_is_read_of_its_last_segment() {
         assert!(t.in_flight().is_empty());
     }
 }
+
+#[test]
+fn a_clock_naming_several_replicas_twice_names_the_same_one_whatever_was_read_before() {
+    let bad = r#"{"replica":"z","seq":1,"vc":{"c":1,"b":1,"c":2,"b":2}}"#;
+    // "c" is interned before "b" on the bad line itself, or "b" before "c" by an earlier line.
+    for before in [
+        r#"{"replica":"a","seq":1}"#,
+        r#"{"replica":"b","seq":1,"vc":{"c":1}}"#,
+    ] {
+        assert_eq!(
+            err(&format!("{before}\n{bad}\n")),
+            "t.jsonl:2: field `vc`: replica \"b\" appears twice",
+            "after {before}"
+        );
+    }
+}
