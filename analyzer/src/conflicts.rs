@@ -15,49 +15,96 @@ use crate::graph::CausalGraph;
 use crate::order::{conflict_write, WriteClocks};
 use crate::report::{Conflict, ConflictWhy, Rule, Unresolved};
 
-struct Ctx<'a> {
-    trace: &'a Trace,
+/// What conflict detection needs to know about writes: the batch analysis answers from its
+/// graph and projected write clocks, the incremental engine from its per-node clocks. Write
+/// numbers are the answerer's own; nothing here assumes they follow id order.
+pub(crate) trait WriteOrder {
+    /// A dense index of the replica of write `v` (any total order of replicas).
+    fn replica(&self, v: u32) -> u32;
+    /// The seq of write `v`.
+    fn seq(&self, v: u32) -> u64;
+    /// `VC(y)[replica]`: the highest seq of `replica` that write `y` has in its causal past
+    /// (asked only for replicas that wrote the same key as `y`).
+    fn seen(&self, y: u32, replica: u32) -> u64;
+    /// The arrival index in the trace of write `v`.
+    fn arrival(&self, v: u32) -> usize;
+    /// `x → y` for two writes of one key: `VC(y)[replica(x)] ≥ seq(x)`.
+    #[inline]
+    fn hb(&self, x: u32, y: u32) -> bool {
+        x != y && self.seen(y, self.replica(x)) >= self.seq(x)
+    }
+}
+
+/// The batch analysis's answers: its graph and the write clocks of the ordered pass.
+struct Batch<'a> {
     g: &'a CausalGraph,
     clocks: &'a WriteClocks,
 }
 
-impl Ctx<'_> {
-    /// `x → y` for two writes (x ≠ y).
+impl WriteOrder for Batch<'_> {
+    fn replica(&self, v: u32) -> u32 {
+        self.g.rank(v)
+    }
+    fn seq(&self, v: u32) -> u64 {
+        self.g.seq(v)
+    }
+    fn seen(&self, y: u32, replica: u32) -> u64 {
+        self.clocks.get(self.g, y, replica)
+    }
+    fn arrival(&self, v: u32) -> usize {
+        self.g.event(v)
+    }
     #[inline]
     fn hb(&self, x: u32, y: u32) -> bool {
         self.clocks.hb(self.g, x, y)
     }
+}
 
+/// One key's writes and the trace they come from.
+struct Ctx<'a, O: WriteOrder> {
+    trace: &'a Trace,
+    o: &'a O,
+}
+
+impl<O: WriteOrder> Ctx<'_, O> {
     fn op(&self, v: u32) -> Op {
-        self.trace.events()[self.g.event(v)].op
+        self.trace.events()[self.o.arrival(v)].op
+    }
+
+    fn event(&self, v: u32) -> &weft_trace::EventRec {
+        &self.trace.events()[self.o.arrival(v)]
+    }
+
+    fn id(&self, v: u32) -> weft_trace::EventId {
+        self.trace.id(self.o.arrival(v))
     }
 }
 
-/// Splits a group (nodes ascending, so each replica's writes are contiguous) into per-replica
-/// chains.
-fn chains(g: &CausalGraph, group: &[u32]) -> Vec<(u32, Vec<u32>)> {
+/// Splits a group (sorted by replica, then seq, so each replica's writes are contiguous) into
+/// per-replica chains.
+fn chains(o: &impl WriteOrder, group: &[u32]) -> Vec<(u32, Vec<u32>)> {
     let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
     for &v in group {
         match out.last_mut() {
-            Some((r, c)) if *r == g.rank(v) => c.push(v),
-            _ => out.push((g.rank(v), vec![v])),
+            Some((r, c)) if *r == o.replica(v) => c.push(v),
+            _ => out.push((o.replica(v), vec![v])),
         }
     }
     out
 }
 
 /// The maximal elements of the writes of `pool` concurrent with `b`.
-fn maximal_concurrent(cx: &Ctx, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
-    let rb = cx.g.rank(b);
+fn maximal_concurrent(o: &impl WriteOrder, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
+    let rb = o.replica(b);
 
     let mut cands = Vec::new();
     for (r, chain) in pool {
         if *r == rb {
             continue; // program order: every write of b's own replica is ordered with b
         }
-        let seen = cx.clocks.get(cx.g, b, *r);
-        let lo = chain.partition_point(|&x| cx.g.seq(x) <= seen);
-        let hi = lo + chain[lo..].partition_point(|&x| !cx.hb(b, x));
+        let seen = o.seen(b, *r);
+        let lo = chain.partition_point(|&x| o.seq(x) <= seen);
+        let hi = lo + chain[lo..].partition_point(|&x| !o.hb(b, x));
         if hi > lo {
             cands.push(chain[hi - 1]);
         }
@@ -65,9 +112,50 @@ fn maximal_concurrent(cx: &Ctx, pool: &[(u32, Vec<u32>)], b: u32) -> Vec<u32> {
     let maximal: Vec<u32> = cands
         .iter()
         .copied()
-        .filter(|&x| !cands.iter().any(|&y| cx.hb(x, y)))
+        .filter(|&x| !cands.iter().any(|&y| o.hb(x, y)))
         .collect();
     maximal
+}
+
+/// The conflicts of one group of writes that can conflict — a register key's `set`s
+/// (`element: None`), or the `add`s and `remove`s of one element of a set key — appended to
+/// `out`, and for a register the unresolved siblings (its maximal writes, when two or more).
+/// `group` is sorted by (replica, seq).
+pub(crate) fn key_conflicts(
+    o: &impl WriteOrder,
+    trace: &Trace,
+    key: Sym,
+    element: Option<&Value>,
+    group: &[u32],
+    out: &mut Vec<Conflict>,
+) -> Option<Unresolved> {
+    let cx = Ctx { trace, o };
+    let key_text = trace.syms().resolve(key);
+    match element {
+        None => {
+            let pool = chains(o, group);
+            register_conflicts(&cx, key_text, group, &pool, out);
+            // Unresolved: the maximal set-writes of the key — a chain's last write, unless it
+            // happens before another chain's last write.
+            let tails: Vec<u32> = pool
+                .iter()
+                .map(|(_, c)| *c.last().expect("chains are non-empty"))
+                .collect();
+            let siblings: Vec<u32> = tails
+                .iter()
+                .copied()
+                .filter(|&x| !tails.iter().any(|&y| o.hb(x, y)))
+                .collect();
+            (siblings.len() >= 2).then(|| Unresolved {
+                key: key_text.to_string(),
+                siblings: siblings.iter().map(|&v| cx.id(v)).collect(),
+            })
+        }
+        Some(value) => {
+            element_conflicts(&cx, key_text, value, group, out);
+            None
+        }
+    }
 }
 
 /// Conflicts and unresolved keys of an acyclic trace.
@@ -76,7 +164,6 @@ pub(crate) fn find(
     g: &CausalGraph,
     clocks: &WriteClocks,
 ) -> (Vec<Conflict>, Vec<Unresolved>) {
-    let cx = Ctx { trace, g, clocks };
     let events = trace.events();
     let mut elements = Interner::default();
     let mut element_values: Vec<Value> = Vec::new();
@@ -102,6 +189,7 @@ pub(crate) fn find(
     }
     writes.sort_unstable();
 
+    let order = Batch { g, clocks };
     let mut conflicts = Vec::new();
     let mut unresolved = Vec::new();
     let mut i = 0;
@@ -111,31 +199,11 @@ pub(crate) fn find(
             .iter()
             .take_while(|w| w.0 == key && w.1 == element)
             .count();
+        // Nodes ascending: (rank, seq) order.
         let group: Vec<u32> = writes[i..j].iter().map(|w| w.2).collect();
-        let key_text = trace.syms().resolve(key);
-        if element == u32::MAX {
-            let pool = chains(g, &group);
-            register_conflicts(&cx, key_text, &group, &pool, &mut conflicts);
-            // Unresolved: the maximal set-writes of the key — a chain's last write, unless it
-            // happens before another chain's last write.
-            let tails: Vec<u32> = pool
-                .iter()
-                .map(|(_, c)| *c.last().expect("chains are non-empty"))
-                .collect();
-            let siblings: Vec<u32> = tails
-                .iter()
-                .copied()
-                .filter(|&x| !tails.iter().any(|&y| cx.hb(x, y)))
-                .collect();
-            if siblings.len() >= 2 {
-                unresolved.push(Unresolved {
-                    key: key_text.to_string(),
-                    siblings: siblings.iter().map(|&v| g.id(trace, v)).collect(),
-                });
-            }
-        } else {
-            let value = &element_values[element as usize];
-            element_conflicts(&cx, key_text, value, &group, &mut conflicts);
+        let value = (element != u32::MAX).then(|| &element_values[element as usize]);
+        if let Some(u) = key_conflicts(&order, trace, key, value, &group, &mut conflicts) {
+            unresolved.push(u);
         }
         i = j;
     }
@@ -159,25 +227,31 @@ pub fn element_text(e: &Option<Value>) -> String {
     }
 }
 
-/// Calls `emit(a, b)` for each pair with `a < b` where each is maximal for the other; `maxes[i]`
-/// belongs to `group[i]` (ascending).
-fn mutual_pairs(maxes: &[Vec<u32>], group: &[u32], mut emit: impl FnMut(u32, u32)) {
+/// Calls `emit(a, b)` for each pair where each is maximal for the other, once per pair with `a`
+/// before `b` in `group`; `maxes[i]` belongs to `group[i]` (sorted by replica, then seq).
+fn mutual_pairs(
+    o: &impl WriteOrder,
+    maxes: &[Vec<u32>],
+    group: &[u32],
+    mut emit: impl FnMut(u32, u32),
+) {
+    let pos = |v: u32| {
+        group
+            .binary_search_by_key(&(o.replica(v), o.seq(v)), |&x| (o.replica(x), o.seq(x)))
+            .expect("maximal writes come from the group")
+    };
     for (i, &b) in group.iter().enumerate() {
         for &a in &maxes[i] {
-            if a < b {
-                let ia = group
-                    .binary_search(&a)
-                    .expect("maximal writes come from the group");
-                if maxes[ia].contains(&b) {
-                    emit(a, b);
-                }
+            let ia = pos(a);
+            if ia < i && maxes[ia].contains(&b) {
+                emit(a, b);
             }
         }
     }
 }
 
-fn register_conflicts(
-    cx: &Ctx,
+fn register_conflicts<O: WriteOrder>(
+    cx: &Ctx<O>,
     key: &str,
     group: &[u32],
     pool: &[(u32, Vec<u32>)],
@@ -185,13 +259,10 @@ fn register_conflicts(
 ) {
     let maxes: Vec<Vec<u32>> = group
         .iter()
-        .map(|&b| maximal_concurrent(cx, pool, b))
+        .map(|&b| maximal_concurrent(cx.o, pool, b))
         .collect();
-    mutual_pairs(&maxes, group, |a, b| {
-        let (ea, eb) = (
-            &cx.trace.events()[cx.g.event(a)],
-            &cx.trace.events()[cx.g.event(b)],
-        );
+    mutual_pairs(cx.o, &maxes, group, |a, b| {
+        let (ea, eb) = (cx.event(a), cx.event(b));
         let (ra, rb) = (
             cx.trace.replica(ea).as_bytes(),
             cx.trace.replica(eb).as_bytes(),
@@ -205,7 +276,13 @@ fn register_conflicts(
     });
 }
 
-fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &mut Vec<Conflict>) {
+fn element_conflicts<O: WriteOrder>(
+    cx: &Ctx<O>,
+    key: &str,
+    element: &Value,
+    group: &[u32],
+    out: &mut Vec<Conflict>,
+) {
     let adds: Vec<u32> = group
         .iter()
         .copied()
@@ -219,12 +296,12 @@ fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &
     if adds.is_empty() || removes.is_empty() {
         return;
     }
-    let (add_pool, remove_pool) = (chains(cx.g, &adds), chains(cx.g, &removes));
+    let (add_pool, remove_pool) = (chains(cx.o, &adds), chains(cx.o, &removes));
     let maxes: Vec<Vec<u32>> = group
         .iter()
         .map(|&b| {
             maximal_concurrent(
-                cx,
+                cx.o,
                 if cx.op(b) == Op::Add {
                     &remove_pool
                 } else {
@@ -234,7 +311,7 @@ fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &
             )
         })
         .collect();
-    mutual_pairs(&maxes, group, |a, b| {
+    mutual_pairs(cx.o, &maxes, group, |a, b| {
         let winner = if cx.op(a) == Op::Add { a } else { b };
         out.push(conflict(
             cx,
@@ -248,8 +325,8 @@ fn element_conflicts(cx: &Ctx, key: &str, element: &Value, group: &[u32], out: &
     });
 }
 
-fn conflict(
-    cx: &Ctx,
+fn conflict<O: WriteOrder>(
+    cx: &Ctx<O>,
     key: &str,
     element: Option<Value>,
     a: u32,
@@ -257,28 +334,28 @@ fn conflict(
     winner: u32,
     rule: Rule,
 ) -> Conflict {
-    let (trace, g) = (cx.trace, cx.g);
+    let trace = cx.trace;
     let does = |v: u32| {
-        let e = &trace.events()[g.event(v)];
+        let e = cx.event(v);
         match trace.value(e) {
             Some(val) => format!("{} {}", e.op.as_str(), val),
             None => e.op.as_str().to_string(),
         }
     };
     let clocks = |v: u32| {
-        let e = &trace.events()[g.event(v)];
+        let e = cx.event(v);
         (e.lamport(), e.wall_ns())
     };
     Conflict {
         key: key.to_string(),
         element,
-        a: g.id(trace, a),
-        b: g.id(trace, b),
-        winner: (winner != u32::MAX).then(|| g.id(trace, winner)),
+        a: cx.id(a),
+        b: cx.id(b),
+        winner: (winner != u32::MAX).then(|| cx.id(winner)),
         rule,
         why: ConflictWhy {
-            a_saw_of_b: cx.clocks.get(g, a, g.rank(b)),
-            b_saw_of_a: cx.clocks.get(g, b, g.rank(a)),
+            a_saw_of_b: cx.o.seen(a, cx.o.replica(b)),
+            b_saw_of_a: cx.o.seen(b, cx.o.replica(a)),
             a_does: does(a),
             b_does: does(b),
             a_clocks: clocks(a),

@@ -24,6 +24,7 @@
 
 mod clock;
 mod conflicts;
+mod engine;
 mod finding;
 mod graph;
 mod order;
@@ -32,6 +33,7 @@ mod report;
 
 pub use clock::{Clock, ClockShape};
 pub use conflicts::element_text;
+pub use engine::Engine;
 pub use graph::{human_ns, CausalGraph, EdgeKind};
 pub use order::MAX_CYCLE_RELATED;
 pub use report::{

@@ -972,3 +972,103 @@ proptest! {
         prop_assert_eq!(vc_mismatch_events(&real), vec![id], "real:\n{}", lines.join("\n"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Property: the incremental engine, fed in batches in any order, always reports what the batch
+// analysis of everything fed so far reports
+// ---------------------------------------------------------------------------------------------
+
+/// The report of `lines` read as one trace, or `None` when they hold no event.
+fn batch_report_text(lines: &[&str]) -> Option<String> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let trace =
+        weft_trace::Trace::from_ndjson_str("t.jsonl", &text, &weft_trace::ReadOptions::default())
+            .ok()?;
+    Some(weft_analyzer::render::json(&weft_analyzer::analyze(&trace)))
+}
+
+/// Feeds `lines` (header dropped) in the order `perm` gives, cut where `cuts` says, and checks
+/// the engine's report against the batch analysis after every batch.
+fn engine_matches_batch(
+    lines: &[String],
+    perm: &[usize],
+    cuts: &[bool],
+) -> Result<(), TestCaseError> {
+    let body: Vec<&str> = lines
+        .iter()
+        .map(|l| l.as_str())
+        .filter(|l| !l.contains("\"format\""))
+        .collect();
+    let order: Vec<&str> = {
+        let mut idx: Vec<usize> = (0..body.len()).collect();
+        // A permutation from the random keys: stable sort of indices by their key.
+        idx.sort_by_key(|&i| perm.get(i).copied().unwrap_or(i));
+        idx.into_iter().map(|i| body[i]).collect()
+    };
+    let mut engine = weft_analyzer::Engine::new();
+    let mut fed: Vec<&str> = Vec::new();
+    let mut batch: Vec<&str> = Vec::new();
+    for (i, line) in order.iter().enumerate() {
+        batch.push(line);
+        let last = i + 1 == order.len();
+        if !(last || cuts.get(i).copied().unwrap_or(false)) {
+            continue;
+        }
+        let mut text = batch.join("\n");
+        text.push('\n');
+        let t = weft_trace::Trace::batch_from_ndjson(
+            "b.jsonl",
+            &text,
+            &weft_trace::ReadOptions::default(),
+        )
+        .expect("well-formed");
+        engine.feed(t);
+        fed.append(&mut batch);
+        let Some(want) = batch_report_text(&fed) else {
+            continue;
+        };
+        let got = weft_analyzer::render::json(&engine.report());
+        if got != want {
+            let (g, w): (Value, Value) = (
+                serde_json::from_str(&got).unwrap(),
+                serde_json::from_str(&want).unwrap(),
+            );
+            let fed_owned: Vec<String> = fed.iter().map(|s| s.to_string()).collect();
+            return Err(TestCaseError::fail(format!(
+                "after {} of {} lines the engine differs from the batch analysis{}",
+                fed.len(),
+                order.len(),
+                explain(&fed_owned, "engine", &g, "batch", &w)
+            )));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(cfg_pt())]
+
+    #[test]
+    fn engine_fed_in_batches_in_any_order_matches_the_batch_analysis(
+        cfg in config(any_mode(), presence()),
+        steps in steps(),
+        faults in faults(all_faults()),
+        perm in proptest::collection::vec(0usize..64, 0..200),
+        cuts in proptest::collection::vec(proptest::bool::weighted(0.3), 0..200),
+    ) {
+        let lines = build(&cfg, &steps, &faults);
+        engine_matches_batch(&lines, &perm, &cuts)?;
+    }
+
+    #[test]
+    fn engine_fed_in_arrival_order_matches_the_batch_analysis(
+        cfg in config(any_mode(), presence()),
+        steps in steps(),
+        faults in faults(all_faults()),
+        cuts in proptest::collection::vec(proptest::bool::weighted(0.2), 0..200),
+    ) {
+        let lines = build(&cfg, &steps, &faults);
+        engine_matches_batch(&lines, &[], &cuts)?;
+    }
+}

@@ -1,0 +1,161 @@
+//! Conflicts per key, kept between reports: a key is recomputed (by the per-key code the batch
+//! analysis uses, `crate::conflicts`) only when one of its writes arrived or changed clock.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::Value;
+use weft_trace::{Op, Sym, Trace};
+
+use crate::clock::Clock;
+use crate::conflicts::{element_text, key_conflicts, WriteOrder};
+use crate::order::conflict_write;
+use crate::report::{Conflict, Unresolved};
+
+#[derive(Default)]
+pub(super) struct Keys {
+    /// Per key: its conflict-capable writes, in arrival order.
+    writes: FxHashMap<Sym, Vec<u32>>,
+    /// Per key: its conflicts (sorted) and unresolved siblings, as of its last change.
+    results: FxHashMap<Sym, (Vec<Conflict>, Option<Unresolved>)>,
+    dirty: FxHashSet<Sym>,
+}
+
+/// The engine's implied clocks, as conflict detection asks for them, for one key: replicas are
+/// numbered by name among the key's writers, so a group sorted by (replica, seq) is in id
+/// order, as the report lists pairs.
+struct Clocks<'a> {
+    trace: &'a Trace,
+    clocks: &'a [Option<Clock>],
+    rank_of: FxHashMap<Sym, u32>,
+    sym_of: Vec<Sym>,
+}
+
+impl<'a> Clocks<'a> {
+    fn new(trace: &'a Trace, clocks: &'a [Option<Clock>], writes: &[u32]) -> Self {
+        let mut sym_of: Vec<Sym> = writes
+            .iter()
+            .map(|&v| trace.events()[v as usize].replica)
+            .collect();
+        sym_of.sort_unstable();
+        sym_of.dedup();
+        let names = trace.names();
+        sym_of.sort_unstable_by(|&a, &b| {
+            names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes())
+        });
+        let rank_of = sym_of
+            .iter()
+            .enumerate()
+            .map(|(r, &s)| (s, r as u32))
+            .collect();
+        Clocks {
+            trace,
+            clocks,
+            rank_of,
+            sym_of,
+        }
+    }
+}
+
+impl WriteOrder for Clocks<'_> {
+    fn replica(&self, v: u32) -> u32 {
+        self.rank_of[&self.trace.events()[v as usize].replica]
+    }
+    fn seq(&self, v: u32) -> u64 {
+        self.trace.events()[v as usize].seq
+    }
+    fn seen(&self, y: u32, replica: u32) -> u64 {
+        let sym = self.sym_of[replica as usize];
+        self.clocks[y as usize].as_ref().map_or(0, |c| c.get(sym))
+    }
+    fn arrival(&self, v: u32) -> usize {
+        v as usize
+    }
+}
+
+impl Keys {
+    /// A new write `v`.
+    pub fn add(&mut self, trace: &Trace, v: u32) {
+        let key = trace.events()[v as usize].key;
+        self.writes.entry(key).or_default().push(v);
+        self.dirty.insert(key);
+    }
+
+    /// Node `v`'s clock changed.
+    pub fn touched(&mut self, trace: &Trace, v: u32) {
+        let e = &trace.events()[v as usize];
+        if conflict_write(e) {
+            self.dirty.insert(e.key);
+        }
+    }
+
+    /// Every key must be recomputed (the clocks were rebuilt).
+    pub fn dirty_all(&mut self) {
+        self.dirty.extend(self.writes.keys().copied());
+    }
+
+    /// All conflicts and unresolved keys, sorted as the report wants them.
+    pub fn results(
+        &mut self,
+        trace: &Trace,
+        clocks: &[Option<Clock>],
+    ) -> (Vec<Conflict>, Vec<Unresolved>) {
+        for key in std::mem::take(&mut self.dirty) {
+            let Some(writes) = self.writes.get(&key) else {
+                continue;
+            };
+            let order = Clocks::new(trace, clocks, writes);
+            // Registers (set) form one group; set elements (add/remove) one group each.
+            let mut registers: Vec<u32> = Vec::new();
+            let mut elements: FxHashMap<String, (Value, Vec<u32>)> = FxHashMap::default();
+            for &v in writes {
+                let e = &trace.events()[v as usize];
+                if e.op == Op::Set {
+                    registers.push(v);
+                } else {
+                    let value = trace.value(e).cloned().unwrap_or(Value::Null);
+                    let text = serde_json::to_string(&value).expect("values serialize");
+                    elements
+                        .entry(text)
+                        .or_insert_with(|| (value, Vec::new()))
+                        .1
+                        .push(v);
+                }
+            }
+            let by_writer =
+                |g: &mut Vec<u32>| g.sort_unstable_by_key(|&v| (order.replica(v), order.seq(v)));
+            let mut conflicts = Vec::new();
+            by_writer(&mut registers);
+            let unresolved = if registers.is_empty() {
+                None
+            } else {
+                key_conflicts(&order, trace, key, None, &registers, &mut conflicts)
+            };
+            for (_, (value, mut group)) in elements {
+                by_writer(&mut group);
+                key_conflicts(&order, trace, key, Some(&value), &group, &mut conflicts);
+            }
+            sort_conflicts(&mut conflicts);
+            self.results.insert(key, (conflicts, unresolved));
+        }
+        let mut conflicts: Vec<Conflict> = Vec::new();
+        let mut unresolved: Vec<Unresolved> = Vec::new();
+        for (c, u) in self.results.values() {
+            conflicts.extend(c.iter().cloned());
+            unresolved.extend(u.iter().cloned());
+        }
+        sort_conflicts(&mut conflicts);
+        unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
+        (conflicts, unresolved)
+    }
+}
+
+/// The report's order: key bytewise, element text, then the pair's ids.
+pub(crate) fn sort_conflicts(conflicts: &mut [Conflict]) {
+    conflicts.sort_by(|x, y| {
+        (x.key.as_bytes(), element_text(&x.element), &x.a, &x.b).cmp(&(
+            y.key.as_bytes(),
+            element_text(&y.element),
+            &y.a,
+            &y.b,
+        ))
+    });
+}

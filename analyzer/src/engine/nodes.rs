@@ -1,0 +1,238 @@
+//! Per node: its direct edges (spec section 3) with the findings seen on them, and its implied
+//! clock, recomputed from its direct predecessors and propagated while it changes.
+
+use std::collections::VecDeque;
+
+use weft_trace::{EventId, Kind, Sym};
+
+use super::Engine;
+use crate::clock::Clock;
+use crate::finding;
+use crate::report::Code;
+
+impl Engine {
+    /// Recomputes the direct cross predecessors of `v` and the findings that depend on them
+    /// (missing-event, unmatched-recv, lamport-violation, wall-clock inversions). Returns
+    /// whether its clock must be recomputed.
+    pub(super) fn edges(&mut self, v: u32) -> bool {
+        let e = self.trace.events()[v as usize];
+        let (prev, _) = self.around(v);
+        let trace = &self.trace;
+        let mut preds: Vec<u32> = Vec::new();
+        let mut missing: Vec<(EventId, &'static str)> = Vec::new();
+        let mut waits: Vec<(Sym, u64)> = Vec::new();
+        let mut self_parent = false;
+        let mut unmatched = false;
+        // Rule 3: a recv follows every send of its message.
+        if e.kind == Kind::Recv {
+            match self.sends.get(&e.msg) {
+                Some(s) if !s.is_empty() => preds.extend(s),
+                _ => unmatched = true,
+            }
+        }
+        if e.has_parents() {
+            // Rule 2.
+            for &(q, s) in trace.parents(&e) {
+                match self.logs.get(q as usize).and_then(|l| l.find(s)) {
+                    Some(p) if p == v => self_parent = true,
+                    Some(p) => preds.push(p),
+                    None => {
+                        missing.push((EventId::new(trace.names().resolve(q), s), "a parent"));
+                        waits.push((q, s));
+                    }
+                }
+            }
+        } else if e.has_vc() && e.kind != Kind::Recv {
+            // Rule 4: entries above the previous present event's reported clock.
+            let before: Vec<(Sym, u64)> = match prev {
+                Some(p) => {
+                    let pe = &trace.events()[p as usize];
+                    if pe.has_vc() {
+                        trace.vc(pe).collect()
+                    } else {
+                        Vec::new()
+                    }
+                }
+                None => Vec::new(),
+            };
+            let mut k = 0;
+            for (q, val) in trace.vc(&e) {
+                while k < before.len() && before[k].0 < q {
+                    k += 1;
+                }
+                let seen = if k < before.len() && before[k].0 == q {
+                    before[k].1
+                } else {
+                    0
+                };
+                if q == e.replica || val <= seen {
+                    continue;
+                }
+                match self.logs.get(q as usize).and_then(|l| l.find(val)) {
+                    Some(p) => preds.push(p),
+                    None => {
+                        missing.push((
+                            EventId::new(trace.names().resolve(q), val),
+                            "a vector-clock predecessor",
+                        ));
+                        waits.push((q, val));
+                    }
+                }
+            }
+        }
+        preds.sort_unstable();
+        preds.dedup();
+
+        // Findings on the node itself.
+        let id = self.id(v);
+        let f = (!missing.is_empty()).then(|| {
+            missing.sort();
+            missing.dedup_by(|a, b| a.0 == b.0);
+            finding::missing_event(v, &id, &missing)
+        });
+        self.set_finding(v, Code::MissingEvent, f);
+        let f =
+            unmatched.then(|| finding::unmatched_recv(v, &id, self.trace.syms().resolve(e.msg)));
+        self.set_finding(v, Code::UnmatchedRecv, f);
+        let f = e.lamport().and_then(|lb| {
+            let mut bad: Vec<(EventId, u64)> = prev
+                .into_iter()
+                .chain(preds.iter().copied())
+                .chain(self_parent.then_some(v))
+                .filter_map(|p| {
+                    let la = self.trace.events()[p as usize].lamport()?;
+                    (lb <= la).then(|| (self.id(p), la))
+                })
+                .collect();
+            bad.sort();
+            bad.dedup();
+            (!bad.is_empty()).then(|| finding::lamport_violation(v, &id, lb, &bad))
+        });
+        self.set_finding(v, Code::LamportViolation, f);
+
+        for w in waits {
+            let list = self.waiting.entry(w).or_default();
+            if list.last() != Some(&v) {
+                list.push(v);
+            }
+        }
+        if self_parent {
+            self.self_parent.insert(v);
+            self.cyclic = true;
+        } else {
+            self.self_parent.remove(&v);
+        }
+        let old = std::mem::take(&mut self.preds[v as usize]);
+        self.wall.replace(&self.trace, v, &old, &preds);
+        let changed = old != preds;
+        if changed {
+            for &p in &old {
+                if preds.binary_search(&p).is_err() {
+                    let s = &mut self.succs[p as usize];
+                    if let Some(i) = s.iter().position(|&x| x == v) {
+                        s.swap_remove(i);
+                    }
+                }
+            }
+            for &p in &preds {
+                if old.binary_search(&p).is_err() {
+                    self.succs[p as usize].push(v);
+                }
+            }
+        }
+        self.preds[v as usize] = preds;
+        // A new node has no clock yet; an old one needs a new clock when its predecessors
+        // (or its program-order predecessor, which is why it was marked) changed.
+        true
+    }
+
+    /// Recomputes the clocks of `work` and, while they change, of their successors. Marks the
+    /// graph cyclic (and stops) when a node turns out to happen before one of its predecessors.
+    pub(super) fn propagate(&mut self, work: Vec<u32>) {
+        let mut queued = vec![false; 0];
+        queued.resize(self.trace.len(), false);
+        let mut queue: VecDeque<u32> = VecDeque::with_capacity(work.len());
+        for v in work {
+            if !queued[v as usize] {
+                queued[v as usize] = true;
+                queue.push_back(v);
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            queued[v as usize] = false;
+            let e = &self.trace.events()[v as usize];
+            let (replica, seq) = (e.replica, e.seq);
+            let (prev, next) = self.around(v);
+            let mut clock = match prev.and_then(|p| self.clocks[p as usize].as_ref()) {
+                Some(c) => c.clone(),
+                None => Clock::growable(self.shift),
+            };
+            for &p in &self.preds[v as usize] {
+                if let Some(c) = &self.clocks[p as usize] {
+                    clock.join(c);
+                }
+            }
+            if clock.get(replica) >= seq {
+                // v is in the causal past of one of its own predecessors.
+                self.cyclic = true;
+                return;
+            }
+            clock.raise(replica, seq);
+            if self.clocks[v as usize]
+                .as_ref()
+                .is_some_and(|old| old.same(&clock))
+            {
+                continue;
+            }
+            self.vc_mismatch(v, &clock);
+            self.clocks[v as usize] = Some(clock);
+            self.keys.touched(&self.trace, v);
+            for s in next
+                .into_iter()
+                .chain(self.succs[v as usize].iter().copied())
+            {
+                if !queued[s as usize] {
+                    queued[s as usize] = true;
+                    queue.push_back(s);
+                }
+            }
+        }
+    }
+
+    /// `vc-mismatch` of `v` against its implied clock.
+    fn vc_mismatch(&mut self, v: u32, implied: &Clock) {
+        let trace = &self.trace;
+        let e = &trace.events()[v as usize];
+        if !e.has_vc() {
+            return;
+        }
+        let mut matched = 0u32;
+        let mut ok = true;
+        for (q, val) in trace.vc(e) {
+            if implied.get(q) != val {
+                ok = false;
+                break;
+            }
+            matched += 1;
+        }
+        let f = (!(ok && matched == implied.nnz())).then(|| {
+            let names = trace.names();
+            let reported: Vec<(Sym, u64)> = trace.vc(e).collect();
+            let mut diffs: Vec<(String, u64, u64)> = Vec::new();
+            for &(q, val) in &reported {
+                let imp = implied.get(q);
+                if imp != val {
+                    diffs.push((names.resolve(q).to_string(), val, imp));
+                }
+            }
+            for (q, imp) in implied.entries() {
+                if !reported.iter().any(|&(s, _)| s == q) {
+                    diffs.push((names.resolve(q).to_string(), 0, imp));
+                }
+            }
+            diffs.sort();
+            finding::vc_mismatch(v, &trace.id(v as usize), &diffs)
+        });
+        self.set_finding(v, Code::VcMismatch, f);
+    }
+}
