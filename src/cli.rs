@@ -58,8 +58,10 @@ pub enum Command {
     /// Collect events from replicas over NDJSON/HTTP and OpenTelemetry (OTLP) into a store.
     ///
     /// Serves POST /v1/events (NDJSON), POST /v1/logs and /v1/traces (OTLP/HTTP, protobuf or
-    /// JSON), GET /v1/stream?from=N (live NDJSON), GET /v1/status, /healthz and /metrics, and
-    /// OTLP/gRPC. A request is acknowledged only once its events are on disk. Ctrl-C or SIGTERM
+    /// JSON), GET /v1/stream?from=N (live NDJSON), GET /v1/report (the live weft check report of
+    /// everything stored), GET /v1/findings?from=N (findings added and retracted, live),
+    /// GET /v1/status, /healthz and /metrics, and OTLP/gRPC. A request is acknowledged only
+    /// once its events are on disk. Ctrl-C or SIGTERM
     /// stops accepting, finishes in-flight requests and exits 0.
     ///
     /// Examples:
@@ -613,6 +615,11 @@ pub struct CollectArgs {
     /// Do not serve OTLP/gRPC.
     #[arg(long)]
     pub no_grpc: bool,
+
+    /// Do not analyse what is stored (no GET /v1/report, /v1/findings or finding gauges in
+    /// /metrics): only store and stream.
+    #[arg(long)]
+    pub no_analysis: bool,
 
     /// Data directory (weft check and weft tui read it as it is), e.g. --data /var/lib/weft.
     #[arg(long, default_value = "weft-data", value_name = "DIR")]

@@ -58,6 +58,7 @@ pub fn run(a: &CollectArgs) -> ExitCode {
         max_connections_per_ip: a.max_connections_per_ip,
         segment_bytes: a.segment_bytes,
         tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+        analysis: !a.no_analysis,
         io: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -147,10 +147,13 @@ impl Clock {
         } else {
             (other, self)
         };
-        long.chunks.iter().enumerate().all(|(c, mine)| match short.chunks.get(c) {
-            Some(theirs) => Arc::ptr_eq(mine, theirs) || mine[..] == theirs[..],
-            None => mine.iter().all(|v| *v == 0),
-        })
+        long.chunks
+            .iter()
+            .enumerate()
+            .all(|(c, mine)| match short.chunks.get(c) {
+                Some(theirs) => Arc::ptr_eq(mine, theirs) || mine[..] == theirs[..],
+                None => mine.iter().all(|v| *v == 0),
+            })
     }
 
     /// The non-zero entries, in replica order.

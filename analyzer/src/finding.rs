@@ -89,7 +89,12 @@ pub(crate) fn missing_event(node: u32, id: &EventId, missing: &[(EventId, &str)]
 }
 
 /// `lamport-violation`: `bad` (predecessor, its lamport) in id order, without repeats.
-pub(crate) fn lamport_violation(node: u32, id: &EventId, lamport: u64, bad: &[(EventId, u64)]) -> Finding {
+pub(crate) fn lamport_violation(
+    node: u32,
+    id: &EventId,
+    lamport: u64,
+    bad: &[(EventId, u64)],
+) -> Finding {
     let what: Vec<String> = bad.iter().map(|(p, la)| format!("{p} has {la}")).collect();
     Finding {
         node,

@@ -34,6 +34,8 @@ pub struct AppState {
     pub ingest: Ingest,
     /// The store's shared view.
     pub shared: Arc<Shared>,
+    /// The live analysis, unless it is off.
+    pub analysis: Option<Arc<crate::analysis::Analysis>>,
     /// Required bearer token, if any.
     pub token: Option<Arc<str>>,
     /// Largest request body after decompression.
@@ -51,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/traces", post(post_traces))
         .route("/v1/stream", get(get_stream))
         .route("/v1/status", get(get_status))
+        .route("/v1/report", get(crate::findings_api::get_report))
+        .route("/v1/findings", get(crate::findings_api::get_findings))
         .route("/metrics", get(get_metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth))
         .route("/healthz", get(get_health))
@@ -449,6 +453,7 @@ fn status_json(s: &AppState) -> serde_json::Value {
         "dropped_batches": c.dropped.load(Ordering::Relaxed),
         "skipped_otlp_records": c.skipped.load(Ordering::Relaxed),
         "queue_depth": s.ingest.queue_depth(),
+        "analysis": crate::findings_api::status(s),
         "store": {
             "writable": stats.health == Health::Ok,
             "health": stats.health,
@@ -572,6 +577,7 @@ async fn get_metrics(State(s): State<AppState>) -> Response {
         "Batches waiting for the store.",
         s.ingest.queue_depth() as u64,
     );
+    crate::findings_api::metrics(&s, &mut out);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -23,6 +23,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod analysis;
+mod findings_api;
 pub mod grpc;
 pub mod http;
 pub mod ingest;
@@ -68,6 +70,9 @@ pub struct Config {
     pub segment_bytes: u64,
     /// TLS certificate chain and private key (PEM), for both servers.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Analyse what is stored, live (`GET /v1/report`, `/v1/findings`, finding gauges in
+    /// `/metrics`).
+    pub analysis: bool,
     /// The store's write path: `None` is the real file system; tests pass an
     /// [`io::FaultyIo`] to make writes and syncs fail.
     pub io: Option<Arc<dyn io::StorageIo>>,
@@ -88,6 +93,7 @@ impl Default for Config {
             max_connections_per_ip: 256,
             segment_bytes: 256 << 20,
             tls: None,
+            analysis: true,
             io: None,
         }
     }
@@ -129,6 +135,7 @@ pub struct Collector {
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     grpc: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
     writer: std::thread::JoinHandle<()>,
+    analysis: Option<(Arc<analysis::Analysis>, std::thread::JoinHandle<()>)>,
 }
 
 /// Opens the store (recovering it) and starts serving.
@@ -168,6 +175,7 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
     let grpc_addr = grpc_listener.as_ref().and_then(|l| l.local_addr().ok());
 
     let (queue, shared, writer) = writer::start(store, cfg.queue);
+    let analysis = cfg.analysis.then(|| analysis::start(Arc::clone(&shared)));
     let ingest = ingest::Ingest::new(queue, cfg.max_line);
     let (stop, stopping) = watch::channel(false);
     let token: Option<Arc<str>> = cfg.token.as_deref().map(Arc::from);
@@ -175,6 +183,7 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
     let state = http::AppState {
         ingest: ingest.clone(),
         shared: Arc::clone(&shared),
+        analysis: analysis.as_ref().map(|(a, _)| Arc::clone(a)),
         token: token.clone(),
         max_body: cfg.max_body,
         stopping: stopping.clone(),
@@ -228,6 +237,7 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
         recovery,
         stop,
         shared,
+        analysis,
         http,
         grpc,
         writer,
@@ -260,6 +270,13 @@ impl Collector {
         }
         http?;
         // Every queue sender lived in the servers' state, now dropped: the writer drains and ends.
+        if let Some((analysis, thread)) = self.analysis {
+            analysis.stop();
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .map_err(|_| std::io::Error::other("the analysis thread panicked"))?;
+        }
         let writer = self.writer;
         tokio::task::spawn_blocking(move || writer.join())
             .await

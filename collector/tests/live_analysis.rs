@@ -1,0 +1,161 @@
+//! The collector analyses what it stores, live: `GET /v1/report` is what `weft check DATA_DIR`
+//! reports, `GET /v1/findings` streams findings as they are added and retracted, and
+//! `/metrics` has gauges an alert rule can fire on.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use weft_collector::{start, Collector, Config};
+
+/// What `weft check DIR --format json` prints for the directory.
+fn check_json(dir: &Path) -> String {
+    weft_analyzer::render::json(&weft_analyzer::analyze(&stored(dir)))
+}
+
+async fn fresh_report(c: &Collector) -> String {
+    let r = request(c.http_addr, "GET", "/v1/report?fresh=true", &[], b"").await;
+    assert_eq!(r.status, 200);
+    String::from_utf8(r.body).unwrap()
+}
+
+async fn open_findings(c: &Collector, from: u64) -> TcpStream {
+    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
+    s.write_all(
+        format!(
+            "GET /v1/findings?from={from} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            c.http_addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_late_event_retracts_the_finding_it_resolves_and_alerts_see_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    // b@1 names a@1 as a parent before a@1 arrived: missing-event.
+    let first = "{\"replica\":\"b\",\"seq\":1,\"parents\":[[\"a\",1]],\"kind\":\"write\",\"key\":\"k\",\"value\":2,\"lamport\":2}\n";
+    assert_eq!(post(&c, first).await.status, 200);
+    let report = fresh_report(&c).await;
+    assert_eq!(report, check_json(dir.path()));
+    assert!(report.contains("\"missing-event\""), "{report}");
+    let metrics = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains("weft_violations{code=\"missing-event\"} 1\n"),
+        "{metrics}"
+    );
+
+    let mut findings = open_findings(&c, 0).await;
+    let mut got = Vec::new();
+    read_stream_until(
+        &mut findings,
+        &mut got,
+        "\"change\":\"added\",\"violation\":{\"code\":\"missing-event\"",
+    )
+    .await;
+
+    // a@1 arrives: the missing event is there, and b@1 no longer conflicts with anything.
+    let second = "{\"replica\":\"a\",\"seq\":1,\"kind\":\"write\",\"key\":\"k\",\"value\":1,\"lamport\":1}\n";
+    assert_eq!(post(&c, second).await.status, 200);
+    read_stream_until(
+        &mut findings,
+        &mut got,
+        "\"change\":\"retracted\",\"violation\":{\"code\":\"missing-event\"",
+    )
+    .await;
+    let report = fresh_report(&c).await;
+    assert_eq!(report, check_json(dir.path()));
+    assert!(!report.contains("missing-event"), "{report}");
+
+    // A concurrent write by a third replica: a conflict is added.
+    let third = "{\"replica\":\"c\",\"seq\":1,\"kind\":\"write\",\"key\":\"k\",\"value\":3,\"lamport\":1}\n";
+    assert_eq!(post(&c, third).await.status, 200);
+    read_stream_until(
+        &mut findings,
+        &mut got,
+        "\"change\":\"added\",\"conflict\":{",
+    )
+    .await;
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["analysis"]["events_analysed"], 3, "{status}");
+    assert_eq!(status["analysis"]["conflicts"], 1, "{status}");
+    let metrics = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains("weft_violations{code=\"missing-event\"} 0\n")
+            && metrics.contains("weft_conflicts 1\n"),
+        "{metrics}"
+    );
+    // Changes are numbered: a reader resuming from 1 gets the retraction first.
+    let text = String::from_utf8_lossy(&got).to_string();
+    assert!(text.contains("{\"seq\":0,\"change\":\"added\""), "{text}");
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_live_report_of_shuffled_batches_is_what_weft_check_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    for name in [
+        "inventory",
+        "partition-heal",
+        "edges-vc",
+        "wall-clock-inversion",
+    ] {
+        let text = std::fs::read_to_string(root.join(format!("{name}.jsonl"))).unwrap();
+        let mut lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("\"format\""))
+            .collect();
+        // A fixed shuffle: reverse every third block, interleave halves.
+        let half = lines.len() / 2;
+        let (a, b) = lines.split_at(half);
+        let mut mixed: Vec<&str> = Vec::new();
+        for i in 0..a.len().max(b.len()) {
+            if let Some(l) = b.get(i) {
+                mixed.push(l);
+            }
+            if let Some(l) = a.get(a.len().saturating_sub(i + 1)) {
+                mixed.push(l);
+            }
+        }
+        lines = mixed;
+        let dir = tempfile::tempdir().unwrap();
+        let c = start(config(dir.path())).await.unwrap();
+        for chunk in lines.chunks(7) {
+            let body = chunk.join("\n") + "\n";
+            let r = post(&c, &body).await;
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            assert_eq!(fresh_report(&c).await, check_json(dir.path()), "{name}");
+        }
+        c.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn without_analysis_the_report_endpoints_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(Config {
+        analysis: false,
+        ..config(dir.path())
+    })
+    .await
+    .unwrap();
+    let r = request(c.http_addr, "GET", "/v1/report", &[], b"").await;
+    assert_eq!(r.status, 404);
+    assert!(String::from_utf8_lossy(&r.body).contains("--no-analysis"));
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["analysis"]["on"], false);
+    c.shutdown().await.unwrap();
+}
