@@ -574,7 +574,7 @@ pub(crate) fn print_machine(title: &str, weft: Option<&Path>) {
 }
 
 /// The first lines of a report without the `weft` line: what this is and the machine.
-pub(crate) fn print_machine_only(title: &str) {
+pub fn print_machine_only(title: &str) {
     let m = sys::machine();
     println!("weft-bench — {title}");
     println!(

@@ -77,6 +77,8 @@ pub struct IngestOptions {
     pub weft: Option<PathBuf>,
     /// Seconds per phase (overrides `quick`).
     pub seconds: Option<f64>,
+    /// Run the collector with `--no-analysis` (its live analysis off), to compare.
+    pub no_analysis: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -673,7 +675,7 @@ struct Collector {
 }
 
 impl Collector {
-    fn start(weft: &Path, dir: &Path) -> Result<Collector> {
+    fn start(weft: &Path, dir: &Path, no_analysis: bool) -> Result<Collector> {
         let port = {
             let l = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
             l.local_addr()?.port()
@@ -688,14 +690,16 @@ impl Collector {
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--no-grpc")
+            .args(no_analysis.then_some("--no-analysis"))
             .arg("--data")
             .arg(&data)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr));
         println!(
-            "$ {} collect --listen {addr} --no-grpc --data {}",
+            "$ {} collect --listen {addr} --no-grpc{} --data {}",
             weft.display(),
+            if no_analysis { " --no-analysis" } else { "" },
             data.display()
         );
         let start = Instant::now();
@@ -1102,7 +1106,7 @@ pub fn run(opts: &IngestOptions) -> Result<i32> {
         }
     );
     println!();
-    let mut collector = Collector::start(&weft, &work.path)?;
+    let mut collector = Collector::start(&weft, &work.path, opts.no_analysis)?;
     let addr = collector.addr;
     let host = addr.to_string();
     let mut rows = Vec::new();

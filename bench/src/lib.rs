@@ -4,6 +4,7 @@
 //! and the terminal UI `weft tui` ([`tui`]).
 
 pub mod bench;
+pub mod engine;
 pub mod floor;
 pub mod gen;
 pub mod ingest;

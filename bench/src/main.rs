@@ -105,6 +105,27 @@ enum Cmd {
         #[arg(long, default_value_t = 500)]
         frames: u32,
     },
+    /// The incremental analysis engine against the batch analysis, in process.
+    ///
+    /// On a generated trace (default: 1M events, 16 replicas, 10k keys, clocks on every event):
+    /// the batch `analyze`, the engine fed everything at once, and the engine fed batches of
+    /// --batch events (parsed beforehand, so only the engine is timed); the three reports must be
+    /// identical. Prints events/s of each and the batches/once ratio. Exit status 0, or 2 on
+    /// an error (including reports that differ).
+    Engine {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 16)]
+        replicas: u32,
+        #[arg(long, default_value_t = 10_000)]
+        keys: u32,
+        /// Events per batch for the incremental run.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Runs of each measurement; the best is kept.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Write one synthetic weft-trace/1 file.
     Gen(GenArgs),
     /// Measure the serde_json parse floor of a trace file.
@@ -167,6 +188,9 @@ struct IngestCliArgs {
     /// The weft binary to run (default: `weft` next to this executable).
     #[arg(long, value_name = "PATH")]
     weft: Option<PathBuf>,
+    /// Run the collector with --no-analysis (live analysis off), to compare.
+    #[arg(long)]
+    no_analysis: bool,
 }
 
 #[derive(Args)]
@@ -304,6 +328,39 @@ fn floor_cmd(file: PathBuf, repeat: u32, json: bool) -> Result<()> {
     Ok(())
 }
 
+fn engine_cmd(o: &weft_bench::engine::EngineOptions) -> Result<i32> {
+    weft_bench::bench::print_machine_only("the incremental analysis engine");
+    let f = weft_bench::engine::run(o)?;
+    let rate = |d: std::time::Duration| f.events as f64 / d.as_secs_f64();
+    println!(
+        "engine: {} events, {} replicas, {} keys (best of {})",
+        f.events, o.replicas, o.keys, o.repeat
+    );
+    println!(
+        "  batch analyze                 {:>8.3} s  {:>10.0} events/s",
+        f.batch_analysis.as_secs_f64(),
+        rate(f.batch_analysis)
+    );
+    println!(
+        "  engine, one batch             {:>8.3} s  {:>10.0} events/s",
+        f.engine_once.as_secs_f64(),
+        rate(f.engine_once)
+    );
+    println!(
+        "  engine, batches of {:<6}     {:>8.3} s  {:>10.0} events/s  (parsing them: {:.3} s)",
+        o.batch,
+        f.engine_batches.as_secs_f64(),
+        rate(f.engine_batches),
+        f.parse_batches.as_secs_f64()
+    );
+    println!(
+        "  batches / one batch: {:.2}x; engine once / batch analyze: {:.2}x; reports identical",
+        f.engine_batches.as_secs_f64() / f.engine_once.as_secs_f64(),
+        f.engine_once.as_secs_f64() / f.batch_analysis.as_secs_f64()
+    );
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -318,6 +375,7 @@ fn main() -> ExitCode {
             quick: a.quick,
             weft: a.weft,
             seconds: a.seconds,
+            no_analysis: a.no_analysis,
         }),
         Cmd::Tui(a) => match u32::try_from(a.replicas.max(1)) {
             Ok(replicas) => tui::run(&TuiOptions {
@@ -331,6 +389,19 @@ fn main() -> ExitCode {
         Cmd::TuiMeasure { file, frames } => tui::measure(&file, frames.max(1)).and_then(|m| {
             println!("{}", serde_json::to_string(&m)?);
             Ok(0)
+        }),
+        Cmd::Engine {
+            events,
+            replicas,
+            keys,
+            batch,
+            repeat,
+        } => engine_cmd(&weft_bench::engine::EngineOptions {
+            events,
+            replicas,
+            keys,
+            batch,
+            repeat,
         }),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),
         Cmd::Floor { file, repeat, json } => floor_cmd(file, repeat, json).map(|()| 0),

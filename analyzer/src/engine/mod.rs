@@ -106,6 +106,8 @@ pub struct Engine {
     clocks: Vec<Option<Clock>>,
     /// Chunk size of the clocks (log2).
     shift: u32,
+    /// Scratch for clock propagation: nodes queued (all false between calls).
+    queued: Vec<bool>,
     /// Per-node findings (seq-gap, missing-event, unmatched-recv, lamport-violation,
     /// vc-mismatch), by (node, code).
     findings: FxHashMap<(u32, Code), Finding>,
@@ -147,6 +149,7 @@ impl Engine {
             recvs: FxHashMap::default(),
             clocks: Vec::new(),
             shift: 4,
+            queued: Vec::new(),
             findings: FxHashMap::default(),
             duplicate_msgs: FxHashMap::default(),
             wall: wall::Wall::default(),

@@ -149,7 +149,8 @@ impl Engine {
     /// Recomputes the clocks of `work` and, while they change, of their successors. Marks the
     /// graph cyclic (and stops) when a node turns out to happen before one of its predecessors.
     pub(super) fn propagate(&mut self, work: Vec<u32>) {
-        let mut queued = vec![false; 0];
+        // Kept between calls (all false between them), so a small batch costs its own size.
+        let mut queued = std::mem::take(&mut self.queued);
         queued.resize(self.trace.len(), false);
         let mut queue: VecDeque<u32> = VecDeque::with_capacity(work.len());
         for v in work {
@@ -175,6 +176,8 @@ impl Engine {
             if clock.get(replica) >= seq {
                 // v is in the causal past of one of its own predecessors.
                 self.cyclic = true;
+                queue.iter().for_each(|&q| queued[q as usize] = false);
+                self.queued = queued;
                 return;
             }
             clock.raise(replica, seq);
@@ -197,6 +200,7 @@ impl Engine {
                 }
             }
         }
+        self.queued = queued;
     }
 
     /// `vc-mismatch` of `v` against its implied clock.
