@@ -207,6 +207,13 @@ pub(crate) fn find(
         }
         i = j;
     }
+    sort_conflicts(&mut conflicts);
+    unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
+    (conflicts, unresolved)
+}
+
+/// The report's order: key bytewise, element text, then the pair's ids.
+pub(crate) fn sort_conflicts(conflicts: &mut [Conflict]) {
     conflicts.sort_by(|x, y| {
         (x.key.as_bytes(), element_text(&x.element), &x.a, &x.b).cmp(&(
             y.key.as_bytes(),
@@ -215,8 +222,6 @@ pub(crate) fn find(
             &y.b,
         ))
     });
-    unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
-    (conflicts, unresolved)
 }
 
 /// An element as the compact JSON text the spec sorts by (`null` for registers).

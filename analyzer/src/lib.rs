@@ -77,10 +77,40 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
         let node = g.node(i as usize);
         findings.push(finding::duplicate_event(node, &g.id(trace, node)));
     }
-    findings.sort_by(|a, b| {
-        (a.node, a.code.as_str(), &a.related).cmp(&(b.node, b.code.as_str(), &b.related))
-    });
+    let findings = findings
+        .into_iter()
+        .map(|f| (g.id(trace, f.node), f))
+        .collect();
+    let report = assemble(
+        trace,
+        findings,
+        conflicts,
+        unresolved,
+        g.replicas() as u64,
+        acyclic,
+    );
+    Analysis {
+        graph: g,
+        causal_order: ordered.order,
+        report,
+    }
+}
 
+/// The report of the spec's section 6 from the findings (each with its event's id), the
+/// conflicts and unresolved keys (sorted): malformed lines first, then the findings in id
+/// order (then code, then related ids), and the summary counts. Both the batch analysis and the
+/// engine end here.
+pub(crate) fn assemble(
+    trace: &Trace,
+    mut findings: Vec<(EventId, finding::Finding)>,
+    conflicts: Vec<Conflict>,
+    unresolved: Vec<Unresolved>,
+    replicas: u64,
+    complete: bool,
+) -> Report {
+    findings.sort_by(|(ia, a), (ib, b)| {
+        (ia, a.code.as_str(), &a.related).cmp(&(ib, b.code.as_str(), &b.related))
+    });
     let mut violations: Vec<Violation> = trace
         .malformed()
         .iter()
@@ -92,39 +122,33 @@ pub fn analyze_full(trace: &Trace) -> Analysis {
             message: format!("{m} (line skipped)"),
         })
         .collect();
-    violations.extend(findings.into_iter().map(|f| {
+    violations.extend(findings.into_iter().map(|(id, f)| {
         let mut related: Vec<EventId> = f.related;
         related.sort();
         Violation {
             code: f.code,
             severity: f.code.severity(),
-            event: Some(g.id(trace, f.node)),
+            event: Some(id),
             related,
             message: f.message,
         }
     }));
-
     let count = |s: Severity| violations.iter().filter(|v| v.severity == s).count() as u64;
     let summary = Summary {
         events: trace.len() as u64,
-        replicas: g.replicas() as u64,
+        replicas,
         duplicates: trace.duplicates(),
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
         conflicts: conflicts.len() as u64,
         unresolved: unresolved.len() as u64,
-        complete: acyclic,
+        complete,
     };
-    let report = Report {
+    Report {
         format: REPORT_FORMAT,
         summary,
         violations,
         conflicts,
         unresolved,
-    };
-    Analysis {
-        graph: g,
-        causal_order: ordered.order,
-        report,
     }
 }

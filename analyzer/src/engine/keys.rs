@@ -6,7 +6,7 @@ use serde_json::Value;
 use weft_trace::{Op, Sym, Trace};
 
 use crate::clock::Clock;
-use crate::conflicts::{element_text, key_conflicts, WriteOrder};
+use crate::conflicts::{key_conflicts, sort_conflicts, WriteOrder};
 use crate::order::conflict_write;
 use crate::report::{Conflict, Unresolved};
 
@@ -146,16 +146,4 @@ impl Keys {
         unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
         (conflicts, unresolved)
     }
-}
-
-/// The report's order: key bytewise, element text, then the pair's ids.
-pub(crate) fn sort_conflicts(conflicts: &mut [Conflict]) {
-    conflicts.sort_by(|x, y| {
-        (x.key.as_bytes(), element_text(&x.element), &x.a, &x.b).cmp(&(
-            y.key.as_bytes(),
-            element_text(&y.element),
-            &y.a,
-            &y.b,
-        ))
-    });
 }

@@ -37,7 +37,7 @@ use weft_trace::{EventId, Kind, Sym, Trace};
 use crate::clock::Clock;
 use crate::finding::{self, Finding};
 use crate::order::conflict_write;
-use crate::report::{Code, Report, Summary, Violation, REPORT_FORMAT};
+use crate::report::{Code, Report};
 
 /// One replica's present events, by seq.
 #[derive(Default, Debug)]
@@ -161,6 +161,20 @@ impl Engine {
     /// The events fed so far (first copies, in arrival order), with what was dropped.
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// The direct cross predecessors of node `v` (its arrival index in [`Engine::trace`]): the
+    /// message, parent and clock edges of the spec's section 3 into it, ascending, distinct, as
+    /// of the last [`Engine::feed`]. Program order is not among them (the predecessor in program
+    /// order is the previous present event of the same replica), nor is a self-parent.
+    pub fn cross_preds(&self, v: u32) -> &[u32] {
+        &self.preds[v as usize]
+    }
+
+    /// The direct cross successors of node `v`: the nodes whose [`Engine::cross_preds`] hold
+    /// `v`, in no particular order.
+    pub fn cross_succs(&self, v: u32) -> &[u32] {
+        &self.succs[v as usize]
     }
 
     /// Feeds a batch: the events of `batch` arrive after everything fed before, as if its lines
@@ -315,52 +329,10 @@ impl Engine {
         for &i in self.trace.conflicting_duplicates() {
             findings.push(finding::duplicate_event(i, &self.trace.id(i as usize)));
         }
-        let mut keyed: Vec<(EventId, Finding)> =
+        let keyed: Vec<(EventId, Finding)> =
             findings.into_iter().map(|f| (self.id(f.node), f)).collect();
-        keyed.sort_by(|(ia, a), (ib, b)| {
-            (ia, a.code.as_str(), &a.related).cmp(&(ib, b.code.as_str(), &b.related))
-        });
-        let mut violations: Vec<Violation> = self
-            .trace
-            .malformed()
-            .iter()
-            .map(|m| Violation {
-                code: Code::MalformedLine,
-                severity: Code::MalformedLine.severity(),
-                event: None,
-                related: vec![],
-                message: format!("{m} (line skipped)"),
-            })
-            .collect();
-        violations.extend(keyed.into_iter().map(|(id, f)| {
-            let mut related = f.related;
-            related.sort();
-            Violation {
-                code: f.code,
-                severity: f.code.severity(),
-                event: Some(id),
-                related,
-                message: f.message,
-            }
-        }));
-        let count = |s| violations.iter().filter(|v| v.severity == s).count() as u64;
-        let summary = Summary {
-            events: self.trace.len() as u64,
-            replicas: self.logs.iter().filter(|l| !l.seqs.is_empty()).count() as u64,
-            duplicates: self.trace.duplicates(),
-            errors: count(crate::report::Severity::Error),
-            warnings: count(crate::report::Severity::Warning),
-            conflicts: conflicts.len() as u64,
-            unresolved: unresolved.len() as u64,
-            complete: true,
-        };
-        Report {
-            format: REPORT_FORMAT,
-            summary,
-            violations,
-            conflicts,
-            unresolved,
-        }
+        let replicas = self.logs.iter().filter(|l| !l.seqs.is_empty()).count() as u64;
+        crate::assemble(&self.trace, keyed, conflicts, unresolved, replicas, true)
     }
 }
 
