@@ -150,45 +150,18 @@ async fn the_stream_replays_from_an_offset_and_follows_live() {
     }
     assert_eq!(post(&c, &body).await.status, 200);
     // From an offset in the middle (segments roll every 4 KiB here).
-    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
-    s.write_all(
-        format!(
-            "GET /v1/stream?from=250 HTTP/1.1\r\nHost: {}\r\n\r\n",
-            c.http_addr
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
+    let mut s = open_get(c.http_addr, "/v1/stream?from=250").await;
     let mut got = Vec::new();
-    let want_first = "{\"replica\":\"r\",\"seq\":251";
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !String::from_utf8_lossy(&got).contains("\"seq\":300,") {
-        let mut buf = [0u8; 8192];
-        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("stream data in time")
-            .unwrap();
-        assert!(n > 0);
-        got.extend_from_slice(&buf[..n]);
-    }
+    read_stream_until(&mut s, &mut got, "\"seq\":300,").await;
     let text = String::from_utf8_lossy(&got).to_string();
-    assert!(text.contains(want_first), "{text}");
+    assert!(text.contains("{\"replica\":\"r\",\"seq\":251"), "{text}");
     assert!(!text.contains("\"seq\":250,"));
     // Live: a new event arrives on the open stream.
     assert_eq!(
         post(&c, "{\"replica\":\"r\",\"seq\":301}\n").await.status,
         200
     );
-    while !String::from_utf8_lossy(&got).contains("\"seq\":301}") {
-        let mut buf = [0u8; 8192];
-        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
-            .await
-            .expect("live event in time")
-            .unwrap();
-        assert!(n > 0);
-        got.extend_from_slice(&buf[..n]);
-    }
+    read_stream_until(&mut s, &mut got, "\"seq\":301}").await;
     // Shutdown ends open streams instead of waiting for them.
     tokio::time::timeout(Duration::from_secs(10), c.shutdown())
         .await
@@ -252,16 +225,7 @@ async fn a_full_disk_is_a_state_reads_go_on_and_writing_resumes_by_itself() {
         "{metrics}"
     );
     // Reads and the live stream keep working.
-    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
-    s.write_all(
-        format!(
-            "GET /v1/stream?from=0 HTTP/1.1\r\nHost: {}\r\n\r\n",
-            c.http_addr
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
+    let mut s = open_get(c.http_addr, "/v1/stream?from=0").await;
     let mut got = Vec::new();
     read_stream_until(&mut s, &mut got, "\"replica\":\"b\"").await;
     // Space comes back: the store notices by itself, the retried batch is stored (not taken

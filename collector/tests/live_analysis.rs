@@ -7,8 +7,6 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use weft_collector::{start, Collector, Config};
 
 /// What `weft check DIR --format json` prints for the directory.
@@ -20,20 +18,6 @@ async fn fresh_report(c: &Collector) -> String {
     let r = request(c.http_addr, "GET", "/v1/report?fresh=true", &[], b"").await;
     assert_eq!(r.status, 200);
     String::from_utf8(r.body).unwrap()
-}
-
-async fn open_findings(c: &Collector, from: u64) -> TcpStream {
-    let mut s = TcpStream::connect(c.http_addr).await.unwrap();
-    s.write_all(
-        format!(
-            "GET /v1/findings?from={from} HTTP/1.1\r\nHost: {}\r\n\r\n",
-            c.http_addr
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    s
 }
 
 #[tokio::test]
@@ -53,7 +37,7 @@ async fn a_late_event_retracts_the_finding_it_resolves_and_alerts_see_it() {
         "{metrics}"
     );
 
-    let mut findings = open_findings(&c, 0).await;
+    let mut findings = open_get(c.http_addr, "/v1/findings?from=0").await;
     let mut got = Vec::new();
     read_stream_until(
         &mut findings,

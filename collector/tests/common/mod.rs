@@ -121,3 +121,12 @@ pub async fn read_stream_until(s: &mut TcpStream, got: &mut Vec<u8>, want: &str)
         got.extend_from_slice(&buf[..n]);
     }
 }
+
+/// Sends `GET path` on a new connection and leaves it open, for streamed answers.
+pub async fn open_get(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    s
+}
