@@ -428,6 +428,14 @@ async fn get_stream(State(s): State<AppState>, Query(p): Query<StreamParams>) ->
             }
         },
     );
+    ndjson_stream(stream)
+}
+
+/// A never-ending NDJSON answer (a live stream), uncached.
+pub(crate) fn ndjson_stream<S>(stream: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
     Response::builder()
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .header(header::CACHE_CONTROL, "no-cache")
