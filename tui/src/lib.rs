@@ -8,6 +8,8 @@
 //! The crate is split so that everything but drawing is plain data:
 //! - [`model`]: a trace, its analysis (from `weft-analyzer`: no second implementation of
 //!   happens-before or conflicts) and its layout;
+//! - [`grow`]: a live model grown batch by batch from the incremental engine;
+//! - [`pvec`]: the chunked arrays that let a growing model hand out cheap snapshots;
 //! - [`state`]: [`state::App`], changed only by [`state::Action`]s;
 //! - [`keys`]: terminal events to actions;
 //! - [`render`]: `render(&App, &mut Frame)`;
@@ -28,9 +30,11 @@
 //! assert_eq!(app.model.id(app.selected.unwrap()).to_string(), "b@1");
 //! ```
 
+pub mod grow;
 pub mod keys;
 pub mod live;
 pub mod model;
+pub mod pvec;
 pub mod render;
 pub mod run;
 pub mod state;

@@ -153,20 +153,23 @@ fn slots(app: &App, g: &Geometry) -> (Vec<u32>, Vec<Option<u16>>) {
     (shown, slot_of)
 }
 
-/// Whether lane `lane` has a shown event before (or after) node-run position `at`, looking at
+/// Whether lane `lane` has a shown event before (or at and after) lane position `at`, looking at
 /// most `LOOK` events away: beyond that, assume it does (only dense filters get there).
 fn lane_has_shown(app: &App, lane: u32, at: u32, before: bool) -> bool {
     const LOOK: u32 = 4096;
-    let run = app.model.graph.replica_nodes(lane);
+    let g = &app.model.graph;
+    let len = g.lane_len(lane);
     if before {
-        (run.start..at)
+        g.lane_nodes(lane, 0..at)
             .rev()
             .take(LOOK as usize)
             .any(|k| app.visible(k))
-            || at.saturating_sub(run.start) > LOOK
+            || at > LOOK
     } else {
-        (at..run.end).take(LOOK as usize).any(|k| app.visible(k))
-            || run.end.saturating_sub(at) > LOOK
+        g.lane_nodes(lane, at..len)
+            .take(LOOK as usize)
+            .any(|k| app.visible(k))
+            || len.saturating_sub(at) > LOOK
     }
 }
 
@@ -234,14 +237,14 @@ fn diagram(app: &App, g: &Geometry, t: &Theme, buf: &mut Buffer) {
     // Program-order lines: from each lane's first shown event to its last.
     let dim = t.fg(Color::DarkGray);
     for (i, &l) in shown.iter().enumerate() {
-        let run = m.graph.replica_nodes(l);
-        if run.is_empty() {
+        if m.graph.lane_len(l) == 0 {
             continue;
         }
-        let rows = &m.row[run.start as usize..run.end as usize];
-        let first_in = rows.partition_point(|&r| r < top) as u32 + run.start;
-        let end_in = rows.partition_point(|&r| r < bottom) as u32 + run.start;
-        let shown_rows: Vec<u32> = (first_in..end_in)
+        let first_in = m.lane_at_row(l, top);
+        let end_in = m.lane_at_row(l, bottom);
+        let shown_rows: Vec<u32> = m
+            .graph
+            .lane_nodes(l, first_in..end_in)
             .filter(|&k| app.visible(k))
             .map(|k| m.row[k as usize])
             .collect();
@@ -494,10 +497,9 @@ pub fn signed_duration(ns: i64) -> String {
 const MAX_VC_SHOWN: usize = 64;
 
 /// A reported clock's entries, by replica name.
-fn sorted_vc(m: &Model, e: &weft_trace::EventRec) -> Vec<(Sym, u64)> {
-    let names = m.trace.names();
-    let mut v: Vec<(Sym, u64)> = m.trace.vc(e).collect();
-    v.sort_by(|a, b| names.resolve(a.0).cmp(names.resolve(b.0)));
+fn sorted_vc(m: &Model, n: u32) -> Vec<(Sym, u64)> {
+    let mut v: Vec<(Sym, u64)> = m.vc(n).collect();
+    v.sort_by(|a, b| m.name(a.0).cmp(m.name(b.0)));
     v
 }
 
@@ -514,7 +516,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         return;
     };
     let key = t.fg(Color::DarkGray);
-    let e = &m.trace.events()[m.graph.event(n)];
+    let e = m.event(n);
     let mut lines: Vec<Line> = Vec::new();
     lines.push(Line::from(vec![
         Span::styled(
@@ -531,16 +533,16 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         ]));
     };
     if let Some(k) = e.key() {
-        kv(&mut lines, "key", m.trace.syms().resolve(k).to_string());
+        kv(&mut lines, "key", m.sym(k).to_string());
     }
     if e.kind == weft_trace::Kind::Write {
         kv(&mut lines, "op", e.op.as_str().to_string());
     }
-    if let Some(v) = m.trace.value(e) {
+    if let Some(v) = m.value(n) {
         kv(&mut lines, "value", v.to_string());
     }
     if let Some(msg) = e.msg() {
-        kv(&mut lines, "msg", m.trace.syms().resolve(msg).to_string());
+        kv(&mut lines, "msg", m.sym(msg).to_string());
     }
     if let Some(l) = e.lamport() {
         kv(&mut lines, "lamport", l.to_string());
@@ -561,11 +563,9 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
     if e.has_vc() {
         // Entries that changed since the replica's previous event are highlighted; with many
         // replicas only the first few fit, so the line says how many more there are.
-        let prev: Option<std::collections::HashMap<Sym, u64>> = m
-            .graph
-            .prev(n)
-            .map(|p| m.trace.vc(&m.trace.events()[m.graph.event(p)]).collect());
-        let entries = sorted_vc(m, e);
+        let prev: Option<std::collections::HashMap<Sym, u64>> =
+            m.graph.prev(n).map(|p| m.vc(p).collect());
+        let entries = sorted_vc(m, n);
         let changed = |s: Sym, c: u64| prev.as_ref().is_none_or(|p| p.get(&s) != Some(&c));
         let mut spans = vec![Span::styled(format!("{:<8}", "vc"), key)];
         for &(s, c) in entries.iter().take(MAX_VC_SHOWN) {
@@ -574,10 +574,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
             } else {
                 Style::default()
             };
-            spans.push(Span::styled(
-                format!("{}:{c}", m.trace.names().resolve(s)),
-                style,
-            ));
+            spans.push(Span::styled(format!("{}:{c}", m.name(s)), style));
             spans.push(Span::raw(" "));
         }
         if entries.len() > MAX_VC_SHOWN {
@@ -590,11 +587,11 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         }
         lines.push(Line::from(spans));
     }
-    let parents = m.trace.parents(e);
+    let parents = m.parents(n);
     if e.has_parents() {
         let text: Vec<String> = parents
             .iter()
-            .map(|(s, q)| format!("{}@{q}", m.trace.names().resolve(*s)))
+            .map(|(s, q)| format!("{}@{q}", m.name(*s)))
             .collect();
         kv(
             &mut lines,
@@ -621,7 +618,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
     if !edges.is_empty() {
         kv(&mut lines, "edges", edges.join("  "));
     }
-    if let Some(a) = m.trace.attrs(e) {
+    if let Some(a) = m.attrs(n) {
         for (k, v) in a {
             kv(&mut lines, &format!(".{k}"), v.to_string());
         }
@@ -751,11 +748,10 @@ fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame, c: usi
             Span::raw(format!("{other} only up to {saw}")),
         ]));
         if let Some(n) = m.find(id) {
-            let e = &m.trace.events()[m.graph.event(n)];
             lines.push(Line::styled("vc", key));
-            let entries = sorted_vc(m, e);
+            let entries = sorted_vc(m, n);
             for &(s, v) in entries.iter().take(MAX_VC_SHOWN) {
-                lines.push(Line::raw(format!(" {}:{v}", m.trace.names().resolve(s))));
+                lines.push(Line::raw(format!(" {}:{v}", m.name(s))));
             }
             if entries.len() > MAX_VC_SHOWN {
                 lines.push(Line::styled(
@@ -980,14 +976,16 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
             } else {
                 mode.push(Span::raw("browsing (G follows)"));
             }
-            if live.analyzing {
+            // The findings trail the events while the engine's report is read (a live model
+            // grows with every batch; its findings are refreshed a few times a second).
+            if live.analyzing || s.events < m.len() as u64 {
                 mode.push(Span::styled(" · analysing…", t.fg(Color::DarkGray)));
             }
         }
     }
     spans.push(Span::raw(format!(
         "{} events · {} replicas · ",
-        thousands(s.events),
+        thousands(m.len() as u64),
         s.replicas
     )));
     spans.push(Span::styled(

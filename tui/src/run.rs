@@ -6,7 +6,8 @@
 //! a key in raw mode).
 
 use std::io::{self, Stdout};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use weft_trace::Trace;
 
+use crate::grow::{Growing, LineParser};
 use crate::live::{Follower, LiveConfig, LiveMsg};
 use crate::model::Model;
 use crate::state::{Action, App, Config};
@@ -216,12 +218,13 @@ fn event_loop(
     }
 }
 
-/// A live source: the follower's threads, and a worker that keeps the received lines and
-/// re-analyses them, posting new models to the UI.
+/// A live source: the follower's thread, a parser thread that parses each batch of received
+/// lines once, and a model thread that feeds the batches to the incremental engine and extends
+/// the model ([`Growing`]), posting snapshots to the UI.
 pub struct LiveSource {
     follower: Follower,
-    worker: JoinHandle<()>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl LiveSource {
@@ -230,99 +233,197 @@ impl LiveSource {
         let (ltx, lrx) = sync_channel::<LiveMsg>(64);
         let label = cfg.url.clone();
         let follower = Follower::spawn(cfg, ltx);
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (btx, brx) = sync_channel::<Trace>(BATCHES_QUEUED);
+        let (flag, to_ui) = (stop.clone(), ui.clone());
+        let parser = std::thread::Builder::new()
+            .name("weft-tui-parse".into())
+            .spawn(move || parse_worker(&label, &lrx, &btx, &to_ui, max_events, &flag))
+            .expect("spawning a thread");
         let flag = stop.clone();
-        let worker = std::thread::Builder::new()
-            .name("weft-tui-live".into())
-            .spawn(move || live_worker(&label, lrx, ui, max_events, &flag))
+        let modeler = std::thread::Builder::new()
+            .name("weft-tui-model".into())
+            .spawn(move || model_worker(&brx, &ui, &flag))
             .expect("spawning a thread");
         LiveSource {
             follower,
-            worker,
+            threads: vec![parser, modeler],
             stop,
         }
     }
 
-    /// Stops the follower and the worker.
+    /// Stops the follower and the workers.
     pub fn stop(self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         self.follower.stop();
-        let _ = self.worker.join();
+        for t in self.threads {
+            let _ = t.join();
+        }
     }
 }
 
-/// Re-analyses at most this often, and never more often than twice the last analysis took, so
-/// a large live trace leaves the machine time to do anything else.
-const MIN_REBUILD: Duration = Duration::from_millis(200);
+/// Parsed batches waiting for the model thread: when it falls behind, the parser waits, then the
+/// follower, then the collector's stream (nothing is dropped).
+const BATCHES_QUEUED: usize = 16;
+/// Most bytes of received lines parsed as one batch.
+const PARSE_BYTES: usize = 4 << 20;
+/// A new model is posted at most this often while batches keep coming, and as soon as the
+/// model thread has caught up.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// The findings are read from the engine at most this often while batches keep coming (and
+/// never more often than every four times what the last read took), and once batches stop for
+/// [`IDLE`].
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+/// No batch for this long: the stream is idle.
+const IDLE: Duration = Duration::from_millis(100);
 
-fn live_worker(
+/// The parser thread: received lines, capped at `max_events`, parsed once into batches for the
+/// model thread; the follower's other messages go straight to the UI.
+fn parse_worker(
     label: &str,
-    rx: Receiver<LiveMsg>,
-    ui: SyncSender<Action>,
+    rx: &Receiver<LiveMsg>,
+    batches: &SyncSender<Trace>,
+    ui: &SyncSender<Action>,
     max_events: u64,
-    stop: &std::sync::atomic::AtomicBool,
+    stop: &AtomicBool,
 ) {
-    let mut text = String::new();
+    let mut parser = LineParser::new(label);
     let mut kept = 0u64;
-    let mut dirty = false;
-    let mut last_build = Instant::now() - MIN_REBUILD;
-    let mut cost = Duration::ZERO;
     let mut over_cap_reported = false;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let msg = rx.recv_timeout(Duration::from_millis(50));
-        let action = match msg {
-            Ok(LiveMsg::Lines { bytes, count, .. }) => {
-                let room = max_events.saturating_sub(kept);
-                if count <= room {
-                    text.push_str(&String::from_utf8_lossy(&bytes));
-                    kept += count;
-                    dirty = true;
-                } else {
-                    // Keep the lines that fit; the rest are counted, not silently lost.
-                    let mut taken = 0;
-                    for line in bytes.split_inclusive(|&b| b == b'\n') {
-                        if taken == room {
-                            break;
-                        }
-                        text.push_str(&String::from_utf8_lossy(line));
-                        taken += 1;
-                    }
-                    kept += taken;
-                    dirty |= taken > 0;
-                    if !over_cap_reported {
-                        over_cap_reported = true;
-                        let _ = ui.send(Action::Skipped(format!(
-                            "live trace reached --max-events {max_events}: later events are counted, not shown"
-                        )));
-                    }
-                    let _ = ui.send(Action::Dropped(count - taken));
-                }
-                Some(Action::Received(count))
-            }
-            Ok(LiveMsg::Skipped { position, reason }) => Some(Action::Skipped(format!(
-                "stream position {position} skipped: {reason}"
-            ))),
-            Ok(LiveMsg::Link(l)) => Some(Action::Link(l)),
-            Ok(LiveMsg::Stats(s)) => Some(Action::Stats(s)),
+    let mut lines: Vec<u8> = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let mut msg = match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(m) => Some(m),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        if let Some(a) = action {
-            if ui.send(a).is_err() {
-                return;
+        // Everything already queued is parsed as one batch (up to PARSE_BYTES).
+        while let Some(m) = msg.take() {
+            let action = match m {
+                LiveMsg::Lines { bytes, count, .. } => {
+                    if ui.send(Action::Received(count)).is_err() {
+                        return;
+                    }
+                    let room = max_events.saturating_sub(kept);
+                    if count <= room {
+                        lines.extend_from_slice(&bytes);
+                        kept += count;
+                    } else {
+                        // Keep the lines that fit; the rest are counted, not silently lost.
+                        let mut taken = 0;
+                        for line in bytes.split_inclusive(|&b| b == b'\n') {
+                            if taken == room {
+                                break;
+                            }
+                            lines.extend_from_slice(line);
+                            taken += 1;
+                        }
+                        kept += taken;
+                        if !over_cap_reported {
+                            over_cap_reported = true;
+                            let _ = ui.send(Action::Skipped(format!(
+                                "live trace reached --max-events {max_events}: later events are counted, not shown"
+                            )));
+                        }
+                        let _ = ui.send(Action::Dropped(count - taken));
+                    }
+                    None
+                }
+                LiveMsg::Skipped { position, reason } => Some(Action::Skipped(format!(
+                    "stream position {position} skipped: {reason}"
+                ))),
+                LiveMsg::Link(l) => Some(Action::Link(l)),
+                LiveMsg::Stats(s) => Some(Action::Stats(s)),
+            };
+            if let Some(a) = action {
+                if ui.send(a).is_err() {
+                    return;
+                }
+            }
+            if lines.len() < PARSE_BYTES {
+                msg = rx.try_recv().ok();
             }
         }
-        if dirty && last_build.elapsed() >= MIN_REBUILD.max(cost * 2) {
+        if lines.is_empty() {
+            continue;
+        }
+        match parser.parse(&lines) {
+            Ok(batch) => {
+                if batches.send(batch).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                if ui
+                    .send(Action::Skipped(format!("received lines not read: {e}")))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        lines.clear();
+    }
+}
+
+/// The model thread: every batch fed to the engine and grown into the model; snapshots posted
+/// to the UI (see [`PUBLISH_EVERY`], [`REPORT_EVERY`]).
+fn model_worker(rx: &Receiver<Trace>, ui: &SyncSender<Action>, stop: &AtomicBool) {
+    let mut grown = Growing::new();
+    let mut published = Instant::now();
+    let mut dirty = false;
+    let mut reported = Instant::now();
+    let mut report_cost = Duration::ZERO;
+    let feed = |grown: &mut Growing, batch: Trace| {
+        if grown.feed(batch).rebuilt {
+            // Laid out from scratch (a causality cycle): say why the view lags.
             let _ = ui.send(Action::Analyzing(true));
-            let started = Instant::now();
-            let model = Model::from_ndjson(label, &text);
-            cost = started.elapsed();
-            last_build = Instant::now();
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let (idle, caught_up) = match rx.recv_timeout(IDLE) {
+            Ok(batch) => {
+                feed(&mut grown, batch);
+                dirty = true;
+                // What is already queued too, for at most a publishing period.
+                let caught_up = loop {
+                    if published.elapsed() >= PUBLISH_EVERY {
+                        break false;
+                    }
+                    match rx.try_recv() {
+                        Ok(batch) => feed(&mut grown, batch),
+                        Err(TryRecvError::Empty) => break true,
+                        Err(TryRecvError::Disconnected) => return,
+                    }
+                };
+                (false, caught_up)
+            }
+            Err(RecvTimeoutError::Timeout) => (true, true),
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // The events first: the view never waits for the findings.
+        if dirty && (caught_up || published.elapsed() >= PUBLISH_EVERY) {
+            if ui.send(Action::Model(grown.snapshot())).is_err() {
+                return;
+            }
+            published = Instant::now();
             dirty = false;
-            if ui.send(Action::Model(Arc::new(model))).is_err() {
+        }
+        // The engine's report costs in proportion to the findings and the keys written since
+        // the last read: it is read at most every REPORT_EVERY and every four times its cost.
+        let report_due = grown.report_stale()
+            && (idle || reported.elapsed() >= REPORT_EVERY.max(report_cost * 4));
+        if report_due {
+            let t = Instant::now();
+            grown.refresh_report();
+            report_cost = t.elapsed();
+            reported = Instant::now();
+            if ui.send(Action::Model(grown.snapshot())).is_err() {
                 return;
             }
             let _ = ui.send(Action::Analyzing(false));
+            published = Instant::now();
+            dirty = false;
         }
     }
 }

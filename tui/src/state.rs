@@ -206,7 +206,7 @@ pub struct Live {
     pub paused: bool,
     /// The newest model, held back while paused.
     pub pending: Option<Arc<Model>>,
-    /// A re-analysis is running.
+    /// The layout is being rebuilt from scratch (a causality cycle).
     pub analyzing: bool,
     /// What the live source skipped, counted.
     pub skipped: u64,
@@ -290,7 +290,7 @@ pub struct Filter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Compiled {
     Lanes(BTreeSet<u32>, bool),
-    Keys(BTreeSet<Sym>, bool),
+    Keys(BTreeSet<String>, bool),
     Kinds(Vec<Kind>, bool),
     Ops(Vec<Op>, bool),
 }
@@ -374,13 +374,7 @@ impl Filter {
                         .collect(),
                     t.negate,
                 ),
-                Field::Key => Compiled::Keys(
-                    t.values
-                        .iter()
-                        .filter_map(|v| m.trace.syms().get(v))
-                        .collect(),
-                    t.negate,
-                ),
+                Field::Key => Compiled::Keys(t.values.iter().cloned().collect(), t.negate),
                 Field::Kind => Compiled::Kinds(
                     t.values.iter().filter_map(|v| Kind::parse(v)).collect(),
                     t.negate,
@@ -394,10 +388,10 @@ impl Filter {
     }
 
     fn accepts(&self, m: &Model, n: u32) -> bool {
-        let e = &m.trace.events()[m.graph.event(n)];
+        let e = m.event(n);
         self.compiled.iter().all(|c| match c {
             Compiled::Lanes(set, neg) => set.contains(&m.lane(n)) != *neg,
-            Compiled::Keys(set, neg) => e.key().is_some_and(|k| set.contains(&k)) != *neg,
+            Compiled::Keys(set, neg) => e.key().is_some_and(|k| set.contains(m.sym(k))) != *neg,
             Compiled::Kinds(kinds, neg) => kinds.contains(&e.kind) != *neg,
             Compiled::Ops(ops, neg) => (e.kind == Kind::Write && ops.contains(&e.op)) != *neg,
         })
@@ -454,31 +448,19 @@ impl Cones {
     /// at the window's edge and costs only the events in view, whatever the trace's size. Traces
     /// with a causality cycle get the whole walk (their rows are not monotone).
     pub fn window(m: &Model, node: u32, lo: u32, hi: u32) -> Cones {
-        let (lo, hi) = if m.report.summary.complete {
-            (lo, hi)
-        } else {
-            (0, u32::MAX)
-        };
+        let (lo, hi) = if m.monotone { (lo, hi) } else { (0, u32::MAX) };
         let g = &m.graph;
         let lanes = m.lanes() as usize;
-        let start = |l: u32| g.replica_nodes(l).start;
-        let len = |l: u32| g.replica_nodes(l).len() as u32;
-        let offset = |n: u32| n - start(g.rank(n));
-        // First offset in lane `l` whose row is at least `r`.
-        let first_at = |l: u32, r: u32| {
-            let run = g.replica_nodes(l);
-            m.row[run.start as usize..run.end as usize].partition_point(|&x| x < r) as u32
-        };
         let row = |n: u32| m.row[n as usize];
 
         let mut past_end = vec![0u32; lanes];
-        let mut work: Vec<(u32, u32)> = vec![(g.rank(node), offset(node))];
+        let mut work: Vec<(u32, u32)> = vec![(g.lane(node), g.pos(node))];
         let preds_in = |n: u32, work: &mut Vec<(u32, u32)>| {
             work.extend(
                 g.cross_preds(n)
                     .iter()
                     .filter(|&&p| row(p) >= lo)
-                    .map(|&p| (g.rank(p), offset(p) + 1)),
+                    .map(|&p| (g.lane(p), g.pos(p) + 1)),
             )
         };
         preds_in(node, &mut work);
@@ -491,21 +473,21 @@ impl Cones {
             let from = if lo == 0 {
                 have
             } else {
-                have.max(first_at(l, lo))
+                have.max(m.lane_at_row(l, lo))
             };
-            for o in from..upto {
-                preds_in(start(l) + o, &mut work);
+            for k in g.lane_nodes(l, from..upto) {
+                preds_in(k, &mut work);
             }
         }
 
-        let mut future_start: Vec<u32> = (0..lanes as u32).map(len).collect();
-        let mut work: Vec<(u32, u32)> = vec![(g.rank(node), offset(node) + 1)];
+        let mut future_start: Vec<u32> = (0..lanes as u32).map(|l| g.lane_len(l)).collect();
+        let mut work: Vec<(u32, u32)> = vec![(g.lane(node), g.pos(node) + 1)];
         let succs_in = |n: u32, work: &mut Vec<(u32, u32)>| {
             work.extend(
                 g.cross_succs(n)
                     .iter()
                     .filter(|&&s| row(s) < hi)
-                    .map(|&s| (g.rank(s), offset(s))),
+                    .map(|&s| (g.lane(s), g.pos(s))),
             )
         };
         succs_in(node, &mut work);
@@ -518,10 +500,10 @@ impl Cones {
             let upto = if hi == u32::MAX {
                 have
             } else {
-                have.min(first_at(l, hi))
+                have.min(m.lane_at_row(l, hi))
             };
-            for o in from..upto {
-                succs_in(start(l) + o, &mut work);
+            for k in g.lane_nodes(l, from..upto) {
+                succs_in(k, &mut work);
             }
         }
         Cones {
@@ -544,7 +526,7 @@ impl Cones {
             return Relation::Selected;
         }
         let l = m.lane(n);
-        let o = n - m.graph.replica_nodes(l).start;
+        let o = m.graph.pos(n);
         if o < self.past_end[l as usize] {
             Relation::Past
         } else if o >= self.future_start[l as usize] {
@@ -574,11 +556,7 @@ pub enum Order {
 /// edges, so no path from `a` goes there. Traces with a cycle are searched whole.
 pub fn chain(m: &Model, a: u32, b: u32) -> Option<Vec<u32>> {
     use std::collections::HashMap;
-    let floor = if m.report.summary.complete {
-        m.row[a as usize]
-    } else {
-        0
-    };
+    let floor = if m.monotone { m.row[a as usize] } else { 0 };
     if a == b || m.row[b as usize] < floor {
         return None;
     }
@@ -947,7 +925,7 @@ impl App {
                 (0..self.model.lanes())
                     .filter_map(|l| {
                         let seen = pa[l as usize].min(pb[l as usize]);
-                        (seen > 0).then(|| self.model.graph.replica_nodes(l).start + seen - 1)
+                        (seen > 0).then(|| self.model.graph.lane_node(l, seen - 1))
                     })
                     .collect(),
             )
@@ -965,23 +943,18 @@ impl App {
                 .violations
                 .iter()
                 .any(|v| v.code == weft_analyzer::Code::VcMismatch);
-        let (ea, eb) = (
-            &m.trace.events()[m.graph.event(a)],
-            &m.trace.events()[m.graph.event(b)],
-        );
-        if !trusted || !ea.has_vc() || !eb.has_vc() {
+        if !trusted || !m.event(a).has_vc() || !m.event(b).has_vc() {
             return None;
         }
-        let vb: std::collections::HashMap<Sym, u64> = m.trace.vc(eb).collect();
+        let vb: std::collections::HashMap<Sym, u64> = m.vc(b).collect();
         let mut fork: Vec<u32> = m
-            .trace
-            .vc(ea)
+            .vc(a)
             .filter_map(|(r, seq)| {
                 let common = seq.min(*vb.get(&r)?);
-                m.graph.find(r, common)
+                m.find_at(r, common)
             })
             .collect();
-        fork.sort_unstable();
+        fork.sort_unstable_by_key(|&n| m.lane(n));
         Some(fork)
     }
 
@@ -1050,13 +1023,20 @@ impl App {
             self.message = None;
         }
         let before = (self.selected, self.top);
-        let to_bottom = matches!(action, Action::Bottom) && self.focus == Pane::Diagram;
+        let in_diagram = self.focus == Pane::Diagram;
+        let to_bottom = matches!(action, Action::Bottom) && in_diagram;
+        // Towards older events: browsing history, even where the view cannot move further.
+        let back = in_diagram
+            && matches!(
+                action,
+                Action::Up | Action::PageUp | Action::Top | Action::Home | Action::ScrollUp
+            );
         self.dispatch(action);
         // Live: the view follows new events until the user goes somewhere else; G follows again.
         if let Some(live) = &mut self.live {
             if to_bottom {
                 live.following = true;
-            } else if from_user && (self.selected, self.top) != before {
+            } else if back || (from_user && (self.selected, self.top) != before) {
                 live.following = false;
             }
         }
@@ -1090,11 +1070,15 @@ impl App {
             },
             Action::Home | Action::End => {
                 if let Some(n) = self.selected {
-                    let run = self.model.graph.replica_nodes(self.model.lane(n));
-                    let pick = if matches!(action, Action::Home) {
-                        run.clone().find(|&m| self.visible(m))
-                    } else {
-                        run.clone().rev().find(|&m| self.visible(m))
+                    let pick = {
+                        let g = &self.model.graph;
+                        let lane = g.lane(n);
+                        let mut run = g.lane_nodes(lane, 0..g.lane_len(lane));
+                        if matches!(action, Action::Home) {
+                            run.find(|&m| self.visible(m))
+                        } else {
+                            run.rev().find(|&m| self.visible(m))
+                        }
                     };
                     if pick.is_some() {
                         self.select(pick);
@@ -1464,18 +1448,16 @@ impl App {
         let mut out = Vec::new();
         for r in 0..m.rows {
             for &n in m.row_nodes(r) {
-                let e = &m.trace.events()[m.graph.event(n)];
+                let e = m.event(n);
                 let name = &m.lane_names[m.lane(n) as usize];
                 let hit = id
                     .as_ref()
                     .is_some_and(|id| id.replica == *name && id.seq == e.seq)
                     || norm(name) == q
-                    || e.key()
-                        .is_some_and(|k| norm(m.trace.syms().resolve(k)).contains(&q))
-                    || m.trace
-                        .value(e)
+                    || e.key().is_some_and(|k| norm(m.sym(k)).contains(&q))
+                    || m.value(n)
                         .is_some_and(|v| norm(&v.to_string()).contains(&q))
-                    || m.trace.attrs(e).is_some_and(|a| {
+                    || m.attrs(n).is_some_and(|a| {
                         norm(&serde_json::Value::Object(a.clone()).to_string()).contains(&q)
                     });
                 if hit {

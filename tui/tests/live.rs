@@ -839,3 +839,99 @@ fn a_self_signed_certificate_marked_as_a_ca_is_trusted_as_given_with_ca_cert() {
     f.stop();
     rt.block_on(c.shutdown()).unwrap();
 }
+
+/// The whole live pipeline against a collector: the parser and model threads grow a model batch
+/// by batch, and once everything is in, the
+/// model posted to the UI is the one built from scratch on the same lines, findings included.
+/// Half the events are held back and posted after the rest (a late cause under what arrived).
+#[test]
+fn a_live_source_grows_the_model_of_what_the_collector_streams() {
+    use weft_trace::{ReadOptions, Trace};
+    use weft_tui::model::Model;
+    use weft_tui::run::LiveSource;
+    use weft_tui::state::Action;
+
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let c = collector(&rt, dir.path(), any_port(), None);
+    let cfg = weft_sim::Config {
+        seed: 11,
+        replicas: 4,
+        ops: 300,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    weft_sim::simulate(&cfg, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // The events without the header line; every other line held back to the end.
+    let lines: Vec<&str> = text
+        .split_inclusive('\n')
+        .filter(|l| l.contains("\"replica\""))
+        .collect();
+    let early = lines.iter().step_by(2);
+    let late = lines.iter().skip(1).step_by(2);
+    let order: Vec<&str> = early.chain(late).copied().collect();
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap();
+    let url = format!("http://{}", c.http_addr);
+    let (tx, rx) = mpsc::sync_channel::<Action>(256);
+    let source = LiveSource::spawn(
+        LiveConfig {
+            url: url.clone(),
+            token: None,
+            ca_cert: None,
+            max_line: 1 << 20,
+        },
+        1_000_000,
+        tx,
+    );
+    for chunk in order.chunks(97) {
+        let resp = client
+            .post(format!("{url}/v1/events"))
+            .body(chunk.concat())
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    let total = order.len();
+    let deadline = Instant::now() + WAIT * 4;
+    let mut last: Option<Arc<Model>> = None;
+    let mut models = 0;
+    while last
+        .as_ref()
+        .is_none_or(|m| m.len() < total || m.report.summary.events < total as u64)
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Action::Model(m)) => {
+                models += 1;
+                last = Some(m);
+            }
+            Ok(_) => {}
+            Err(e) => panic!(
+                "no complete model within the deadline ({e:?}): {:?}",
+                last.as_deref()
+            ),
+        }
+    }
+    let reference = Model::build(
+        Trace::batch_from_ndjson(
+            &url,
+            &order.concat(),
+            &ReadOptions {
+                lenient: true,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let grown = last.unwrap();
+    if let Some(d) = grown.differs_from(&reference) {
+        panic!("after {models} models: {d}");
+    }
+    assert!(grown.report.summary.conflicts > 0, "a run with findings");
+    source.stop();
+    rt.block_on(c.shutdown()).unwrap();
+}

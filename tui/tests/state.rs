@@ -529,7 +529,7 @@ fn fork_points_agree_with_the_graph() {
         let expect: Vec<u32> = (0..a.model.lanes())
             .filter_map(|l| {
                 let seen = px[l as usize].min(py[l as usize]);
-                (seen > 0).then(|| a.model.graph.replica_nodes(l).start + seen - 1)
+                (seen > 0).then(|| a.model.graph.lane_node(l, seen - 1))
             })
             .collect();
         assert_eq!(a.fork.clone().unwrap(), expect, "conflict {c}");
