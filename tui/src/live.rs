@@ -24,6 +24,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -182,6 +183,7 @@ const STOP_WAIT: Duration = Duration::from_millis(1500);
 /// The running follower: one thread whose runtime runs the stream reader and the status poller.
 pub struct Follower {
     stop: Arc<watch::Sender<bool>>,
+    arrived: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
     /// Disconnected once the thread has ended (it holds a sender it drops on exit), so `stop()`
     /// can wait for it with a deadline, which `JoinHandle::join` cannot.
@@ -196,10 +198,12 @@ impl Follower {
     /// reason). Nothing here blocks: a bad URL or CA file is reported as a `Disconnected` reason.
     pub fn spawn(cfg: LiveConfig, tx: SyncSender<LiveMsg>) -> Follower {
         let stop = Arc::new(watch::Sender::new(false));
+        let arrived = Arc::new(AtomicU64::new(0));
         let (done_tx, done) = mpsc::channel::<()>();
         let link = Link {
             tx: tx.clone(),
             stop: stop.clone(),
+            arrived: arrived.clone(),
         };
         let spawned = thread::Builder::new()
             .name("weft-live".into())
@@ -218,7 +222,18 @@ impl Follower {
                 None
             }
         };
-        Follower { stop, thread, done }
+        Follower {
+            stop,
+            arrived,
+            thread,
+            done,
+        }
+    }
+
+    /// Lines (events) read off the stream so far, counted as they come in, before they are
+    /// handed over: the arrival count, whatever the receiver is busy with.
+    pub fn arrived(&self) -> Arc<AtomicU64> {
+        self.arrived.clone()
     }
 
     /// Asks the thread to stop and returns promptly.
@@ -280,6 +295,8 @@ fn run(cfg: &LiveConfig, link: &Link) {
 struct Link {
     tx: SyncSender<LiveMsg>,
     stop: Arc<watch::Sender<bool>>,
+    /// Lines read off the stream.
+    arrived: Arc<AtomicU64>,
 }
 
 impl Link {
@@ -786,7 +803,16 @@ async fn session(cfg: &LiveConfig, link: &Link, tls: &mut TlsSetup, next: &mut u
             continue; // trailers
         };
         pending.extend_from_slice(&data);
-        for msg in lines.split(&mut pending, next) {
+        let msgs = lines.split(&mut pending, next);
+        let count: u64 = msgs
+            .iter()
+            .map(|m| match m {
+                LiveMsg::Lines { count, .. } => *count,
+                _ => 0,
+            })
+            .sum();
+        link.arrived.fetch_add(count, Ordering::Relaxed);
+        for msg in msgs {
             if !link.send(msg).await {
                 return End::Stop;
             }

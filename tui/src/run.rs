@@ -6,7 +6,7 @@
 //! a key in raw mode).
 
 use std::io::{self, Stdout};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -105,7 +105,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         let _guard = TerminalGuard::enter(opts.config.mouse)?;
         let mut terminal: Terminal<CrosstermBackend<Stdout>> =
             Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        let result = event_loop(&mut terminal, &mut app, &rx);
+        let result = event_loop(&mut terminal, &mut app, &rx, live.as_ref());
         if let Some(hook) = on_quit.take() {
             app.message = Some(hook.message);
             let _ = terminal.draw(|f| crate::render::render(&app, f));
@@ -164,6 +164,7 @@ fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     app: &mut App,
     rx: &Receiver<Action>,
+    live: Option<&LiveSource>,
 ) -> Result<(), TuiError> {
     let size = terminal.size()?;
     app.apply(Action::Resize {
@@ -183,6 +184,7 @@ fn event_loop(
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
     let mut last = Instant::now();
+    let mut arrived = 0u64;
     loop {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             app.apply(Action::Quit);
@@ -209,6 +211,15 @@ fn event_loop(
         while let Ok(a) = rx.try_recv() {
             app.apply(a);
         }
+        // Arrivals are counted by the follower as lines come off the network, so the rate is
+        // the arrival rate whatever the workers are busy with.
+        if let Some(live) = live {
+            let now = live.arrived();
+            if now > arrived {
+                app.apply(Action::Received(now - arrived));
+                arrived = now;
+            }
+        }
         let now = Instant::now();
         app.apply(Action::Tick(now - last));
         last = now;
@@ -223,6 +234,7 @@ fn event_loop(
 /// the model ([`Growing`]), posting snapshots to the UI.
 pub struct LiveSource {
     follower: Follower,
+    arrived: Arc<AtomicU64>,
     threads: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
@@ -233,6 +245,7 @@ impl LiveSource {
         let (ltx, lrx) = sync_channel::<LiveMsg>(64);
         let label = cfg.url.clone();
         let follower = Follower::spawn(cfg, ltx);
+        let arrived = follower.arrived();
         let stop = Arc::new(AtomicBool::new(false));
         let (btx, brx) = sync_channel::<Trace>(BATCHES_QUEUED);
         let (flag, to_ui) = (stop.clone(), ui.clone());
@@ -247,9 +260,20 @@ impl LiveSource {
             .expect("spawning a thread");
         LiveSource {
             follower,
+            arrived,
             threads: vec![parser, modeler],
             stop,
         }
+    }
+
+    /// Events read off the stream so far (counted on arrival, before any parsing).
+    pub fn arrived(&self) -> u64 {
+        self.arrived.load(Ordering::Relaxed)
+    }
+
+    /// The counter behind [`LiveSource::arrived`], for another thread to watch.
+    pub fn arrivals(&self) -> Arc<AtomicU64> {
+        self.arrived.clone()
     }
 
     /// Stops the follower and the workers.
@@ -301,9 +325,6 @@ fn parse_worker(
         while let Some(m) = msg.take() {
             let action = match m {
                 LiveMsg::Lines { bytes, count, .. } => {
-                    if ui.send(Action::Received(count)).is_err() {
-                        return;
-                    }
                     let room = max_events.saturating_sub(kept);
                     if count <= room {
                         lines.extend_from_slice(&bytes);

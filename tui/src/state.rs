@@ -4,7 +4,7 @@
 //! moves from one value to the next, and rendering reads it. That makes every behaviour testable
 //! without a terminal: feed actions, look at the fields.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,7 +198,8 @@ pub struct Live {
     pub stats: CollectorStats,
     /// Events received from the stream.
     pub received: u64,
-    /// Events per second over the last second.
+    /// Arrival rate: events per second received over the last [`RATE_WINDOW`] (over the time
+    /// since the first arrival while that is shorter, but at least a second).
     pub rate: f64,
     /// Keep the newest rows in view as events arrive.
     pub following: bool,
@@ -210,9 +211,22 @@ pub struct Live {
     pub analyzing: bool,
     /// What the live source skipped, counted.
     pub skipped: u64,
-    window_events: u64,
-    window: Duration,
+    /// Time since the source started, as told by ticks.
+    clock: Duration,
+    /// The tick time of the first arrival.
+    first: Option<Duration>,
+    /// Events received since the last tick.
+    unticked: u64,
+    /// Events received per tick within the window: (tick time, events).
+    arrivals: VecDeque<(Duration, u64)>,
+    /// Their sum.
+    in_window: u64,
 }
+
+/// The span the live rate is measured over: a sliding window, so events that come in bursts
+/// (a collector's group commits, a backlog handed over at once) give a steady reading rather
+/// than one that drops to zero between bursts.
+pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 
 impl Live {
     /// A live source that has not connected yet.
@@ -228,8 +242,11 @@ impl Live {
             pending: None,
             analyzing: false,
             skipped: 0,
-            window_events: 0,
-            window: Duration::ZERO,
+            clock: Duration::ZERO,
+            first: None,
+            unticked: 0,
+            arrivals: VecDeque::new(),
+            in_window: 0,
         }
     }
 }
@@ -1191,7 +1208,8 @@ impl App {
             Action::Received(k) => {
                 if let Some(live) = &mut self.live {
                     live.received += k;
-                    live.window_events += k;
+                    live.unticked += k;
+                    live.first.get_or_insert(live.clock);
                 }
             }
             Action::Skipped(why) => {
@@ -1658,12 +1676,26 @@ impl App {
 
     fn tick(&mut self, dt: Duration) {
         if let Some(live) = &mut self.live {
-            live.window += dt;
-            if live.window >= Duration::from_secs(1) {
-                live.rate = live.window_events as f64 / live.window.as_secs_f64();
-                live.window = Duration::ZERO;
-                live.window_events = 0;
+            live.clock += dt;
+            if live.unticked > 0 {
+                live.arrivals.push_back((live.clock, live.unticked));
+                live.in_window += live.unticked;
+                live.unticked = 0;
             }
+            while let Some(&(t, k)) = live.arrivals.front() {
+                if t + RATE_WINDOW > live.clock {
+                    break;
+                }
+                live.arrivals.pop_front();
+                live.in_window -= k;
+            }
+            live.rate = match live.first {
+                Some(first) => {
+                    let span = (live.clock - first).clamp(Duration::from_secs(1), RATE_WINDOW);
+                    live.in_window as f64 / span.as_secs_f64()
+                }
+                None => 0.0,
+            };
         }
         let n = self.model.len() as u32;
         let Some(r) = &mut self.replay else { return };

@@ -840,8 +840,8 @@ fn a_self_signed_certificate_marked_as_a_ca_is_trusted_as_given_with_ca_cert() {
     rt.block_on(c.shutdown()).unwrap();
 }
 
-/// The whole live pipeline against a collector: the parser and model threads grow a model batch
-/// by batch, and once everything is in, the
+/// The whole live pipeline against a collector: the follower counts the lines as they arrive,
+/// the parser and model threads grow a model batch by batch, and once everything is in, the
 /// model posted to the UI is the one built from scratch on the same lines, findings included.
 /// Half the events are held back and posted after the rest (a late cause under what arrived).
 #[test]
@@ -909,13 +909,20 @@ fn a_live_source_grows_the_model_of_what_the_collector_streams() {
                 models += 1;
                 last = Some(m);
             }
+            Ok(Action::Received(_)) => panic!("arrivals are counted by the follower only"),
             Ok(_) => {}
             Err(e) => panic!(
-                "no complete model within the deadline ({e:?}): {:?}",
-                last.as_deref()
+                "no complete model within the deadline ({e:?}): {:?}, {} arrived",
+                last.as_deref(),
+                source.arrived()
             ),
         }
     }
+    assert_eq!(
+        source.arrived(),
+        total as u64,
+        "every line counted on arrival"
+    );
     let reference = Model::build(
         Trace::batch_from_ndjson(
             &url,

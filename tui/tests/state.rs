@@ -416,6 +416,32 @@ fn live_updates_keep_the_selection_and_pause_holds_them() {
     assert!(a.live.as_ref().unwrap().following);
 }
 
+/// The live rate is the arrival rate: events that come in bursts (a collector's group commits,
+/// a backlog handed over at once) read as a steady rate, never as zero between bursts, and zero
+/// once nothing has arrived for a whole window.
+#[test]
+fn the_live_rate_is_the_arrival_rate_even_in_bursts() {
+    let mut a = App::live("http://127.0.0.1:1", Config::default());
+    let tick = Duration::from_millis(33);
+    let rate = |a: &App| a.live.as_ref().unwrap().rate;
+    // 12,000 events every 36 ticks (1.188 s): about 10,100 events/s, in bursts.
+    for step in 0..400u32 {
+        if step % 36 == 0 {
+            a.apply(Action::Received(12_000));
+        }
+        a.apply(Action::Tick(tick));
+        if step >= 90 {
+            let r = rate(&a);
+            assert!((5_000.0..=15_000.0).contains(&r), "step {step}: {r} ev/s");
+        }
+    }
+    assert_eq!(a.live.as_ref().unwrap().received, 12 * 12_000);
+    for _ in 0..61 {
+        a.apply(Action::Tick(tick));
+    }
+    assert_eq!(rate(&a), 0.0, "nothing for {:?}", tick * 61);
+}
+
 fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
