@@ -1748,7 +1748,8 @@ impl App {
     }
 
     /// Swaps in a new model (a live update or the first load), keeping the selection, the mark
-    /// and the view on the same events.
+    /// and the view on the same events; while following, a selection on the newest event (where
+    /// `G` puts it) moves on to the new newest one.
     fn set_model(&mut self, m: Arc<Model>) {
         if let Some(live) = &mut self.live {
             if live.paused {
@@ -1756,6 +1757,9 @@ impl App {
                 return;
             }
         }
+        let following = self.live.as_ref().is_some_and(|l| l.following);
+        let at_newest =
+            following && self.selected.is_some() && self.selected == self.last_visible();
         let old = std::mem::replace(&mut self.model, m);
         let remap = |n: Option<u32>, new: &Model| n.and_then(|n| new.find(&old.id(n)));
         let selected = remap(self.selected, &self.model);
@@ -1784,15 +1788,18 @@ impl App {
         if let Some(r) = &mut self.replay {
             r.pos = r.pos.min(self.model.len() as u32);
         }
-        let following = self.live.as_ref().is_some_and(|l| l.following);
         let keep_top = self.top;
-        self.select(selected.or_else(|| {
-            if following {
-                None
-            } else {
-                self.first_visible()
-            }
-        }));
+        if at_newest {
+            self.select(self.last_visible());
+        } else {
+            self.select(selected.or_else(|| {
+                if following {
+                    None
+                } else {
+                    self.first_visible()
+                }
+            }));
+        }
         if following {
             let h = self.page_rows();
             self.top = self.model.rows.saturating_sub(h);

@@ -416,6 +416,41 @@ fn live_updates_keep_the_selection_and_pause_holds_them() {
     assert!(a.live.as_ref().unwrap().following);
 }
 
+/// `G` while live: the selection stays on the newest event as events arrive (so its cones are
+/// those of the rows in view), until the user goes somewhere else.
+#[test]
+fn following_keeps_the_selection_on_the_newest_event() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../fixtures/partition-heal.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let upto = |k: usize| Arc::new(Model::from_ndjson("live", &lines[..k].join("\n")));
+    let mut a = App::live("http://127.0.0.1:1", Config::default());
+    a.apply(Action::Resize { w: 120, h: 40 });
+    a.apply(Action::Model(upto(12)));
+    a.apply(Action::Bottom);
+    let last = |m: &Model| {
+        (0..m.rows)
+            .rev()
+            .find_map(|r| m.row_nodes(r).last().copied())
+    };
+    assert_eq!(a.selected, last(&a.model));
+    for k in [20, 27, lines.len()] {
+        a.apply(Action::Model(upto(k)));
+        assert_eq!(a.selected, last(&a.model), "after {k} lines");
+        assert!(a.live.as_ref().unwrap().following);
+        let row = a.model.row[a.selected.unwrap() as usize];
+        assert!(row >= a.top && row < a.top + a.page_rows(), "in view");
+    }
+    a.apply(Action::Up);
+    assert!(!a.live.as_ref().unwrap().following);
+    let browsing = a.selected;
+    a.apply(Action::Model(upto(lines.len())));
+    assert_eq!(a.selected, browsing, "browsing: the selection stays");
+}
+
 /// The live rate is the arrival rate: events that come in bursts (a collector's group commits,
 /// a backlog handed over at once) read as a steady rate, never as zero between bursts, and zero
 /// once nothing has arrived for a whole window.
