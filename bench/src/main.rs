@@ -8,6 +8,7 @@
 //! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
 //! cargo run --release -p weft-bench -- ingest [--quick] [--seconds N] [--weft PATH]
 //! cargo run --release -p weft-bench -- tui [--events 1000000] [--replicas 16] [--keep DIR]
+//! cargo run --release -p weft-bench -- live [--events 1000000] [--rate 50000] [--keep DIR]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
 //! cargo run --release -p weft-bench -- floor t.ndjson
 //! ```
@@ -97,6 +98,25 @@ enum Cmd {
     /// NextConflict): p99 < 16 ms each; mean, p50, p99 and max reported. Peak RSS from wait4.
     /// Exit status: 0 all PASS, 1 some MISS, 2 an error.
     Tui(TuiCliArgs),
+    /// Benchmark `weft tui --connect` following a paced stream, in a child process.
+    ///
+    /// The tui benchmark's trace (1M events, 16 replicas, 10k keys, vc+lamport unless --events /
+    /// --replicas say otherwise) is served as a collector's /v1/stream at --rate events/s; the
+    /// child runs the live source (follower, parser and model threads) and an event loop drawing
+    /// into a 200×50 TestBackend every 33 ms. Measures the view's lag behind what was received
+    /// (target < 1 s, while streaming and catching up after the last event), the findings' lag,
+    /// frames (target p99 < 16 ms), peak RSS per event (target ≤ 250 B), then in process the
+    /// cost of each 1 MiB batch (parse, engine and model, snapshot) as the trace grows and one
+    /// whole rebuild for comparison. Exit status: 0 all PASS, 1 some MISS, 2 an error.
+    Live(LiveCliArgs),
+    /// The `live` measurement itself (run by `live`; prints one JSON object).
+    #[command(hide = true)]
+    LiveMeasure {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        events: u64,
+    },
     /// The `tui` measurement itself, in this process (run by `tui`; prints one JSON object).
     #[command(hide = true)]
     TuiMeasure {
@@ -206,6 +226,22 @@ struct TuiCliArgs {
     frames: u32,
     /// Write the trace file to DIR and keep it; an existing complete file there is reused
     /// (the same file as `check --keep DIR` scenario b). Default: a temp dir removed at the end.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LiveCliArgs {
+    /// Number of events (underscores and k/M suffixes allowed).
+    #[arg(long, value_parser = parse_count, default_value = "1000000")]
+    events: u64,
+    /// Number of replicas.
+    #[arg(long, value_parser = parse_count, default_value = "16")]
+    replicas: u64,
+    /// Events per second the stream is paced at.
+    #[arg(long, value_parser = parse_count, default_value = "50000")]
+    rate: u64,
+    /// Write the trace file to DIR and keep it (shared with `tui --keep DIR`).
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
 }
@@ -386,6 +422,19 @@ fn main() -> ExitCode {
             }),
             Err(_) => Err(anyhow::anyhow!("--replicas too large")),
         },
+        Cmd::Live(a) => match u32::try_from(a.replicas.max(1)) {
+            Ok(replicas) => weft_bench::live::run(&weft_bench::live::LiveOptions {
+                events: a.events.max(1),
+                replicas,
+                rate: a.rate.max(1) as f64,
+                keep: a.keep,
+            }),
+            Err(_) => Err(anyhow::anyhow!("--replicas too large")),
+        },
+        Cmd::LiveMeasure { url, events } => weft_bench::live::measure(&url, events).and_then(|m| {
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(0)
+        }),
         Cmd::TuiMeasure { file, frames } => tui::measure(&file, frames.max(1)).and_then(|m| {
             println!("{}", serde_json::to_string(&m)?);
             Ok(0)

@@ -31,6 +31,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use weft_analyzer::Engine;
 use weft_trace::{LinePos, ReadError, ReadOptions, Sym, Trace, TraceBuilder, NONE};
@@ -70,6 +71,8 @@ impl LineParser {
 /// What one [`Growing::feed`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fed {
+    /// Time the engine took ([`Engine::feed`]); the rest of the call is the model's.
+    pub engine: Duration,
     /// New events.
     pub events: usize,
     /// Nodes whose cross predecessors changed (new ones included).
@@ -159,9 +162,12 @@ impl Growing {
             || !batch.conflicting_duplicates().is_empty();
         self.stale |= touches_report;
         let old = self.model.len();
+        let t = Instant::now();
         self.engine.feed(batch);
+        let engine = t.elapsed();
         let new = self.engine.trace().len();
         let mut fed = Fed {
+            engine,
             events: new - old,
             ..Fed::default()
         };
