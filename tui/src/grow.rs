@@ -36,7 +36,9 @@ use std::time::{Duration, Instant};
 use weft_analyzer::Engine;
 use weft_trace::{LinePos, ReadError, ReadOptions, Sym, Trace, TraceBuilder, NONE};
 
-use crate::model::{skew_of, CausalCache, Events, Graph, LiveEvents, Median, Model, UNSET};
+use crate::model::{
+    skew_of, CausalCache, Changes, Events, Graph, LiveEvents, Median, Model, UNSET,
+};
 use crate::pvec::PVec;
 
 /// Parses a stream's lines batch by batch, as one read of all of them would (line numbers of
@@ -95,6 +97,12 @@ pub struct Growing {
     queued: Vec<bool>,
     /// The report is older than the events.
     stale: bool,
+    /// Snapshots taken.
+    generation: u64,
+    /// Nodes new or moved to another row since the last snapshot.
+    moved: Vec<u32>,
+    /// The layout was made from scratch since the last snapshot.
+    relaid: bool,
 }
 
 impl Default for Growing {
@@ -120,6 +128,9 @@ impl Growing {
             marks: Vec::new(),
             queued: Vec::new(),
             stale: false,
+            generation: 0,
+            moved: Vec::new(),
+            relaid: false,
         }
     }
 
@@ -128,9 +139,23 @@ impl Growing {
         &self.model
     }
 
-    /// A snapshot for the UI: shares every chunk with the model until the next change.
-    pub fn snapshot(&self) -> Arc<Model> {
-        Arc::new(self.model.clone())
+    /// A snapshot for the UI: shares every chunk with the model until the next change, and
+    /// says which nodes are new or moved since the snapshot before (none before the first).
+    pub fn snapshot(&mut self) -> Arc<Model> {
+        let mut m = self.model.clone();
+        self.generation += 1;
+        m.generation = self.generation;
+        let mut moved = std::mem::take(&mut self.moved);
+        m.changes = (self.generation > 1 && !self.relaid).then(|| {
+            moved.sort_unstable();
+            moved.dedup();
+            Arc::new(Changes {
+                base: self.generation - 1,
+                nodes: moved,
+            })
+        });
+        self.relaid = false;
+        Arc::new(m)
     }
 
     /// The engine.
@@ -193,6 +218,12 @@ impl Growing {
                         fed.rebuilt = true;
                     }
                 }
+            }
+            self.relaid |= fed.rebuilt;
+            if self.moved.len() > self.model.len() {
+                // Without snapshots taken, what moved is no longer worth listing.
+                self.moved.clear();
+                self.relaid = true;
             }
         }
         self.update_skew();
@@ -432,6 +463,7 @@ impl Growing {
                 continue;
             }
             move_to_row(m, v, was, r);
+            self.moved.push(v);
             for s in m.graph.succs(v) {
                 if !queued[s as usize] {
                     queued[s as usize] = true;

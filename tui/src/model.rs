@@ -361,6 +361,19 @@ pub struct Model {
     pub skew: Arc<Vec<Option<(i64, u32)>>>,
     /// Causal replay order, computed on first use.
     pub(crate) causal: CausalCache,
+    /// Which snapshot of a grown model this is (0: a model built whole).
+    pub(crate) generation: u64,
+    /// What changed since the snapshot before, when known.
+    pub(crate) changes: Option<Arc<Changes>>,
+}
+
+/// The nodes of a grown model's snapshot that are new or on another row than in the snapshot
+/// `base` before it (what a search's matches must look at again).
+#[derive(Debug)]
+pub(crate) struct Changes {
+    pub(crate) base: u64,
+    /// Sorted, distinct.
+    pub(crate) nodes: Vec<u32>,
 }
 
 /// Row order (then lane order): a linear extension of happens-before when rows are monotone.
@@ -482,6 +495,8 @@ impl Model {
             skew: Arc::new(vec![None; graph.lanes() as usize]),
             graph,
             causal: CausalCache::default(),
+            generation: 0,
+            changes: None,
         }
     }
 

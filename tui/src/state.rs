@@ -424,6 +424,53 @@ pub struct Search {
     pub matches: Vec<u32>,
 }
 
+/// A search's text, prepared: what [`App`] matches each event against.
+struct SearchQuery {
+    fold: bool,
+    text: String,
+    id: Option<EventId>,
+}
+
+impl SearchQuery {
+    fn new(query: &str) -> SearchQuery {
+        let fold = !query.chars().any(char::is_uppercase);
+        let mut q = SearchQuery {
+            fold,
+            text: String::new(),
+            id: EventId::parse_text(query),
+        };
+        q.text = q.norm(query);
+        q
+    }
+
+    fn norm(&self, s: &str) -> String {
+        if self.fold {
+            s.to_lowercase()
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Whether node `n` matches: the replica name or id, or the key, value or attrs containing
+    /// the text.
+    fn hits(&self, m: &Model, n: u32) -> bool {
+        let e = m.event(n);
+        let name = &m.lane_names[m.lane(n) as usize];
+        let q = &self.text;
+        self.id
+            .as_ref()
+            .is_some_and(|id| id.replica == *name && id.seq == e.seq)
+            || self.norm(name) == *q
+            || e.key().is_some_and(|k| self.norm(m.sym(k)).contains(q))
+            || m.value(n)
+                .is_some_and(|v| self.norm(&v.to_string()).contains(q))
+            || m.attrs(n).is_some_and(|a| {
+                self.norm(&serde_json::Value::Object(a.clone()).to_string())
+                    .contains(q)
+            })
+    }
+}
+
 /// The causal past and future of the selected event, one boundary per lane.
 ///
 /// The past of an event meets each lane in a prefix and its future in a suffix (program order
@@ -1450,39 +1497,39 @@ impl App {
     }
 
     /// Events matching a search: the replica name or id, or the key, value or attrs containing
-    /// the text (case-insensitive unless the query has capitals).
+    /// the text (case-insensitive unless the query has capitals), in diagram order.
     fn search_matches(&self, query: &str) -> Vec<u32> {
         let m = &self.model;
-        let fold = !query.chars().any(char::is_uppercase);
-        let norm = |s: &str| {
-            if fold {
-                s.to_lowercase()
-            } else {
-                s.to_string()
-            }
-        };
-        let q = norm(query);
-        let id = EventId::parse_text(query);
+        let q = SearchQuery::new(query);
         let mut out = Vec::new();
         for r in 0..m.rows {
-            for &n in m.row_nodes(r) {
-                let e = m.event(n);
-                let name = &m.lane_names[m.lane(n) as usize];
-                let hit = id
-                    .as_ref()
-                    .is_some_and(|id| id.replica == *name && id.seq == e.seq)
-                    || norm(name) == q
-                    || e.key().is_some_and(|k| norm(m.sym(k)).contains(&q))
-                    || m.value(n)
-                        .is_some_and(|v| norm(&v.to_string()).contains(&q))
-                    || m.attrs(n).is_some_and(|a| {
-                        norm(&serde_json::Value::Object(a.clone()).to_string()).contains(&q)
-                    });
-                if hit {
-                    out.push(n);
-                }
-            }
+            out.extend(m.row_nodes(r).iter().copied().filter(|&n| q.hits(m, n)));
         }
+        out
+    }
+
+    /// The matches of `query` in the model, from its `matches` in the model before, when the
+    /// model grew from it: only the nodes added or moved to another row since are looked at.
+    fn grown_matches(&self, query: &str, matches: &[u32], changed: &[u32]) -> Vec<u32> {
+        let m = &self.model;
+        let q = SearchQuery::new(query);
+        let key = |n: u32| (m.row[n as usize], m.lane(n));
+        let mut added: Vec<u32> = changed.iter().copied().filter(|&n| q.hits(m, n)).collect();
+        added.sort_unstable_by_key(|&n| key(n));
+        // The others kept their rows, so their order.
+        let kept = matches
+            .iter()
+            .copied()
+            .filter(|n| changed.binary_search(n).is_err());
+        let mut out = Vec::with_capacity(matches.len() + added.len());
+        let mut added = added.into_iter().peekable();
+        for n in kept {
+            while let Some(a) = added.next_if(|&a| key(a) < key(n)) {
+                out.push(a);
+            }
+            out.push(n);
+        }
+        out.extend(added);
         out
     }
 
@@ -1782,7 +1829,10 @@ impl App {
         }
         if let Some(s) = &self.search {
             let q = s.query.clone();
-            let matches = self.search_matches(&q);
+            let matches = match &self.model.changes {
+                Some(c) if c.base == old.generation => self.grown_matches(&q, &s.matches, &c.nodes),
+                _ => self.search_matches(&q),
+            };
             self.search = Some(Search { query: q, matches });
         }
         if let Some(r) = &mut self.replay {

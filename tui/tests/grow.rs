@@ -207,3 +207,62 @@ fn a_late_cause_moves_its_future_down() {
     let last = fed.iter().rev().find(|f| f.events > 0).unwrap();
     assert!(last.relaxed > 1, "the late send's future moved: {last:?}");
 }
+
+/// A search stays right as snapshots of a growing model are swapped in: the matches of each new
+/// snapshot are found from the last ones and what moved, and equal a search of the whole model.
+#[test]
+fn a_search_follows_the_grown_model() {
+    use std::sync::Arc;
+    use weft_tui::state::{Action, App, Config};
+
+    let search = |a: &mut App, text: &str| {
+        a.apply(Action::StartSearch);
+        for c in text.chars() {
+            a.apply(Action::PromptInput(c));
+        }
+        a.apply(Action::PromptSubmit);
+    };
+    let text = sim(9, 5, 200, |_| {});
+    for (order, seed) in [("in order", None), ("shuffled", Some(3))] {
+        let mut lines = lines_of(&text);
+        if let Some(seed) = seed {
+            Rng(seed).shuffle(&mut lines);
+        }
+        let mut rng = Rng(7);
+        let mut parser = LineParser::new(LABEL);
+        let mut grown = Growing::new();
+        let mut a = App::live(LABEL, Config::default());
+        a.apply(Action::Resize { w: 120, h: 40 });
+        let mut at = 0;
+        let mut batches = 0;
+        while at < lines.len() {
+            let k = (1 + rng.below(30) as usize).min(lines.len() - at);
+            let batch: String = lines[at..at + k].concat();
+            at += k;
+            grown.feed(parser.parse(batch.as_bytes()).unwrap());
+            batches += 1;
+            if batches % 4 == 0 {
+                grown.refresh_report();
+            }
+            let snapshot = grown.snapshot();
+            // Paused for a while: the snapshots in between are skipped.
+            if batches == 5 || batches == 8 {
+                a.apply(Action::TogglePause);
+            }
+            a.apply(Action::Model(snapshot.clone()));
+            if a.search.is_none() && snapshot.len() > 20 {
+                search(&mut a, "r1");
+            }
+            let Some(s) = &a.search else { continue };
+            if a.live.as_ref().unwrap().paused {
+                continue;
+            }
+            let mut whole = App::new(snapshot, "whole", Config::default());
+            search(&mut whole, "r1");
+            let expect = whole.search.as_ref().map_or(vec![], |s| s.matches.clone());
+            assert!(!expect.is_empty());
+            assert_eq!(s.matches, expect, "{order}: after {at} lines");
+        }
+        assert!(Arc::strong_count(&a.model) >= 1);
+    }
+}
