@@ -126,7 +126,14 @@ impl WriteClocks {
     /// same key (x ≠ y).
     #[inline]
     pub fn hb(&self, g: &CausalGraph, x: u32, y: u32) -> bool {
-        x != y && self.at_writer(g, y, self.self_idx[x as usize], g.rank(x)) >= g.seq(x)
+        x != y && self.seen_of(g, y, x) >= g.seq(x)
+    }
+
+    /// `VC(y)` at the replica of write `x`, for two writes of the same key: one array read
+    /// (no search for the replica among the key's writers).
+    #[inline]
+    pub fn seen_of(&self, g: &CausalGraph, y: u32, x: u32) -> u64 {
+        self.at_writer(g, y, self.self_idx[x as usize], g.rank(x))
     }
 
     #[inline]
