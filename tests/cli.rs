@@ -1631,6 +1631,12 @@ fn text_limit_caps_each_list_with_and_n_more() {
         "k0's 6 conflicts capped at 2:\n{t}"
     );
     assert!(
+        t.contains(
+            "6 conflicts among 4 writes by 4 replicas; widest: 4 writes all pairwise concurrent"
+        ),
+        "a capped key is summed up:\n{t}"
+    );
+    assert!(
         t.contains("... and 2 more"),
         "4 unresolved keys capped at 2:\n{t}"
     );
@@ -1647,6 +1653,10 @@ fn text_limit_caps_each_list_with_and_n_more() {
 
     let t = text(Some("0"));
     assert!(!t.contains("... and"), "--limit 0 shows everything:\n{t}");
+    assert!(
+        !t.contains("conflicts among"),
+        "no summary when every conflict is listed:\n{t}"
+    );
     assert!(t.contains("r@51"), "{t}");
 }
 

@@ -167,6 +167,30 @@ pub(crate) fn key_conflicts(
     group: &[u32],
     out: &mut Vec<Conflict>,
 ) -> Option<Unresolved> {
+    key_conflicts_in(&mut Scratch::default(), o, trace, key, element, group, out)
+}
+
+/// Buffers reused from one group to the next by a caller that works through many groups: a hot
+/// key's landings take tens of MiB, and memory fresh from the system is paid for again in page
+/// faults every time. Holds nothing between calls that affects a result.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Landings as found: (position landed on, observer chain, index on it).
+    raw: Vec<(u32, u32, u32)>,
+    /// Landings grouped by the position landed on.
+    on: Vec<(u32, u32)>,
+}
+
+/// [`key_conflicts`], with buffers kept by the caller.
+pub(crate) fn key_conflicts_in(
+    scratch: &mut Scratch,
+    o: &impl WriteOrder,
+    trace: &Trace,
+    key: Sym,
+    element: Option<&Value>,
+    group: &[u32],
+    out: &mut Vec<Conflict>,
+) -> Option<Unresolved> {
     debug_assert!(
         group
             .windows(2)
@@ -181,14 +205,14 @@ pub(crate) fn key_conflicts(
     };
     match element {
         None => {
-            let siblings = register_conflicts(&cx, group, out);
+            let siblings = register_conflicts(&cx, scratch, group, out);
             (siblings.len() >= 2).then(|| Unresolved {
                 key: cx.key.to_string(),
                 siblings,
             })
         }
         Some(_) => {
-            element_conflicts(&cx, group, out);
+            element_conflicts(&cx, scratch, group, out);
             None
         }
     }
@@ -248,14 +272,22 @@ pub(crate) fn find(
     let mut conflicts = Vec::new();
     let mut unresolved = Vec::new();
     let mut group: Vec<u32> = Vec::new();
+    let mut scratch = Scratch::default();
     for (_, _, element, range) in &groups {
         group.clear();
         group.extend(writes[range.clone()].iter().map(|w| w.2));
         let key = writes[range.start].0;
         let value = (*element != u32::MAX).then(|| &element_values[*element as usize]);
-        if let Some(u) = key_conflicts(&order, trace, key, value, &group, &mut conflicts) {
-            unresolved.push(u);
-        }
+        let u = key_conflicts_in(
+            &mut scratch,
+            &order,
+            trace,
+            key,
+            value,
+            &group,
+            &mut conflicts,
+        );
+        unresolved.extend(u);
     }
     // Groups in report order, each sorted within: already sorted (checked, not assumed).
     sort_conflicts(&mut conflicts);
@@ -497,11 +529,13 @@ impl Chains {
     fn all_landings(
         &self,
         o: &impl WriteOrder,
+        scratch: &mut Scratch,
         observes: impl Fn(usize, usize) -> bool,
     ) -> Landings {
         let (k, n) = (self.count(), self.nodes.len());
-        let mut raw: Vec<(u32, u32, u32)> = Vec::new(); // (position landed on, observer, index)
-                                                        // depth[p]: how many writes of the chains p's chain observes p has seen, minus its own.
+        let raw = &mut scratch.raw;
+        raw.clear();
+        // depth[p]: how many writes of the chains p's chain observes p has seen, minus its own.
         let mut depth = vec![0u32; n];
         let (mut buf, mut stack) = (Vec::new(), Vec::new());
         for t in 0..k {
@@ -526,15 +560,17 @@ impl Chains {
         }
         // Counting sort by the position landed on.
         let mut offsets = vec![0u32; n + 1];
-        for &(p, _, _) in &raw {
+        for &(p, _, _) in raw.iter() {
             offsets[p as usize + 1] += 1;
         }
         for p in 0..n {
             offsets[p + 1] += offsets[p];
         }
         let mut fill = offsets.clone();
-        let mut on = vec![(0u32, 0u32); raw.len()];
-        for &(p, t, i) in &raw {
+        let mut on = std::mem::take(&mut scratch.on);
+        on.clear();
+        on.resize(raw.len(), (0, 0));
+        for &(p, t, i) in raw.iter() {
             on[fill[p as usize] as usize] = (t, i);
             fill[p as usize] += 1;
         }
@@ -559,6 +595,11 @@ impl Landings {
     fn on(&self, p: usize) -> &[(u32, u32)] {
         &self.on[self.offsets[p] as usize..self.offsets[p + 1] as usize]
     }
+
+    /// Gives the big buffer back for the next group.
+    fn recycle(self, scratch: &mut Scratch) {
+        scratch.on = self.on;
+    }
 }
 
 /// `z(t, i)`: the hash contribution of `f_t = i` (splitmix64's finaliser, a bijection, so
@@ -575,6 +616,7 @@ fn zobrist(t: u32, i: u32) -> u64 {
 /// module documentation). Returns the ids of the maximal writes, ascending.
 fn register_conflicts<O: WriteOrder>(
     cx: &Ctx<O>,
+    scratch: &mut Scratch,
     group: &[u32],
     out: &mut Vec<Conflict>,
 ) -> Vec<EventId> {
@@ -593,7 +635,7 @@ fn register_conflicts<O: WriteOrder>(
         return Vec::new(); // one replica: every write is ordered, one maximal write
     }
 
-    let landings = ch.all_landings(o, |_, _| true);
+    let landings = ch.all_landings(o, scratch, |_, _| true);
     let on = |p: usize| landings.on(p);
 
     // Hashes of the up-sets, chain by chain from the end; the maximal writes on the side.
@@ -655,6 +697,7 @@ fn register_conflicts<O: WriteOrder>(
         }
         i = j;
     }
+    landings.recycle(scratch);
 
     // Pairs in (a, b) id order: members by id; each member pairs with the later members of
     // its class.
@@ -729,7 +772,12 @@ fn exact_classes<'l>(
 /// Set-element conflicts: candidate pairs from the runs of `f` between an add chain and a
 /// remove chain, kept when each side's own-role covers lie above the other (see the module
 /// documentation).
-fn element_conflicts<O: WriteOrder>(cx: &Ctx<O>, group: &[u32], out: &mut Vec<Conflict>) {
+fn element_conflicts<O: WriteOrder>(
+    cx: &Ctx<O>,
+    scratch: &mut Scratch,
+    group: &[u32],
+    out: &mut Vec<Conflict>,
+) {
     let o = cx.o;
     let op = |v: u32| cx.event(v).op;
     // Chains: per replica run, its adds, then its removes.
@@ -761,7 +809,7 @@ fn element_conflicts<O: WriteOrder>(cx: &Ctx<O>, group: &[u32], out: &mut Vec<Co
     // Own-role covers of every write: the minimal elements among its successor on its chain and
     // its landings from chains of its role. Candidates are taken in depth order (a linear
     // extension), so a candidate is minimal exactly when no cover found before it is below it.
-    let landings = ch.all_landings(o, |t, r| is_add[t] == is_add[r]);
+    let landings = ch.all_landings(o, scratch, |t, r| is_add[t] == is_add[r]);
     let mut cover_start: Vec<u32> = vec![0];
     let mut covers: Vec<u32> = Vec::new(); // nodes
     let mut cands: Vec<(u32, u32)> = Vec::new(); // (depth, position)
@@ -786,7 +834,7 @@ fn element_conflicts<O: WriteOrder>(cx: &Ctx<O>, group: &[u32], out: &mut Vec<Co
         }
         cover_start.push(covers.len() as u32);
     }
-    drop(landings);
+    landings.recycle(scratch);
     let covers_of = |p: usize| &covers[cover_start[p] as usize..cover_start[p + 1] as usize];
 
     // Candidate pairs (remove a = write j of chain r, add b = write k of chain s):

@@ -207,6 +207,9 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                 .count();
             let _ = writeln!(out, "  key {} ({})", p.bold(&format!("{key:?}")), j - i);
             let (shown, more) = capped(&report.conflicts[i..j], opts.limit);
+            if more > 0 {
+                let _ = writeln!(out, "    {}", p.dim(&key_summary(&report.conflicts[i..j])));
+            }
             for c in shown {
                 conflict_text(&mut out, c, &p);
             }
@@ -239,6 +242,36 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
         }
     }
     out
+}
+
+/// One key's conflicts in numbers, for keys with more conflicts than are listed: how many, among
+/// how many writes by how many replicas, and how wide they are. A register's conflicts fall into
+/// groups of writes that are all pairwise in conflict (writes with the same successors: each is
+/// the others' latest concurrent write), so the widest group is one more than the most
+/// conflicts of one write; with set elements only the latter is said.
+fn key_summary(conflicts: &[Conflict]) -> String {
+    let mut degree: rustc_hash::FxHashMap<(&str, u64), u64> = Default::default();
+    for c in conflicts {
+        for id in [&c.a, &c.b] {
+            *degree.entry((id.replica.as_str(), id.seq)).or_default() += 1;
+        }
+    }
+    let replicas: rustc_hash::FxHashSet<&str> = degree.keys().map(|&(r, _)| r).collect();
+    let most = degree.values().copied().max().unwrap_or(0);
+    let width = if conflicts.iter().all(|c| c.element.is_none()) {
+        format!(
+            "widest: {} writes all pairwise concurrent, each the others' latest",
+            most + 1
+        )
+    } else {
+        format!("the most for one write: {most}")
+    };
+    format!(
+        "{} among {} by {}; {width}",
+        plural(conflicts.len() as u64, "conflict", "conflicts"),
+        plural(degree.len() as u64, "write", "writes"),
+        plural(replicas.len() as u64, "replica", "replicas"),
+    )
 }
 
 fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
@@ -416,4 +449,82 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{ConflictWhy, Summary, REPORT_FORMAT};
+    use serde_json::json;
+    use weft_trace::EventId;
+
+    fn conflict(element: Option<serde_json::Value>, a: (&str, u64), b: (&str, u64)) -> Conflict {
+        Conflict {
+            key: "k".into(),
+            element,
+            a: EventId::new(a.0, a.1),
+            b: EventId::new(b.0, b.1),
+            winner: None,
+            rule: Rule::None,
+            why: ConflictWhy::default(),
+        }
+    }
+
+    fn report(conflicts: Vec<Conflict>) -> Report {
+        Report {
+            format: REPORT_FORMAT,
+            summary: Summary {
+                conflicts: conflicts.len() as u64,
+                complete: true,
+                ..Summary::default()
+            },
+            violations: vec![],
+            conflicts,
+            unresolved: vec![],
+        }
+    }
+
+    fn text_with_limit(r: &Report, limit: usize) -> String {
+        text(
+            r,
+            &TextOptions {
+                color: false,
+                limit,
+                fail_on: FailOn::Error,
+            },
+        )
+    }
+
+    #[test]
+    fn capped_keys_are_summed_up() {
+        // Register: {a@1, b@1, c@1} pairwise, and {a@2, d@1}: the widest group has 3 writes.
+        let r = report(vec![
+            conflict(None, ("a", 1), ("b", 1)),
+            conflict(None, ("a", 1), ("c", 1)),
+            conflict(None, ("a", 2), ("d", 1)),
+            conflict(None, ("b", 1), ("c", 1)),
+        ]);
+        let t = text_with_limit(&r, 2);
+        assert!(
+            t.contains(
+                "4 conflicts among 5 writes by 4 replicas; widest: 3 writes all pairwise concurrent"
+            ),
+            "{t}"
+        );
+        assert!(!text_with_limit(&r, 4).contains("conflicts among"));
+
+        // Set element: remove x@1 against three adds; add y@1 against two removes.
+        let e = Some(json!("e"));
+        let r = report(vec![
+            conflict(e.clone(), ("w", 1), ("x", 1)),
+            conflict(e.clone(), ("x", 1), ("y", 1)),
+            conflict(e.clone(), ("x", 1), ("z", 1)),
+            conflict(e, ("y", 1), ("z", 2)),
+        ]);
+        let t = text_with_limit(&r, 1);
+        assert!(
+            t.contains("4 conflicts among 5 writes by 4 replicas; the most for one write: 3"),
+            "{t}"
+        );
+    }
 }

@@ -1,12 +1,14 @@
 //! `weft-bench`: a deterministic synthetic trace generator ([`gen`]), an end-to-end
 //! benchmark of `weft check` ([`bench`]) against a serde_json parse floor ([`floor`]), and
 //! benchmarks of the simulator `weft sim` ([`sim`]), the collector `weft collect` ([`ingest`])
-//! and the terminal UI `weft tui` ([`tui`], and following a live stream: [`live`]).
+//! and the terminal UI `weft tui` ([`tui`], and following a live stream: [`live`]), and
+//! conflict detection on hot keys ([`hotkeys`]).
 
 pub mod bench;
 pub mod engine;
 pub mod floor;
 pub mod gen;
+pub mod hotkeys;
 pub mod ingest;
 pub mod live;
 pub mod sim;

@@ -7,6 +7,7 @@
 //! cargo run --release -p weft-bench -- prepare [--quick] [--only ..] [--keep DIR]
 //! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
 //! cargo run --release -p weft-bench -- ingest [--quick] [--seconds N] [--weft PATH]
+//! cargo run --release -p weft-bench -- hotkeys [--quick] [--repeat N] [--keep DIR] [--weft PATH]
 //! cargo run --release -p weft-bench -- tui [--events 1000000] [--replicas 16] [--keep DIR]
 //! cargo run --release -p weft-bench -- live [--events 1000000] [--rate 50000] [--keep DIR]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
@@ -88,6 +89,16 @@ enum Cmd {
     /// must hold exactly the acknowledged events. Exit status: 0 all PASS, 1 some MISS or FAIL,
     /// 2 no weft binary, the collector did not start, or another error.
     Ingest(IngestCliArgs),
+    /// Benchmark conflict detection on hot keys: many replicas writing the same few keys.
+    ///
+    /// Makes three traces with `weft sim --seed 1 --clocks none --rate 10000 --sync state
+    /// --workload lww --sync-interval 1s`: 400 replicas and 100,000 ops over 10 keys (hot) and
+    /// over 100,000 keys (cold), and 2,000 replicas and 200,000 ops over 10 keys. Times
+    /// `weft check --format json` on each (the R=400 pair best of --repeat, the R=2000 trace
+    /// once) and prints the conflict counts and report sizes. Targets: (j) hot R=400 within 10x
+    /// the cold twin's time; (k) R=2000 within 2 minutes. Exit status: 0 all PASS, 1 some MISS
+    /// or FAIL, 2 no weft binary or another error.
+    Hotkeys(HotkeysCliArgs),
     /// Benchmark the TUI (weft-tui) on a large trace, in a child process.
     ///
     /// The trace is check's scenario b (1M events, 16 replicas, 10k keys, vc+lamport) unless
@@ -211,6 +222,23 @@ struct IngestCliArgs {
     /// Run the collector with --no-analysis (live analysis off), to compare.
     #[arg(long)]
     no_analysis: bool,
+}
+
+#[derive(Args)]
+struct HotkeysCliArgs {
+    /// Divide the operation counts by 10 (smoke test).
+    #[arg(long)]
+    quick: bool,
+    /// Run each R=400 measurement N times; report the fastest time and the largest peak RSS.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    repeat: u32,
+    /// Write the trace files to DIR and keep them; existing complete files there are reused.
+    /// Default: a temp dir (weft-bench-<pid>) removed at the end.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// The weft binary to run (default: `weft` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    weft: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -422,6 +450,12 @@ fn main() -> ExitCode {
             }),
             Err(_) => Err(anyhow::anyhow!("--replicas too large")),
         },
+        Cmd::Hotkeys(a) => weft_bench::hotkeys::run(&weft_bench::hotkeys::HotkeysOptions {
+            quick: a.quick,
+            repeat: a.repeat,
+            keep: a.keep,
+            weft: a.weft,
+        }),
         Cmd::Live(a) => match u32::try_from(a.replicas.max(1)) {
             Ok(replicas) => weft_bench::live::run(&weft_bench::live::LiveOptions {
                 events: a.events.max(1),
