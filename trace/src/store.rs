@@ -199,7 +199,7 @@ pub struct Appended {
 ///
 /// It can grow by batches ([`Trace::append`]); [`Trace::default`] is the empty trace to start
 /// from.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Trace {
     pub(crate) names: Interner,
     pub(crate) syms: Interner,
