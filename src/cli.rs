@@ -60,9 +60,10 @@ pub enum Command {
     /// Serves POST /v1/events (NDJSON), POST /v1/logs and /v1/traces (OTLP/HTTP, protobuf or
     /// JSON), GET /v1/stream?from=N (live NDJSON), GET /v1/report (the live weft check report of
     /// everything stored), GET /v1/findings?from=N (findings added and retracted, live),
-    /// GET /v1/status, /healthz and /metrics, and OTLP/gRPC. A request is acknowledged only
-    /// once its events are on disk. Ctrl-C or SIGTERM
-    /// stops accepting, finishes in-flight requests and exits 0.
+    /// GET /v1/status, /healthz and /metrics, and OTLP/gRPC (gzip accepted). A request is
+    /// acknowledged only once its events are on disk. Slow or idle clients are cut (the
+    /// --*-timeout flags). Ctrl-C or SIGTERM stops accepting, finishes in-flight requests (for
+    /// --shutdown-grace at most: nothing cut was acknowledged) and exits 0.
     ///
     /// Examples:
     ///   weft collect --data weft-data
@@ -634,9 +635,16 @@ pub struct CollectArgs {
     #[arg(long)]
     pub insecure: bool,
 
-    /// Largest request body in bytes (413 past it), e.g. --max-body 33554432.
+    /// Largest NDJSON request body in bytes, compressed or after gzip inflation (413 past it),
+    /// e.g. --max-body 33554432.
     #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
     pub max_body: usize,
+
+    /// Largest OTLP request in bytes, compressed or after gzip inflation: an OTLP/HTTP body (413
+    /// past it) or an OTLP/gRPC message (RESOURCE_EXHAUSTED). Decoding OTLP takes up to about
+    /// 100 times its size in memory. E.g. --max-otlp-body 8388608.
+    #[arg(long, default_value_t = 4 << 20, value_name = "BYTES")]
+    pub max_otlp_body: usize,
 
     /// Longest NDJSON line in bytes, e.g. --max-line 65536.
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
@@ -646,13 +654,41 @@ pub struct CollectArgs {
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub queue: usize,
 
-    /// Open HTTP connections in total, e.g. --max-connections 4096.
+    /// Open connections in total, HTTP and gRPC each: past it the connection idle the longest
+    /// is closed to make room (503 + Retry-After when every one is busy), e.g.
+    /// --max-connections 4096.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
 
-    /// Open HTTP connections from one client address, e.g. --max-connections-per-ip 16.
+    /// Open connections from one client address, HTTP and gRPC each (503 + Retry-After past
+    /// it), e.g. --max-connections-per-ip 16.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_connections_per_ip: usize,
+
+    /// Time for a request head: the first from accept (TLS handshake included), later ones
+    /// from their first byte; past it the connection is closed, e.g. --header-timeout 5s.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+
+    /// Time for a request body, plus one second per --body-min-rate bytes received (408 past
+    /// it), e.g. --body-timeout 1m.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub body_timeout: String,
+
+    /// Bytes of request body that earn one more second of --body-timeout (0: none), e.g.
+    /// --body-min-rate 4096.
+    #[arg(long, default_value_t = 1024, value_name = "BYTES")]
+    pub body_min_rate: u64,
+
+    /// Time a connection may stay open without a request, or without reading a response, e.g.
+    /// --idle-timeout 2m.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub idle_timeout: String,
+
+    /// On Ctrl-C or SIGTERM, time for in-flight requests to finish before they are cut, e.g.
+    /// --shutdown-grace 30s.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub shutdown_grace: String,
 
     /// Segment file size limit in bytes, e.g. --segment-bytes 67108864.
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]

@@ -44,7 +44,29 @@ async fn report_health(c: &weft_collector::Collector) {
     }
 }
 
+fn timeouts(a: &CollectArgs) -> Result<weft_collector::net::Timeouts, String> {
+    let d = |flag: &'static str, s: &str| {
+        weft_sim::config::parse_duration(flag, s)
+            .map(std::time::Duration::from_nanos)
+            .map_err(|e| e.to_string())
+    };
+    Ok(weft_collector::net::Timeouts {
+        header: d("--header-timeout", &a.header_timeout)?,
+        body: d("--body-timeout", &a.body_timeout)?,
+        body_min_rate: a.body_min_rate,
+        idle: d("--idle-timeout", &a.idle_timeout)?,
+        grace: d("--shutdown-grace", &a.shutdown_grace)?,
+    })
+}
+
 pub fn run(a: &CollectArgs) -> ExitCode {
+    let timeouts = match timeouts(a) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("weft collect: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cfg = weft_collector::Config {
         listen: a.listen,
         grpc: (!a.no_grpc).then_some(a.grpc),
@@ -52,10 +74,12 @@ pub fn run(a: &CollectArgs) -> ExitCode {
         token: a.token.clone(),
         insecure: a.insecure,
         max_body: a.max_body,
+        max_otlp_body: a.max_otlp_body,
         max_line: a.max_line,
         queue: a.queue,
         max_connections: a.max_connections,
         max_connections_per_ip: a.max_connections_per_ip,
+        timeouts,
         segment_bytes: a.segment_bytes,
         tls: a.tls_cert.clone().zip(a.tls_key.clone()),
         analysis: !a.no_analysis,
@@ -101,7 +125,10 @@ pub fn run(a: &CollectArgs) -> ExitCode {
             _ = stop_signal() => {}
             _ = report_health(&c) => {}
         }
-        eprintln!("weft collect: stopping: finishing in-flight requests");
+        eprintln!(
+            "weft collect: stopping: finishing in-flight requests (for {} s at most)",
+            timeouts.grace.as_secs_f64()
+        );
         match c.shutdown().await {
             Ok(()) => {
                 eprintln!("weft collect: stopped; every acknowledged event is on disk");

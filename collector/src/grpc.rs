@@ -1,14 +1,20 @@
 //! OTLP/gRPC: the LogsService and TraceService of opentelemetry-proto's tonic stubs, on the same
-//! ingest path as OTLP/HTTP.
+//! ingest path as OTLP/HTTP. Requests may be gzip-compressed (`grpc-encoding: gzip`, what the
+//! OpenTelemetry SDKs send with `OTEL_EXPORTER_OTLP_COMPRESSION=gzip`); a message is at most
+//! `max_otlp_body` bytes, compressed and after inflation. They are served by [`crate::net`],
+//! which also turns tonic's answers to undecodable input into `INVALID_ARGUMENT`.
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsService;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
+use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
 use crate::http::{constant_time_eq, ingest_mapped};
@@ -22,6 +28,21 @@ pub struct Otlp {
     pub ingest: Ingest,
     /// Required bearer token, if any.
     pub token: Option<std::sync::Arc<str>>,
+}
+
+/// Both services as one router, taking gzip and at most `max` bytes a message (compressed, and
+/// again after inflation).
+pub fn routes(svc: Otlp, max: usize) -> axum::Router {
+    let logs = LogsServiceServer::new(svc.clone())
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max);
+    let traces = TraceServiceServer::new(svc)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max);
+    tonic::service::Routes::new(logs)
+        .add_service(traces)
+        .prepare()
+        .into_axum_router()
 }
 
 impl Otlp {

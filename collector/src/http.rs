@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -40,6 +41,10 @@ pub struct AppState {
     pub token: Option<Arc<str>>,
     /// Largest request body after decompression.
     pub max_body: usize,
+    /// Largest OTLP request body, compressed or not.
+    pub max_otlp_body: usize,
+    /// The connection deadlines (for the words of a `408`).
+    pub timeouts: crate::net::Timeouts,
     /// Flips to true when the collector shuts down (ends live streams).
     pub stopping: watch::Receiver<bool>,
 }
@@ -47,10 +52,11 @@ pub struct AppState {
 /// The router.
 pub fn router(state: AppState) -> Router {
     let max_body = state.max_body;
+    let otlp_limit = DefaultBodyLimit::max(state.max_otlp_body);
     Router::new()
         .route("/v1/events", post(post_events))
-        .route("/v1/logs", post(post_logs))
-        .route("/v1/traces", post(post_traces))
+        .route("/v1/logs", post(post_logs).layer(otlp_limit))
+        .route("/v1/traces", post(post_traces).layer(otlp_limit))
         .route("/v1/stream", get(get_stream))
         .route("/v1/status", get(get_status))
         .route("/v1/report", get(crate::findings_api::get_report))
@@ -79,7 +85,16 @@ async fn auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            let mut r = json_error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+            let message = "missing or wrong bearer token";
+            let mut r = if matches!(req.uri().path(), "/v1/logs" | "/v1/traces") {
+                otlp_error(
+                    otlp_encoding(req.headers()).unwrap_or(Encoding::Json),
+                    StatusCode::UNAUTHORIZED,
+                    message,
+                )
+            } else {
+                json_error(StatusCode::UNAUTHORIZED, message)
+            };
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return r;
@@ -120,49 +135,83 @@ impl IntoResponse for HttpError {
     }
 }
 
-fn refused(r: Refused) -> Response {
+/// Why a batch was refused, for every refusal but `Invalid`: status, message, `Retry-After`.
+fn refusal(r: Refused) -> (StatusCode, String, Option<&'static str>) {
     match r {
-        Refused::Invalid(lines) => {
-            let body = serde_json::json!({
-                "error": format!("{} invalid line{}: nothing was stored", lines.len(), if lines.len() == 1 { "" } else { "s" }),
-                "lines": lines,
-            });
-            (
-                StatusCode::BAD_REQUEST,
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response()
-        }
-        Refused::Busy => {
-            let mut r = json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the write queue is full: retry later",
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            r
-        }
-        Refused::Stopping => json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the collector is shutting down",
+        Refused::Invalid(lines) => (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{} invalid record{}: nothing was stored",
+                lines.len(),
+                if lines.len() == 1 { "" } else { "s" }
+            ),
+            None,
         ),
-        Refused::Full(e) => {
-            let mut r = json_error(
-                StatusCode::INSUFFICIENT_STORAGE,
-                &format!("the disk is full, writes are refused until space is freed: {e}"),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            r
-        }
-        Refused::Store(e) => {
-            let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, &e);
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            r
-        }
+        Refused::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the write queue is full: retry later".into(),
+            Some("1"),
+        ),
+        Refused::Stopping => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the collector is shutting down".into(),
+            None,
+        ),
+        Refused::Full(e) => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("the disk is full, writes are refused until space is freed: {e}"),
+            Some("5"),
+        ),
+        Refused::Store(e) => (StatusCode::SERVICE_UNAVAILABLE, e, Some("1")),
     }
+}
+
+fn refused(r: Refused) -> Response {
+    if let Refused::Invalid(lines) = r {
+        let body = serde_json::json!({
+            "error": format!("{} invalid line{}: nothing was stored", lines.len(), if lines.len() == 1 { "" } else { "s" }),
+            "lines": lines,
+        });
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let (status, message, retry_after) = refusal(r);
+    let mut r = json_error(status, &message);
+    if let Some(after) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+    }
+    r
+}
+
+/// A body the client did not send whole: `408` when it was too slow (see
+/// [`crate::net::Timeouts`]), else what axum says (`413` past the limit, `400`).
+fn body_failed(
+    s: &AppState,
+    ext: &Extensions,
+    rejection: BytesRejection,
+    limit: usize,
+) -> HttpError {
+    if ext
+        .get::<crate::net::BodyDeadline>()
+        .is_some_and(|d| d.expired())
+    {
+        return HttpError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            crate::net::body_too_slow(&s.timeouts),
+        );
+    }
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return HttpError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {limit} bytes"),
+        );
+    }
+    HttpError::new(rejection.status(), rejection.body_text())
 }
 
 /// The request body, gunzipped when `Content-Encoding: gzip`, at most `max` bytes either way.
@@ -201,8 +250,16 @@ fn decoded_body(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, H
     }
 }
 
-async fn post_events(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match decoded_body(&headers, body, s.max_body) {
+async fn post_events(
+    State(s): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body
+        .map_err(|r| body_failed(&s, &ext, r, s.max_body))
+        .and_then(|b| decoded_body(&headers, b, s.max_body))
+    {
         Ok(b) => b,
         Err(r) => return r.into_response(),
     };
@@ -230,13 +287,6 @@ async fn post_events(State(s): State<AppState>, headers: HeaderMap, body: Bytes)
     }
 }
 
-/// The largest OTLP body, after inflation: a quarter of `--max-body`, because protobuf decoding
-/// amplifies memory about a hundredfold (an empty log record is 2 bytes on the wire and about
-/// 184 bytes decoded), so a 4 MiB body can already cost hundreds of MiB.
-fn otlp_max(max_body: usize) -> usize {
-    (max_body / 4).max(64 << 10)
-}
-
 /// How an OTLP/HTTP request is encoded (the response uses the same).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Encoding {
@@ -260,21 +310,52 @@ fn otlp_encoding(headers: &HeaderMap) -> Result<Encoding, HttpError> {
     }
 }
 
-fn decode<T: Message + Default + serde::de::DeserializeOwned>(
-    enc: Encoding,
-    body: &[u8],
-) -> Result<T, HttpError> {
-    match enc {
-        Encoding::Protobuf => T::decode(body).map_err(|e| {
-            HttpError::new(
-                StatusCode::BAD_REQUEST,
-                format!("invalid OTLP protobuf: {e}"),
-            )
-        }),
-        Encoding::Json => serde_json::from_slice(body).map_err(|e| {
-            HttpError::new(StatusCode::BAD_REQUEST, format!("invalid OTLP JSON: {e}"))
-        }),
+/// `google.rpc.Status`: the body of every OTLP/HTTP failure, in the request's encoding (OTLP/HTTP
+/// spec, "Failures"). `code` is the gRPC code closest to the HTTP status; `details` is never set.
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+pub struct RpcStatus {
+    /// The gRPC status code.
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    /// What went wrong.
+    #[prost(string, tag = "2")]
+    pub message: String,
+}
+
+fn grpc_code(status: StatusCode) -> tonic::Code {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            tonic::Code::InvalidArgument
+        }
+        StatusCode::UNAUTHORIZED => tonic::Code::Unauthenticated,
+        StatusCode::REQUEST_TIMEOUT => tonic::Code::DeadlineExceeded,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::INSUFFICIENT_STORAGE => {
+            tonic::Code::ResourceExhausted
+        }
+        StatusCode::SERVICE_UNAVAILABLE => tonic::Code::Unavailable,
+        _ => tonic::Code::Unknown,
     }
+}
+
+/// An OTLP/HTTP failure: `status` with a `google.rpc.Status` body in `enc`.
+fn otlp_error(enc: Encoding, status: StatusCode, message: &str) -> Response {
+    let body = RpcStatus {
+        code: grpc_code(status) as i32,
+        message: message.to_string(),
+    };
+    let mut r = encode(enc, &body);
+    *r.status_mut() = status;
+    r
+}
+
+fn otlp_refused(enc: Encoding, r: Refused) -> Response {
+    let (status, message, retry_after) = refusal(r);
+    let mut r = otlp_error(enc, status, &message);
+    if let Some(after) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+    }
+    r
 }
 
 fn encode<T: Message + serde::Serialize>(enc: Encoding, msg: &T) -> Response {
@@ -318,57 +399,95 @@ pub async fn ingest_mapped(
     Ok((rejected, message))
 }
 
-/// The OTLP/HTTP path shared by logs and traces: decode in the request's encoding, map, store,
-/// answer in the same encoding with what was rejected.
-async fn post_otlp<Req, Resp>(
-    s: &AppState,
-    headers: &HeaderMap,
-    body: Bytes,
+/// A request decoded from OTLP/JSON, with the records that could not be read.
+type FromJson<Req> = Result<(Req, Vec<otlp::Unreadable>), String>;
+
+/// What the OTLP/HTTP path needs to know of a signal (logs or traces).
+struct Signal<Req, Resp> {
+    json: fn(&[u8]) -> FromJson<Req>,
     map: fn(&Req) -> otlp::Mapped,
     respond: fn(i64, String) -> Resp,
+}
+
+/// The OTLP/HTTP path shared by logs and traces: decode in the request's encoding, map, store,
+/// answer in the same encoding with what was rejected; failures are `google.rpc.Status` in the
+/// same encoding too (JSON when the encoding is not one OTLP has).
+async fn post_otlp<Req, Resp>(
+    s: &AppState,
+    ext: &Extensions,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    signal: Signal<Req, Resp>,
 ) -> Response
 where
-    Req: Message + Default + serde::de::DeserializeOwned,
+    Req: Message + Default,
     Resp: Message + serde::Serialize,
 {
-    let (enc, body) = match otlp_encoding(headers)
-        .and_then(|e| decoded_body(headers, body, otlp_max(s.max_body)).map(|b| (e, b)))
+    let enc = match otlp_encoding(headers) {
+        Ok(e) => e,
+        Err(e) => return otlp_error(Encoding::Json, e.status, &e.message),
+    };
+    let body = match body
+        .map_err(|r| body_failed(s, ext, r, s.max_otlp_body))
+        .and_then(|b| decoded_body(headers, b, s.max_otlp_body))
     {
+        Ok(b) => b,
+        Err(e) => return otlp_error(enc, e.status, &e.message),
+    };
+    let decoded = match enc {
+        Encoding::Protobuf => Req::decode(&body[..])
+            .map(|r| (r, Vec::new()))
+            .map_err(|e| format!("invalid OTLP protobuf: {e}")),
+        Encoding::Json => (signal.json)(&body),
+    };
+    let (req, unreadable) = match decoded {
         Ok(x) => x,
-        Err(r) => return r.into_response(),
+        Err(message) => return otlp_error(enc, StatusCode::BAD_REQUEST, &message),
     };
-    let req: Req = match decode(enc, &body) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
-    match ingest_mapped(&s.ingest, map(&req)).await {
-        Ok((rejected, message)) => encode(enc, &respond(rejected, message)),
-        Err(r) => refused(r),
+    let mut mapped = (signal.map)(&req);
+    otlp::add_unreadable(&mut mapped, unreadable);
+    match ingest_mapped(&s.ingest, mapped).await {
+        Ok((rejected, message)) => encode(enc, &(signal.respond)(rejected, message)),
+        Err(r) => otlp_refused(enc, r),
     }
 }
 
-async fn post_logs(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    post_otlp(&s, &headers, body, otlp::map_logs, |rejected, message| {
-        ExportLogsServiceResponse {
+async fn post_logs(
+    State(s): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let signal = Signal {
+        json: otlp::logs_from_json,
+        map: otlp::map_logs,
+        respond: |rejected, message| ExportLogsServiceResponse {
             partial_success: (rejected > 0).then_some(ExportLogsPartialSuccess {
                 rejected_log_records: rejected,
                 error_message: message,
             }),
-        }
-    })
-    .await
+        },
+    };
+    post_otlp(&s, &ext, &headers, body, signal).await
 }
 
-async fn post_traces(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    post_otlp(&s, &headers, body, otlp::map_traces, |rejected, message| {
-        ExportTraceServiceResponse {
+async fn post_traces(
+    State(s): State<AppState>,
+    ext: Extensions,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let signal = Signal {
+        json: otlp::traces_from_json,
+        map: otlp::map_traces,
+        respond: |rejected, message| ExportTraceServiceResponse {
             partial_success: (rejected > 0).then_some(ExportTracePartialSuccess {
                 rejected_spans: rejected,
                 error_message: message,
             }),
-        }
-    })
-    .await
+        },
+    };
+    post_otlp(&s, &ext, &headers, body, signal).await
 }
 
 #[derive(serde::Deserialize)]

@@ -12,7 +12,9 @@
 //!
 //! Handlers only decode and validate; one thread owns the store and receives batches through a
 //! bounded queue (a full queue answers 503 with `Retry-After`). Everything has a limit: body
-//! size, line length, queue depth, connections in total and per client address.
+//! size (OTLP's smaller), line length, queue depth, connections in total and per client address,
+//! and time: for a request head, a body, an idle connection, and a shutdown's grace period
+//! ([`net`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -56,16 +58,26 @@ pub struct Config {
     pub token: Option<String>,
     /// Allow a non-loopback address without a token.
     pub insecure: bool,
-    /// Largest request body, compressed or not (413 past it).
+    /// Largest request body, compressed or not (413 past it). OTLP requests have their own,
+    /// smaller limit: [`Config::max_otlp_body`].
     pub max_body: usize,
+    /// Largest OTLP request, compressed or not: an OTLP/HTTP body (413 past it) or an OTLP/gRPC
+    /// message (`RESOURCE_EXHAUSTED`). Smaller than `max_body` because decoding protobuf
+    /// amplifies memory about a hundredfold (an empty log record is 2 bytes on the wire and
+    /// about 184 bytes decoded).
+    pub max_otlp_body: usize,
     /// Longest NDJSON line.
     pub max_line: usize,
     /// Batches that may wait for the store (503 past it).
     pub queue: usize,
-    /// Open connections in total (HTTP).
+    /// Open connections in total, for each server (HTTP and gRPC). Past it the connection idle
+    /// the longest is closed to make room; when none is idle, `503`.
     pub max_connections: usize,
-    /// Open connections from one client address (HTTP).
+    /// Open connections from one client address, for each server (`503` past it).
     pub max_connections_per_ip: usize,
+    /// How long clients may take: request heads, bodies, idle connections, and the grace
+    /// period of a shutdown (see [`net::Timeouts`]).
+    pub timeouts: net::Timeouts,
     /// Size at which a segment file is closed.
     pub segment_bytes: u64,
     /// TLS certificate chain and private key (PEM), for both servers.
@@ -87,10 +99,12 @@ impl Default for Config {
             token: None,
             insecure: false,
             max_body: 16 << 20,
+            max_otlp_body: 4 << 20,
             max_line: 1 << 20,
             queue: 1024,
             max_connections: 1024,
             max_connections_per_ip: 256,
+            timeouts: net::Timeouts::default(),
             segment_bytes: 256 << 20,
             tls: None,
             analysis: true,
@@ -133,7 +147,7 @@ pub struct Collector {
     stop: watch::Sender<bool>,
     shared: Arc<writer::Shared>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
-    grpc: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    grpc: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     writer: std::thread::JoinHandle<()>,
     analysis: Option<(Arc<analysis::Analysis>, std::thread::JoinHandle<()>)>,
 }
@@ -186,50 +200,27 @@ pub async fn start(cfg: Config) -> Result<Collector, StartError> {
         analysis: analysis.as_ref().map(|(a, _)| Arc::clone(a)),
         token: token.clone(),
         max_body: cfg.max_body,
+        max_otlp_body: cfg.max_otlp_body,
+        timeouts: cfg.timeouts,
         stopping: stopping.clone(),
     };
     let app = http::router(state);
-    let listener = net::Limited::new(
+    let options = |grpc: bool| net::Options {
+        total: cfg.max_connections,
+        per_ip: cfg.max_connections_per_ip,
+        timeouts: cfg.timeouts,
+        tls: tls.as_ref().map(|t| t.acceptor.clone()),
+        grpc,
+    };
+    let http = tokio::spawn(net::serve(
         http_listener,
-        cfg.max_connections,
-        cfg.max_connections_per_ip,
-        tls.as_ref().map(|t| t.acceptor.clone()),
-    )
-    .map_err(|error| StartError::Bind {
-        addr: cfg.listen,
-        error,
-    })?;
-    let mut http_stop = stopping.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
-
+        app,
+        options(false),
+        stopping.clone(),
+    ));
     let grpc = grpc_listener.map(|l| {
-        let svc = grpc::Otlp { ingest, token };
-        let max = cfg.max_body;
-        let mut grpc_stop = stopping.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer;
-            use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
-            let mut builder = tonic::transport::Server::builder();
-            if let Some(t) = &tls {
-                let identity = tonic::transport::Identity::from_pem(&t.cert_pem, &t.key_pem);
-                builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
-            }
-            builder
-                .concurrency_limit_per_connection(256)
-                .add_service(LogsServiceServer::new(svc.clone()).max_decoding_message_size(max))
-                .add_service(TraceServiceServer::new(svc).max_decoding_message_size(max))
-                .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(l), async move {
-                    let _ = grpc_stop.wait_for(|s| *s).await;
-                })
-                .await
-        })
+        let routes = grpc::routes(grpc::Otlp { ingest, token }, cfg.max_otlp_body);
+        tokio::spawn(net::serve(l, routes, options(true), stopping.clone()))
     });
     Ok(Collector {
         http_addr,
@@ -255,8 +246,10 @@ impl Collector {
             .clone()
     }
 
-    /// Stops accepting, lets in-flight requests finish (each waits for its sync), ends live
-    /// streams, then lets the store thread commit what is queued and stop.
+    /// Stops accepting, closes idle connections, ends live streams, lets in-flight requests
+    /// finish (each waits for its sync) for the grace period ([`net::Timeouts::grace`]) and cuts
+    /// what is left (nothing cut was acknowledged), then lets the store thread commit what is
+    /// queued and stop.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
         let http = self
@@ -265,8 +258,7 @@ impl Collector {
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         if let Some(g) = self.grpc {
             g.await
-                .map_err(|e| std::io::Error::other(e.to_string()))?
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
         }
         http?;
         // Every queue sender lived in the servers' state, now dropped: the writer drains and ends.

@@ -1,19 +1,15 @@
 //! Optional TLS (rustls with the ring provider) for both servers, from PEM files.
 //!
-//! TLS handshakes run in their own tasks, off the accept loop, so a slow or hostile client
-//! cannot hold up everyone else's connections; each handshake has a deadline.
+//! TLS handshakes run in each connection's own task, off the accept loop, so a slow or hostile
+//! client cannot hold up everyone else's connections; a handshake must be done within the
+//! request-head deadline counted from accept (see [`crate::net::Timeouts::header`]).
 
-use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-/// How long a client may take to finish its handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why TLS could not be set up: the file and the reason.
 #[derive(Debug, thiserror::Error)]
@@ -67,14 +63,4 @@ impl Tls {
             key_pem,
         })
     }
-}
-
-/// Completes a handshake within [`HANDSHAKE_TIMEOUT`].
-pub async fn handshake(
-    acceptor: &tokio_rustls::TlsAcceptor,
-    stream: tokio::net::TcpStream,
-) -> io::Result<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))?
 }
