@@ -29,7 +29,8 @@ pub enum Command {
     ///
     /// Reads every input as one trace, builds its happens-before graph and prints a report.
     /// Exit status: 0 when nothing reaches the --fail-on level, 1 when something does, 2 for a
-    /// usage or input error (printed as FILE:LINE: reason on stderr).
+    /// usage or input error (printed as FILE:LINE: reason on stderr). A report lists at most
+    /// 1000 findings of each code and counts the others (summary.omitted in JSON).
     ///
     /// Examples:
     ///   weft check trace.jsonl
@@ -268,8 +269,12 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Trace files (.jsonl, .ndjson, .jsonl.gz), directories (every trace file inside, sorted),
-    /// or - for stdin. No path reads stdin. Several inputs are one trace.
+    /// Trace files (.jsonl, .ndjson, .jsonl.gz; gzip data is recognised under any name),
+    /// directories, or - for stdin. No path reads stdin. Several inputs are one trace. A
+    /// directory is every trace file in it and in its subdirectories, in path order; symbolic
+    /// links to files and directories are followed (each file and directory is read once, so
+    /// a link loop ends), hidden directories are not entered, and every entry not read is named
+    /// on stderr ("weft: skipped DIR/notes.txt: not a trace file ...").
     #[arg(value_name = "FILE|DIR|-")]
     pub inputs: Vec<PathBuf>,
 

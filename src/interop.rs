@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use weft_interop::export::{self, Around, ExportOptions};
 use weft_interop::shiviz::{self, ImportOptions, Imported};
-use weft_trace::{expand_inputs, EventId, ReadOptions, Trace};
+use weft_trace::{expand_paths, EventId, ReadOptions, Trace};
 
 use crate::check::EXIT_INPUT;
 use crate::cli::{
@@ -14,7 +14,8 @@ use crate::cli::{
 };
 
 /// Reads the inputs as one trace: weft-trace/1 files and directories, or a ShiViz log. Says on
-/// stderr what was left out of a collector's segment as in flight.
+/// stderr what was left out of a collector's segment as in flight, and each entry of a
+/// directory that is not read.
 pub fn load_trace(
     inputs: &[PathBuf],
     input: InputFormat,
@@ -27,9 +28,13 @@ pub fn load_trace(
                 lenient,
                 ..ReadOptions::default()
             };
-            let trace = expand_inputs(inputs)
-                .and_then(|i| Trace::read_inputs(&i, &opts))
-                .map_err(|e| e.to_string())?;
+            let expanded = expand_paths(inputs).map_err(|e| e.to_string())?;
+            // What a directory holds but is not read is said, never left out silently.
+            for s in &expanded.skipped {
+                eprintln!("weft: skipped {s}");
+            }
+            let trace =
+                Trace::read_inputs(&expanded.inputs, &opts).map_err(|e| e.to_string())?;
             // A collector writing the directory: its unfinished last line was not read.
             for f in trace.in_flight() {
                 eprintln!("weft: note: {f}");

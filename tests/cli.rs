@@ -707,13 +707,21 @@ fn a_directory_is_its_trace_files_sorted() {
     assert_eq!(out.code, 0, "{out:?}");
     let r = report(&out);
     assert_eq!(
-        r["summary"]["events"], 4,
-        "a@1..a@4 from .jsonl, .ndjson and both .jsonl.gz: {r}"
+        r["summary"]["events"], 5,
+        "a@1..a@4 from .jsonl, .ndjson and both .jsonl.gz, inner@1 from the subdirectory: {r}"
     );
-    assert_eq!(
-        r["summary"]["replicas"], 1,
-        "sub-directories are not read: {r}"
-    );
+    assert_eq!(r["summary"]["replicas"], 2, "sub-directories are read: {r}");
+    // Every file left out is named on stderr.
+    for name in [
+        "notes.txt",
+        "trace.json",
+        "old.jsonl.bak",
+        "README.md",
+        "x.gz",
+    ] {
+        let line = format!("weft: skipped {}: not a trace file", dir.join(name).display());
+        assert!(out.stderr.contains(&line), "{line} in {out:?}");
+    }
     assert_eq!(
         r["violations"],
         serde_json::json!([]),

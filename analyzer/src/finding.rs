@@ -56,9 +56,21 @@ pub(crate) fn unmatched_recv(node: u32, id: &EventId, msg: &str) -> Finding {
     }
 }
 
+/// At most this many items of a list are written out in a message; the others are counted
+/// (`..., and 99980 more`). `related` keeps them all.
+const MAX_LISTED: usize = 20;
+
+/// The first [`MAX_LISTED`] of `items` joined with `, `, then how many more there are.
+fn listed<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+    let mut out: Vec<String> = items.iter().take(MAX_LISTED).map(show).collect();
+    if items.len() > MAX_LISTED {
+        out.push(format!("and {} more", items.len() - MAX_LISTED));
+    }
+    out.join(", ")
+}
+
 /// `duplicate-msg` on the first (by id) of `senders`, which are in id order (two or more).
 pub(crate) fn duplicate_msg(node: u32, msg: &str, senders: &[EventId]) -> Finding {
-    let all: Vec<String> = senders.iter().map(|s| s.to_string()).collect();
     Finding {
         node,
         code: Code::DuplicateMsg,
@@ -66,24 +78,20 @@ pub(crate) fn duplicate_msg(node: u32, msg: &str, senders: &[EventId]) -> Findin
         message: format!(
             "message {msg:?} is sent by {} events: {}",
             senders.len(),
-            all.join(", ")
+            listed(senders, |s| s.to_string())
         ),
     }
 }
 
 /// `missing-event`: `missing` (id, why) sorted by id and without repeated ids.
 pub(crate) fn missing_event(node: u32, id: &EventId, missing: &[(EventId, &str)]) -> Finding {
-    let what: Vec<String> = missing
-        .iter()
-        .map(|(m, why)| format!("{m} ({why})"))
-        .collect();
     Finding {
         node,
         code: Code::MissingEvent,
         related: missing.iter().map(|m| m.0.clone()).collect(),
         message: format!(
             "{id} depends on events that are not in the trace: {}",
-            what.join(", ")
+            listed(missing, |(m, why)| format!("{m} ({why})"))
         ),
     }
 }
@@ -95,7 +103,6 @@ pub(crate) fn lamport_violation(
     lamport: u64,
     bad: &[(EventId, u64)],
 ) -> Finding {
-    let what: Vec<String> = bad.iter().map(|(p, la)| format!("{p} has {la}")).collect();
     Finding {
         node,
         code: Code::LamportViolation,
@@ -103,7 +110,7 @@ pub(crate) fn lamport_violation(
         message: format!(
             "{id} has lamport {lamport}, not above its direct predecessor{}: {}",
             if bad.len() == 1 { "" } else { "s" },
-            what.join(", ")
+            listed(bad, |(p, la)| format!("{p} has {la}"))
         ),
     }
 }

@@ -111,8 +111,23 @@ pub(crate) fn assemble(
     findings.sort_by(|(ia, a), (ib, b)| {
         (ia, a.code.as_str(), &a.related).cmp(&(ib, b.code.as_str(), &b.related))
     });
-    let mut violations: Vec<Violation> = trace
-        .malformed()
+    // At most `Report::MAX_PER_CODE` violations of a code are listed, the first in report
+    // order; the rest are only counted (`summary.omitted`). Errors and warnings stay exact.
+    let cap = Report::MAX_PER_CODE;
+    let mut omitted = std::collections::BTreeMap::new();
+    let (mut errors, mut warnings) = (0u64, 0u64);
+    let mut tally = |code: Code, n: u64| match code.severity() {
+        Severity::Error => errors += n,
+        Severity::Warning => warnings += n,
+    };
+    let malformed = trace.malformed();
+    let shown = malformed.len().min(cap);
+    let all_malformed = trace.malformed_count().max(malformed.len() as u64);
+    tally(Code::MalformedLine, all_malformed);
+    if all_malformed > shown as u64 {
+        omitted.insert(Code::MalformedLine, all_malformed - shown as u64);
+    }
+    let mut violations: Vec<Violation> = malformed[..shown]
         .iter()
         .map(|m| Violation {
             code: Code::MalformedLine,
@@ -122,27 +137,35 @@ pub(crate) fn assemble(
             message: format!("{m} (line skipped)"),
         })
         .collect();
-    violations.extend(findings.into_iter().map(|(id, f)| {
+    let mut listed = std::collections::BTreeMap::<Code, usize>::new();
+    for (id, f) in findings {
+        tally(f.code, 1);
+        let n = listed.entry(f.code).or_insert(0);
+        if *n >= cap {
+            *omitted.entry(f.code).or_insert(0) += 1;
+            continue;
+        }
+        *n += 1;
         let mut related: Vec<EventId> = f.related;
         related.sort();
-        Violation {
+        violations.push(Violation {
             code: f.code,
             severity: f.code.severity(),
             event: Some(id),
             related,
             message: f.message,
-        }
-    }));
-    let count = |s: Severity| violations.iter().filter(|v| v.severity == s).count() as u64;
+        });
+    }
     let summary = Summary {
         events: trace.len() as u64,
         replicas,
         duplicates: trace.duplicates(),
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
+        errors,
+        warnings,
         conflicts: conflicts.len() as u64,
         unresolved: unresolved.len() as u64,
         complete,
+        omitted,
     };
     Report {
         format: REPORT_FORMAT,

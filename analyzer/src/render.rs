@@ -96,6 +96,9 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// At most this many related ids are shown after a finding in the text form.
+const MAX_RELATED_SHOWN: usize = 20;
+
 fn capped<T>(items: &[T], limit: usize) -> (&[T], usize) {
     if limit == 0 || items.len() <= limit {
         (items, 0)
@@ -144,10 +147,18 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             .iter()
             .filter(|v| v.severity == severity)
             .collect();
-        if of.is_empty() {
+        // Counted but not listed in the report (beyond its bound per code).
+        let hidden: u64 = report
+            .summary
+            .omitted
+            .iter()
+            .filter(|(c, _)| c.severity() == severity)
+            .map(|(_, n)| n)
+            .sum();
+        if of.is_empty() && hidden == 0 {
             continue;
         }
-        let head = format!("{title} ({})", of.len());
+        let head = format!("{title} ({})", of.len() as u64 + hidden);
         let _ = writeln!(
             out,
             "\n{}",
@@ -159,10 +170,16 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
         );
         for code in Code::ALL {
             let group: Vec<&&Violation> = of.iter().filter(|v| v.code == code).collect();
-            if group.is_empty() {
+            let hidden = report.omitted(code);
+            if group.is_empty() && hidden == 0 {
                 continue;
             }
-            let _ = writeln!(out, "  {} ({})", p.bold(code.as_str()), group.len());
+            let _ = writeln!(
+                out,
+                "  {} ({})",
+                p.bold(code.as_str()),
+                group.len() as u64 + hidden
+            );
             let (shown, more) = capped(&group, opts.limit);
             for v in shown {
                 match &v.event {
@@ -178,15 +195,27 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                     }
                 }
                 if !v.related.is_empty() && v.code != Code::MissingEvent {
-                    let rel: Vec<String> = v.related.iter().map(|r| r.to_string()).collect();
+                    let (rel, more) = capped(&v.related, MAX_RELATED_SHOWN);
+                    let rel: Vec<String> = rel.iter().map(|r| r.to_string()).collect();
+                    let more = if more > 0 {
+                        format!(", and {more} more")
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         out,
                         "    {}",
-                        p.dim(&format!("  related: {}", rel.join(", ")))
+                        p.dim(&format!("  related: {}{more}", rel.join(", ")))
                     );
                 }
             }
-            if more > 0 {
+            if hidden > 0 {
+                let _ = writeln!(
+                    out,
+                    "    ... and {} more {code} findings not listed",
+                    more as u64 + hidden
+                );
+            } else if more > 0 {
                 let _ = writeln!(out, "    ... and {more} more");
             }
         }
@@ -355,6 +384,8 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
         name: String,
         class: &'static str,
         lines: Vec<String>,
+        /// How many findings the lines stand for.
+        findings: u64,
         fails: bool,
     }
     let mut cases = Vec::new();
@@ -364,24 +395,30 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
             .iter()
             .filter(|v| v.code == code)
             .collect();
-        if code == Code::MalformedLine && of.is_empty() {
+        let hidden = report.omitted(code);
+        if code == Code::MalformedLine && of.is_empty() && hidden == 0 {
             continue;
         }
         let reaches = match code.severity() {
             Severity::Error => true,
             Severity::Warning => fail_on == FailOn::Warning,
         };
+        let mut lines: Vec<String> = of
+            .iter()
+            .map(|v| match &v.event {
+                Some(e) => format!("{e}: {}", v.message),
+                None => v.message.clone(),
+            })
+            .collect();
+        if hidden > 0 {
+            lines.push(format!("... and {hidden} more {code} findings not listed"));
+        }
         cases.push(Case {
             name: code.as_str().to_string(),
             class: "weft.violations",
-            fails: reaches && !of.is_empty(),
-            lines: of
-                .iter()
-                .map(|v| match &v.event {
-                    Some(e) => format!("{e}: {}", v.message),
-                    None => v.message.clone(),
-                })
-                .collect(),
+            fails: reaches && (!of.is_empty() || hidden > 0),
+            findings: of.len() as u64 + hidden,
+            lines,
         });
     }
     let mut i = 0;
@@ -395,6 +432,7 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
             name: format!("key {key}"),
             class: "weft.conflicts",
             fails: fail_on == FailOn::Conflict,
+            findings: (j - i) as u64,
             lines: report.conflicts[i..j]
                 .iter()
                 .map(|c| {
@@ -440,7 +478,7 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
             let _ = writeln!(
                 out,
                 "      <failure message=\"{}\" type=\"{name}\">{body}</failure>",
-                xml_escape(&plural(c.lines.len() as u64, "finding", "findings"))
+                xml_escape(&plural(c.findings, "finding", "findings"))
             );
         } else {
             let _ = writeln!(out, "      <system-out>{body}</system-out>");

@@ -1,5 +1,6 @@
 //! The report: what `weft check` prints, in the exact shape of the spec's section 6.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -195,6 +196,12 @@ pub struct Summary {
     pub unresolved: u64,
     /// False when a causality cycle stopped vc-mismatch and conflicts from being computed.
     pub complete: bool,
+    /// Violations counted in `errors` and `warnings` but not listed in the report's
+    /// `violations`, per code: beyond the first [`Report::MAX_PER_CODE`] of their code (for
+    /// `malformed-line`, beyond what the trace kept, see `weft_trace::MAX_MALFORMED_KEPT`). Not
+    /// written when nothing was left out.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub omitted: BTreeMap<Code, u64>,
 }
 
 /// The whole result of checking a trace.
@@ -216,6 +223,17 @@ pub struct Report {
 pub const REPORT_FORMAT: &str = "weft-report/1";
 
 impl Report {
+    /// At most this many violations of one code are listed in [`Report::violations`]: the first
+    /// ones in the report's order. The others are counted in [`Summary::omitted`] (and in the
+    /// exact `errors` and `warnings`), so a trace with millions of findings gives a report of
+    /// bounded size.
+    pub const MAX_PER_CODE: usize = 1000;
+
+    /// How many violations of `code` are counted but not listed (see [`Summary::omitted`]).
+    pub fn omitted(&self, code: Code) -> u64 {
+        self.summary.omitted.get(&code).copied().unwrap_or(0)
+    }
+
     /// The report as a JSON value (object keys sorted).
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).expect("reports serialize")

@@ -9,7 +9,8 @@
 //!   programs that analyse millions of events.
 //! * [`TraceBuilder`] / [`Trace::read_inputs`]: streaming, line-numbered reading with the spec's
 //!   duplicate rule (first copy kept; identical copies counted; differing copies flagged), gzip
-//!   input, and a lenient mode that turns malformed lines into [`Malformed`] records. A
+//!   input (by name or by its magic bytes), and a lenient mode that turns malformed lines into
+//!   [`Malformed`] records (the first [`MAX_MALFORMED_KEPT`] kept, all counted). A
 //!   collector's data directory can be read while it is written: the unfinished end of its last
 //!   segment is left out and counted ([`InFlight`]).
 //! * [`Trace::append`]: a trace grows by batches read separately ([`Trace::batch_from_ndjson`],
@@ -48,7 +49,8 @@ pub use intern::{Interner, Sym};
 pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
 pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
-    expand_inputs, CheckedLine, Input, LineChecker, LinePos, ReadError, ReadOptions, TraceBuilder,
+    expand_inputs, expand_paths, CheckedLine, Expanded, Input, LineChecker, LinePos, ReadError,
+    ReadOptions, Skipped, TraceBuilder,
 };
-pub use store::{Appended, EventRec, InFlight, Malformed, Trace, NONE};
+pub use store::{Appended, EventRec, InFlight, Malformed, Trace, MAX_MALFORMED_KEPT, NONE};
 pub use write::NdjsonWriter;

@@ -210,12 +210,12 @@ impl Parser {
             .deserialize_map(LineVisitor { p: self })
             .and_then(|()| de.end());
         if let Err(e) = res {
-            return Err(line_error(&e));
+            return Err(line_error(&e, line));
         }
         let ev = &mut self.ev;
         if ev.replica.is_none() && ev.format.is_some() {
             let fields: Map<String, Value> =
-                serde_json::from_slice(line).map_err(|e| line_error(&e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(&e, line))?;
             return Ok(Parsed::Header(fields));
         }
         if ev.replica.is_none() {
@@ -292,14 +292,58 @@ fn reason(r: impl Into<String>) -> LineError {
     }
 }
 
+/// Marks, in a message, where a rejected number goes: serde_json (without its
+/// `arbitrary_precision` feature) hands a visitor any number that is not a 64-bit integer as an
+/// `f64`, which cannot say how it was written (`1.0` → 1, 18446744073709551616 → 1.8446…e19).
+/// The visitor writes `NUMBER_MARK`, the `f64`, `NUMBER_MARK`; [`line_error`], which has the line,
+/// puts the number's text as written there instead.
+const NUMBER_MARK: char = '\u{0}';
+
+/// Longest JSON text (a number, a `parents` seq) quoted in a message as written; a longer one
+/// is cut, with `…`.
+const MAX_QUOTED_NUMBER: usize = 40;
+
+/// The text of the JSON number that ends at byte `end` of `line` (where serde_json stands when
+/// a visitor rejects the number it has just read), if there is one.
+fn number_before(line: &[u8], end: usize) -> Option<&str> {
+    let head = line.get(..end)?;
+    let start = head
+        .iter()
+        .rposition(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+        .map_or(0, |i| i + 1);
+    let text = std::str::from_utf8(&head[start..]).ok()?;
+    let first = text.bytes().next()?;
+    (first == b'-' || first.is_ascii_digit()).then_some(text)
+}
+
+/// Replaces each marked number of `reason` (see [`NUMBER_MARK`]) by its text in `line`, read
+/// back from `end`; the `f64` stays where the text is not found.
+fn numbers_as_written(reason: String, line: &[u8], end: usize) -> String {
+    let Some(open) = reason.find(NUMBER_MARK) else {
+        return reason;
+    };
+    let Some(len) = reason[open + 1..].find(NUMBER_MARK) else {
+        return reason;
+    };
+    let close = open + 1 + len;
+    let shown = match number_before(line, end) {
+        Some(raw) => quoted(raw),
+        None => reason[open + 1..close].to_string(),
+    };
+    format!("{}{shown}{}", &reason[..open], &reason[close + 1..])
+}
+
 /// Turns a serde_json error into a reason without serde_json's " at line 1 column N" suffix
-/// (the caller knows the line); syntax errors keep their column.
-fn line_error(e: &serde_json::Error) -> LineError {
+/// (the caller knows the line); syntax errors keep their column. A number the reason quotes is
+/// quoted as `line` writes it.
+fn line_error(e: &serde_json::Error, line: &[u8]) -> LineError {
     let text = e.to_string();
     let bare = match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
         None => text,
     };
+    // For a line without newlines, serde_json's column is the byte offset it stopped at.
+    let bare = numbers_as_written(bare, line, e.column());
     match e.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => LineError {
             reason: format!("invalid JSON: {bare}"),
@@ -308,9 +352,19 @@ fn line_error(e: &serde_json::Error) -> LineError {
         _ if bare.starts_with("invalid type: ") && bare.ends_with(", expected an event object") => {
             let got =
                 &bare["invalid type: ".len()..bare.len() - ", expected an event object".len()];
+            let float;
             let got = match got {
                 "sequence" => "an array",
                 "unit value" => "null",
+                other if other.starts_with("floating point `") => {
+                    float = match number_before(line, e.column()) {
+                        Some(raw) if raw.len() <= MAX_QUOTED_NUMBER => {
+                            format!("floating point `{raw}`")
+                        }
+                        _ => other.to_string(),
+                    };
+                    &float
+                }
                 other => other,
             };
             LineError {
@@ -379,6 +433,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                     let v = map.next_value_seed(UIntSeed {
                         field: "seq",
                         min: 1,
+                        entry: None,
                     })?;
                     let v = v.ok_or_else(|| {
                         de::Error::custom("field `seq`: must be an integer ≥ 1, got null")
@@ -390,6 +445,7 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                     let v = map.next_value_seed(UIntSeed {
                         field: "lamport",
                         min: 0,
+                        entry: None,
                     })?;
                     p.ev.lamport = v;
                     p.ev.add_hash(tag, v.map_or(NULL_HASH, |v| h2(4, v)));
@@ -518,7 +574,8 @@ impl fmt::Display for Unexpected<'_> {
         match self.0 {
             de::Unexpected::Unsigned(u) => write!(f, "{u}"),
             de::Unexpected::Signed(i) => write!(f, "{i}"),
-            de::Unexpected::Float(x) => write!(f, "{x}"),
+            // Put back as written by `line_error` (see `NUMBER_MARK`).
+            de::Unexpected::Float(x) => write!(f, "{NUMBER_MARK}{x:?}{NUMBER_MARK}"),
             de::Unexpected::Str(s) => write!(f, "the string {s:?}"),
             de::Unexpected::Bool(b) => write!(f, "{b}"),
             de::Unexpected::Seq => f.write_str("an array"),
@@ -539,16 +596,16 @@ fn wrong<E: de::Error>(field: &str, want: &str, got: de::Unexpected) -> E {
 macro_rules! reject_non_scalars {
     () => {
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Err(wrong(self.field, self.want(), de::Unexpected::Bool(v)))
+            Err(self.reject(de::Unexpected::Bool(v)))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Err(wrong(self.field, self.want(), de::Unexpected::Float(v)))
+            Err(self.reject(de::Unexpected::Float(v)))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong(self.field, self.want(), de::Unexpected::Seq))
+            Err(self.reject(de::Unexpected::Seq))
         }
         fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong(self.field, self.want(), de::Unexpected::Map))
+            Err(self.reject(de::Unexpected::Map))
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(None)
@@ -556,14 +613,15 @@ macro_rules! reject_non_scalars {
     };
 }
 
-/// An unsigned integer at least `min`; `null` is absent.
+/// An unsigned integer at least `min`; `null` is absent. `entry` names the `vc` entry it is.
 #[derive(Clone, Copy)]
-struct UIntSeed {
+struct UIntSeed<'a> {
     field: &'static str,
     min: u64,
+    entry: Option<&'a str>,
 }
 
-impl UIntSeed {
+impl UIntSeed<'_> {
     fn want(&self) -> &'static str {
         if self.min == 1 {
             "an integer ≥ 1"
@@ -571,34 +629,47 @@ impl UIntSeed {
             "an integer ≥ 0"
         }
     }
+
+    /// The error for a value of the wrong kind, made where the value ends (see `NUMBER_MARK`).
+    fn reject<E: de::Error>(&self, got: de::Unexpected) -> E {
+        match self.entry {
+            None => wrong(self.field, self.want(), got),
+            Some(name) => E::custom(format!(
+                "field `{}`: must be {}, got {} (entry {name:?})",
+                self.field,
+                self.want(),
+                Unexpected(got)
+            )),
+        }
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for UIntSeed {
+impl<'de> DeserializeSeed<'de> for UIntSeed<'_> {
     type Value = Option<u64>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for UIntSeed {
+impl<'de> Visitor<'de> for UIntSeed<'_> {
     type Value = Option<u64>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(self.want())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
         if v < self.min {
-            return Err(wrong(self.field, self.want(), de::Unexpected::Unsigned(v)));
+            return Err(self.reject(de::Unexpected::Unsigned(v)));
         }
         Ok(Some(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u64>, E> {
         match u64::try_from(v) {
             Ok(u) => self.visit_u64(u),
-            Err(_) => Err(wrong(self.field, self.want(), de::Unexpected::Signed(v))),
+            Err(_) => Err(self.reject(de::Unexpected::Signed(v))),
         }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u64>, E> {
-        Err(wrong(self.field, self.want(), de::Unexpected::Str(v)))
+        Err(self.reject(de::Unexpected::Str(v)))
     }
     reject_non_scalars!();
 }
@@ -612,6 +683,10 @@ struct IntSeed {
 impl IntSeed {
     fn want(&self) -> &'static str {
         "a 64-bit integer"
+    }
+
+    fn reject<E: de::Error>(&self, got: de::Unexpected) -> E {
+        wrong(self.field, self.want(), got)
     }
 }
 
@@ -656,6 +731,10 @@ impl StrSeed<'_> {
     fn want(&self) -> &'static str {
         "a string"
     }
+
+    fn reject<E: de::Error>(&self, got: de::Unexpected) -> E {
+        wrong(self.field, self.want(), got)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
@@ -699,6 +778,10 @@ struct OwnedStrSeed {
 impl OwnedStrSeed {
     fn want(&self) -> &'static str {
         "a string"
+    }
+
+    fn reject<E: de::Error>(&self, got: de::Unexpected) -> E {
+        wrong(self.field, self.want(), got)
     }
 }
 
@@ -794,16 +877,13 @@ impl<'de> Visitor<'de> for VcSeed<'_> {
             else {
                 break;
             };
-            let field = "vc";
-            let v = map
-                .next_value_seed(UIntSeed { field, min: 0 })
-                .map_err(|e| {
-                    de::Error::custom(format!(
-                        "{} (entry {:?})",
-                        strip_suffix(&e.to_string()),
-                        self.names.resolve(q)
-                    ))
-                })?;
+            // The entry is named by the value's own error, made where the value ends, so
+            // that a rejected number is quoted as written (see `NUMBER_MARK`).
+            let v = map.next_value_seed(UIntSeed {
+                field: "vc",
+                min: 0,
+                entry: Some(self.names.resolve(q)),
+            })?;
             let v = v.ok_or_else(|| {
                 de::Error::custom(format!(
                     "field `vc`: entry {:?} must be an integer ≥ 0, got null",
@@ -836,13 +916,6 @@ impl<'de> Visitor<'de> for VcSeed<'_> {
     }
 }
 
-fn strip_suffix(s: &str) -> &str {
-    match s.rfind(" at line ") {
-        Some(i) => &s[..i],
-        None => s,
-    }
-}
-
 /// The `parents` array of `[replica, seq]` pairs.
 struct ParentsSeed<'a> {
     names: &'a mut LocalInterner,
@@ -867,18 +940,23 @@ impl<'de> Visitor<'de> for ParentsSeed<'_> {
         Ok(false)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while let Some(pair) = seq.next_element::<Value>()? {
+        while let Some(pair) = seq.next_element_seed(PairSeed)? {
             let n = self.out.len();
             let bad = |why: &str| {
                 de::Error::custom(format!(
                     "field `parents`: entry {n}: {why} (expected [replica, seq])"
                 ))
             };
-            let Value::Array(a) = pair else {
-                return Err(bad(&format!("got {}", json_type(&pair))));
+            let (elements, r, s) = match pair {
+                Pair::Not(what) => return Err(bad(&format!("got {what}"))),
+                Pair::Array {
+                    elements,
+                    replica,
+                    seq,
+                } => (elements, replica, seq),
             };
-            let [r, s] = a.as_slice() else {
-                return Err(bad(&format!("got {} elements", a.len())));
+            let (Some(r), Some(s), 2) = (r, s, elements) else {
+                return Err(bad(&format!("got {elements} elements")));
             };
             let Some(r) = r
                 .as_str()
@@ -886,8 +964,13 @@ impl<'de> Visitor<'de> for ParentsSeed<'_> {
             else {
                 return Err(bad("the replica must be a string of 1 to 256 bytes"));
             };
-            let Some(s) = s.as_u64().filter(|&s| s >= 1) else {
-                return Err(bad(&format!("the seq must be an integer ≥ 1, got {s}")));
+            // The seq as written: an integer literal, or quoted back in the message.
+            let raw = s.get();
+            let Some(s) = raw.parse::<u64>().ok().filter(|&s| s >= 1) else {
+                return Err(bad(&format!(
+                    "the seq must be an integer ≥ 1, got {}",
+                    quoted(raw)
+                )));
             };
             self.out.push((self.names.intern(r), s));
         }
@@ -910,5 +993,89 @@ impl<'de> Visitor<'de> for ParentsSeed<'_> {
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
         Err(wrong("parents", PARENT_WANT, de::Unexpected::Bool(v)))
+    }
+}
+
+/// JSON text as written, for a message: cut after [`MAX_QUOTED_NUMBER`] bytes, with `…`.
+fn quoted(raw: &str) -> String {
+    if raw.len() <= MAX_QUOTED_NUMBER {
+        return raw.to_string();
+    }
+    let cut = (0..=MAX_QUOTED_NUMBER)
+        .rev()
+        .find(|&i| raw.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}… ({} bytes)", &raw[..cut], raw.len())
+}
+
+/// One entry of `parents`: `[replica, seq]`, with the seq's text as written.
+enum Pair<'de> {
+    /// Not an array: what it is instead ("a string").
+    Not(&'static str),
+    /// An array: how many elements, the first two.
+    Array {
+        elements: usize,
+        replica: Option<Value>,
+        seq: Option<&'de serde_json::value::RawValue>,
+    },
+}
+
+struct PairSeed;
+
+impl<'de> DeserializeSeed<'de> for PairSeed {
+    type Value = Pair<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Pair<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PairSeed {
+    type Value = Pair<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("[replica, seq]")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Pair<'de>, A::Error> {
+        let replica: Option<Value> = seq.next_element()?;
+        let mut elements = usize::from(replica.is_some());
+        let mut second = None;
+        if replica.is_some() {
+            second = seq.next_element::<&'de serde_json::value::RawValue>()?;
+            if second.is_some() {
+                elements += 1;
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    elements += 1;
+                }
+            }
+        }
+        Ok(Pair::Array {
+            elements,
+            replica,
+            seq: second,
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pair<'de>, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Pair::Not("an object"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("a string"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("a number"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("a number"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("a boolean"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Pair<'de>, E> {
+        Ok(Pair::Not("null"))
     }
 }

@@ -87,7 +87,8 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub enum Input {
     /// Standard input.
     Stdin,
-    /// A file; gzip-decompressed when its name ends in `.gz`.
+    /// A file; gzip-decompressed when its name ends in `.gz` or its data starts with gzip's
+    /// magic bytes (`1f 8b`).
     File(PathBuf),
     /// The highest-numbered `segment-N.jsonl` of a collector's data directory, which a running
     /// collector may be appending to: only what the collector's lock file says is durable is
@@ -129,7 +130,10 @@ impl Input {
         };
         match self {
             Input::Stdin => Ok(Opened {
-                reader: Box::new(BufReader::with_capacity(BUF, io::stdin())),
+                reader: Box::new(Sniffing::Pending(Box::new(BufReader::with_capacity(
+                    BUF,
+                    io::stdin(),
+                )))),
                 in_flight: 0,
             }),
             Input::File(p) => {
@@ -144,11 +148,12 @@ impl Input {
                 } else {
                     Box::new(f)
                 };
-                let reader: Box<dyn BufRead> = if p.extension().is_some_and(|e| e == "gz") {
-                    let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(BUF, raw));
-                    Box::new(BufReader::with_capacity(BUF, gz))
+                let raw: Box<dyn BufRead> = Box::new(BufReader::with_capacity(BUF, raw));
+                let reader = if p.extension().is_some_and(|e| e == "gz") {
+                    gunzip(raw)
                 } else {
-                    Box::new(BufReader::with_capacity(BUF, raw))
+                    // Gzip data under another name is recognised by its first bytes.
+                    Box::new(Sniffing::Pending(raw))
                 };
                 Ok(Opened {
                     reader,
@@ -218,6 +223,115 @@ impl Read for Measured {
     }
 }
 
+/// Decompresses gzip data (every member of a multi-member file), saying "gzip data" in its
+/// errors.
+fn gunzip(raw: Box<dyn BufRead>) -> Box<dyn BufRead> {
+    let gz = flate2::bufread::MultiGzDecoder::new(raw);
+    Box::new(BufReader::with_capacity(1 << 20, GzErrors(gz)))
+}
+
+/// A gzip decoder whose errors say that they are about gzip data.
+struct GzErrors<R>(R);
+
+impl<R: Read> Read for GzErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => e,
+            kind => io::Error::new(kind, format!("gzip data: {e}")),
+        })
+    }
+}
+
+/// A stream whose form [`sniff`] tells on its first read (not when it is opened: nothing is
+/// read before the reader asks).
+enum Sniffing {
+    /// Not read yet.
+    Pending(Box<dyn BufRead>),
+    /// Told: the stream to read.
+    Ready(Box<dyn BufRead>),
+    /// [`sniff`] failed; the error was returned.
+    Failed,
+}
+
+impl Sniffing {
+    fn ready(&mut self) -> io::Result<&mut Box<dyn BufRead>> {
+        if matches!(self, Sniffing::Pending(_)) {
+            let Sniffing::Pending(r) = std::mem::replace(self, Sniffing::Failed) else {
+                unreachable!("matched above")
+            };
+            *self = Sniffing::Ready(sniff(r)?);
+        }
+        match self {
+            Sniffing::Ready(r) => Ok(r),
+            _ => Err(io::Error::other(
+                "the input could not be read (see the error before)",
+            )),
+        }
+    }
+}
+
+impl Read for Sniffing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.ready()?.read(buf)
+    }
+}
+
+impl BufRead for Sniffing {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.ready()?.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        if let Sniffing::Ready(r) = self {
+            r.consume(amt);
+        }
+    }
+}
+
+/// Reads what `r` starts with to tell its form, and gives the whole stream back: gzip data is
+/// decompressed; data compressed otherwise, and UTF-16 text, are refused with an error saying
+/// what they are (a trace line can start with neither: JSON text starts with `{`, whitespace
+/// or a byte order mark).
+fn sniff(mut r: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
+    let mut head = Vec::with_capacity(6);
+    while head.len() < 6 {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        let take = avail.len().min(6 - head.len());
+        head.extend_from_slice(&avail[..take]);
+        r.consume(take);
+    }
+    let refuse = |what: &str, hint: &str| {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what}: weft reads UTF-8 NDJSON, plain or gzip ({hint})"),
+        ))
+    };
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        return refuse("xz data", "decompress it first, e.g. with xz -d");
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return refuse("zstd data", "decompress it first, e.g. with zstd -d");
+    }
+    if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+        return refuse("bzip2 data", "decompress it first, e.g. with bzip2 -d");
+    }
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return refuse(
+            "UTF-16 text",
+            "convert it first, e.g. with iconv -f UTF-16 -t UTF-8",
+        );
+    }
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let whole: Box<dyn BufRead> = Box::new(io::Cursor::new(head).chain(r));
+    Ok(if gzip { gunzip(whole) } else { whole })
+}
+
 /// Measures `f` and finds the end of its last complete line: `(bytes up to and including the
 /// last newline, length)`. Scans back from the end in 64 KiB steps, so an unfinished line of
 /// any length costs one read of it and no memory.
@@ -265,57 +379,76 @@ pub fn segment_number(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Expands command-line paths: `-` is stdin, a directory is its trace files sorted by name, no
-/// path at all is stdin.
+/// An entry of a directory given as input that is not read, and why: said to the user, never
+/// left out silently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The entry, as reached from the directory given.
+    pub path: PathBuf,
+    /// Why it is not read.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// What command-line paths expand to ([`expand_paths`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expanded {
+    /// The inputs to read, in order.
+    pub inputs: Vec<Input>,
+    /// The entries of the directories that are not read, in the order met.
+    pub skipped: Vec<Skipped>,
+}
+
+/// [`expand_paths`]'s inputs, without the entries it skipped.
+pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadError> {
+    expand_paths(paths).map(|e| e.inputs)
+}
+
+/// Expands command-line paths: `-` is stdin, a file is itself, no path at all is stdin, and a
+/// directory is every trace file ([`is_trace_file_name`]) in it and in its subdirectories, in
+/// path order (entries sorted by name at each level).
+///
+/// Symbolic links are followed, to files and to directories; a directory reached again (a link
+/// loop, or two links to one directory) is not read again, nor is a file reached again through
+/// a link. Hidden directories (`.git`) are not entered. Every entry that is not read is in
+/// [`Expanded::skipped`] with the reason — other file names, special files (fifos, sockets,
+/// devices), hidden directories, repeats — except a collector's lock file
+/// ([`crate::collector_dir::LOCK_FILE`]). A directory that cannot be listed, and a trace file
+/// whose link leads nowhere, are errors, like an unreadable file.
 ///
 /// A directory holding `segment-N.jsonl` files is a collector's data directory: its
 /// highest-numbered segment becomes an [`Input::LastSegment`], the one a running collector
 /// appends to. A segment created after the listing is not read.
-pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadError> {
+pub fn expand_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Expanded, ReadError> {
     if paths.is_empty() {
-        return Ok(vec![Input::Stdin]);
+        return Ok(Expanded {
+            inputs: vec![Input::Stdin],
+            skipped: Vec::new(),
+        });
     }
-    let mut out = Vec::new();
+    let mut out = Expanded::default();
     for p in paths {
         let p = p.as_ref();
         if p == Path::new("-") {
-            out.push(Input::Stdin);
+            out.inputs.push(Input::Stdin);
             continue;
         }
-        let io_err = |error| ReadError::Io {
+        let meta = std::fs::metadata(p).map_err(|error| ReadError::Io {
             input: p.display().to_string(),
             error,
-        };
-        let meta = std::fs::metadata(p).map_err(io_err)?;
+        })?;
         if meta.is_dir() {
-            let mut files = Vec::new();
-            for entry in std::fs::read_dir(p).map_err(io_err)? {
-                let entry = entry.map_err(io_err)?;
-                let name = entry.file_name();
-                let is_file = entry.file_type().map_err(io_err)?.is_file();
-                if is_file && name.to_str().is_some_and(is_trace_file_name) {
-                    files.push(entry.path());
-                }
-            }
-            files.sort();
-            let number = |f: &PathBuf| {
-                f.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(segment_number)
-            };
-            let last = files.iter().filter_map(number).max();
-            out.extend(files.into_iter().map(|f| {
-                if last.is_some() && number(&f) == last {
-                    Input::LastSegment(f)
-                } else {
-                    Input::File(f)
-                }
-            }));
+            expand_dir(p, &mut out)?;
         } else {
-            out.push(Input::File(p.to_path_buf()));
+            out.inputs.push(Input::File(p.to_path_buf()));
         }
     }
-    if out.is_empty() {
+    if out.inputs.is_empty() {
         let names: Vec<String> = paths
             .iter()
             .map(|p| p.as_ref().display().to_string())
@@ -328,6 +461,141 @@ pub fn expand_inputs<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>, ReadErro
         });
     }
     Ok(out)
+}
+
+/// One directory being listed by [`expand_dir`].
+struct Frame {
+    dir: PathBuf,
+    canonical: PathBuf,
+    entries: std::vec::IntoIter<(std::ffi::OsString, std::fs::FileType)>,
+    /// Its own trace files.
+    here: Vec<PathBuf>,
+}
+
+/// Adds the trace files of the tree under `root` to `out` (see [`expand_paths`]): a depth-first
+/// walk taking each directory's entries by name, so files come in path order and the first
+/// path to a file or directory reached twice is the one kept.
+fn expand_dir(root: &Path, out: &mut Expanded) -> Result<(), ReadError> {
+    use std::collections::{HashMap, HashSet};
+    fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ReadError {
+        let input = path.display().to_string();
+        move |error| ReadError::Io { input, error }
+    }
+    fn open(dir: PathBuf, canonical: PathBuf) -> Result<Frame, ReadError> {
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let entry = entry.map_err(io_err(&dir))?;
+            let kind = entry.file_type().map_err(io_err(&entry.path()))?;
+            entries.push((entry.file_name(), kind));
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Frame {
+            dir,
+            canonical,
+            entries: entries.into_iter(),
+            here: Vec::new(),
+        })
+    }
+    // Directories and files already taken, by canonical path → the path they were taken by: a
+    // link loop ends, and nothing is read twice through links.
+    let canonical_root = std::fs::canonicalize(root).map_err(io_err(root))?;
+    let mut dirs_seen: HashMap<PathBuf, PathBuf> = HashMap::new();
+    dirs_seen.insert(canonical_root.clone(), root.to_path_buf());
+    let mut files_seen: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut last_segments: HashSet<PathBuf> = HashSet::new();
+    // An explicit stack: any depth without recursion.
+    let mut stack = vec![open(root.to_path_buf(), canonical_root)?];
+    while let Some(top) = stack.last_mut() {
+        let Some((name, kind)) = top.entries.next() else {
+            // This directory's own segments decide whether it is a collector's.
+            let done = stack.pop().expect("the top frame");
+            let number = |f: &PathBuf| {
+                f.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(segment_number)
+            };
+            let last = done.here.iter().filter_map(number).max();
+            if last.is_some() {
+                let of_last = done.here.into_iter().filter(|f| number(f) == last);
+                last_segments.extend(of_last);
+            }
+            continue;
+        };
+        let path = top.dir.join(&name);
+        let text = name.to_string_lossy();
+        let trace_name = is_trace_file_name(&text);
+        let mut skip = |reason: String| {
+            out.skipped.push(Skipped {
+                path: path.clone(),
+                reason,
+            })
+        };
+        let (is_dir, is_file) = if kind.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(m) => (m.is_dir(), m.is_file()),
+                Err(error) if trace_name => {
+                    return Err(ReadError::Io {
+                        input: path.display().to_string(),
+                        error,
+                    })
+                }
+                Err(error) => {
+                    skip(format!("a symbolic link that cannot be followed ({error})"));
+                    continue;
+                }
+            }
+        } else {
+            (kind.is_dir(), kind.is_file())
+        };
+        if !is_dir && !is_file {
+            skip("not a regular file".to_string());
+            continue;
+        }
+        if is_file && !trace_name {
+            if text != crate::collector_dir::LOCK_FILE {
+                skip("not a trace file (.jsonl, .ndjson, .jsonl.gz or .ndjson.gz)".to_string());
+            }
+            continue;
+        }
+        if is_dir && text.starts_with('.') {
+            skip("a hidden directory (not entered)".to_string());
+            continue;
+        }
+        let canonical = if kind.is_symlink() {
+            std::fs::canonicalize(&path).map_err(io_err(&path))?
+        } else {
+            top.canonical.join(&name)
+        };
+        let seen = if is_dir {
+            &mut dirs_seen
+        } else {
+            &mut files_seen
+        };
+        if let Some(first) = seen.get(&canonical) {
+            let what = if is_dir { "directory" } else { "file" };
+            skip(format!(
+                "the same {what} as {} (read once)",
+                first.display()
+            ));
+            continue;
+        }
+        seen.insert(canonical.clone(), path.clone());
+        if is_dir {
+            stack.push(open(path, canonical)?);
+        } else {
+            top.here.push(path.clone());
+            files.push(path);
+        }
+    }
+    out.inputs.extend(files.into_iter().map(|f| {
+        if last_segments.contains(&f) {
+            Input::LastSegment(f)
+        } else {
+            Input::File(f)
+        }
+    }));
+    Ok(())
 }
 
 /// One line's outcome inside a [`Shard`], before deduplication against the whole trace.
@@ -368,14 +636,11 @@ impl Shard {
 
     /// Parses one line (without its newline) into the shard.
     fn parse_line(&mut self, parser: &mut Parser, line: &[u8], max: usize) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (line, bom) = trim_line(line);
         #[cfg(test)]
         tests::injected_panic(line);
-        if line.len() > max {
-            self.items.push(Item::Malformed(
-                format!("line longer than {max} bytes"),
-                None,
-            ));
+        if line.len() + bom as usize > max {
+            self.items.push(Item::Malformed(too_long(max), None));
             return;
         }
         if line.iter().all(|b| b.is_ascii_whitespace()) {
@@ -383,7 +648,9 @@ impl Shard {
             return;
         }
         match parser.parse(line) {
-            Err(e) => self.items.push(Item::Malformed(e.reason, e.column)),
+            Err(e) => self
+                .items
+                .push(Item::Malformed(e.reason, e.column.map(|c| c + bom))),
             Ok(Parsed::Header(fields)) => self.items.push(Item::Header(fields)),
             Ok(Parsed::Event) => {
                 self.push_event(&mut parser.ev);
@@ -432,6 +699,25 @@ impl Shard {
     }
 }
 
+/// The UTF-8 byte order mark. Editors on Windows put it at the start of text files; RFC 8259
+/// lets a JSON parser ignore it, and so does weft, at the start of any line.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A line without its `\r` (of a `\r\n` ending) and its leading byte order mark, and how many
+/// bytes were cut from its start (for columns).
+fn trim_line(line: &[u8]) -> (&[u8], u64) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len() as u64),
+        None => (line, 0),
+    }
+}
+
+/// The reason given for a line over the length limit.
+fn too_long(max: usize) -> String {
+    format!("line longer than {max} bytes")
+}
+
 fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
     match v {
         Some(v) => {
@@ -451,10 +737,7 @@ fn parse_block(parser: &mut Parser, block: &Block, max: usize) -> Shard {
                 shard.parse_line(parser, line, max);
             }
         }
-        Block::TooLong => shard.items.push(Item::Malformed(
-            format!("line longer than {max} bytes"),
-            None,
-        )),
+        Block::TooLong => shard.items.push(Item::Malformed(too_long(max), None)),
     }
     shard
 }
@@ -581,14 +864,14 @@ impl TraceBuilder {
         if self.threads <= 1 {
             let mut buf = Vec::with_capacity(4096);
             let max = self.opts.max_line_bytes;
-            while let Some(too_long) = read_line(&mut reader, &mut buf, max).map_err(io_err)? {
+            // Strict: a line over the limit is the error, so reading stops at the limit (an
+            // endless line, e.g. from /dev/zero, must not be read to its end first).
+            let stop = !self.opts.lenient;
+            while let Some(long) = read_line(&mut reader, &mut buf, max, stop).map_err(io_err)? {
                 let mut shard = std::mem::take(&mut self.shard);
                 shard.clear();
-                if too_long {
-                    shard.items.push(Item::Malformed(
-                        format!("line longer than {max} bytes"),
-                        None,
-                    ));
+                if long {
+                    shard.items.push(Item::Malformed(too_long(max), None));
                 } else {
                     let parser = &mut self.parser;
                     let parsed =
@@ -659,7 +942,7 @@ impl TraceBuilder {
                 });
             }
             drop(done_tx);
-            let mut splitter = Splitter::new(max);
+            let mut splitter = Splitter::new(max, !self.opts.lenient);
             let mut next_sent = 0u64;
             let mut next_merge = 0u64;
             let mut parked: std::collections::BTreeMap<u64, Result<Shard, String>> =
@@ -760,13 +1043,7 @@ impl TraceBuilder {
             .collect::<Vec<_>>();
         for item in shard.items.drain(..) {
             cur.line += 1;
-            let malformed = |reason: String, column: Option<u64>, line: u64| Malformed {
-                source: cur.input.to_string(),
-                line,
-                column,
-                reason,
-            };
-            let bad = match item {
+            let (reason, column) = match item {
                 Item::Blank => continue,
                 Item::Event => {
                     cur.first = false;
@@ -807,16 +1084,14 @@ impl TraceBuilder {
                         .and_then(|f| f.as_str())
                         .unwrap_or_default();
                     if format != FORMAT {
-                        malformed(
+                        (
                             format!("unsupported format {format:?} (this weft reads {FORMAT:?})"),
                             None,
-                            cur.line,
                         )
                     } else if !cur.first {
-                        malformed(
+                        (
                             "a header line (one with `format`) may only be the first line".into(),
                             None,
-                            cur.line,
                         )
                     } else {
                         cur.first = false;
@@ -827,13 +1102,21 @@ impl TraceBuilder {
                         continue;
                     }
                 }
-                Item::Malformed(reason, column) => malformed(reason, column, cur.line),
+                Item::Malformed(reason, column) => (reason, column),
             };
             cur.first = false;
+            let bad = || Malformed {
+                source: cur.input.to_string(),
+                line: cur.line,
+                column,
+                reason,
+            };
             if self.opts.lenient {
-                self.trace.malformed.push(bad);
+                // Kept up to a bound, counted always: any number of malformed lines read in
+                // bounded memory.
+                self.trace.note_malformed(bad);
             } else {
-                return Err(ReadError::Malformed(bad));
+                return Err(ReadError::Malformed(bad()));
             }
         }
         Ok(())
@@ -900,19 +1183,22 @@ enum Block {
     TooLong,
 }
 
-/// Cuts a byte stream into blocks of whole lines, skipping lines over the limit.
+/// Cuts a byte stream into blocks of whole lines, skipping lines over the limit (or, with
+/// `stop`, ending the stream at the first one: nothing after its first `max` bytes is read).
 struct Splitter {
     carry: Vec<u8>,
     max: usize,
+    stop: bool,
     error: Option<io::Error>,
     done: bool,
 }
 
 impl Splitter {
-    fn new(max: usize) -> Self {
+    fn new(max: usize, stop: bool) -> Self {
         Splitter {
             carry: Vec::new(),
             max,
+            stop,
             error: None,
             done: false,
         }
@@ -963,14 +1249,18 @@ impl Splitter {
                 Ok(Some(Block::Lines(buf)))
             }
             None if buf.len() > self.max => {
-                // One line longer than the limit: skip to its end.
-                skip_line(r)?;
+                // One line longer than the limit: skip to its end, or stop here.
+                if self.stop {
+                    self.done = true;
+                } else {
+                    skip_line(r)?;
+                }
                 Ok(Some(Block::TooLong))
             }
             None => {
                 // A line longer than a block: read on to its end (or past the limit).
                 let limit = self.max.saturating_sub(buf.len());
-                let too_long = match read_line(r, &mut self.carry, limit)? {
+                let too_long = match read_line(r, &mut self.carry, limit, self.stop)? {
                     None => {
                         self.done = true;
                         false
@@ -979,6 +1269,7 @@ impl Splitter {
                 };
                 if too_long {
                     self.carry.clear();
+                    self.done |= self.stop;
                     return Ok(Some(Block::TooLong));
                 }
                 buf.append(&mut self.carry);
@@ -1013,11 +1304,13 @@ fn skip_line(r: &mut dyn BufRead) -> io::Result<()> {
 }
 
 /// Reads one line into `buf` (without the newline). Returns `None` at end of input, and
-/// `Some(true)` for a line longer than `max`, whose bytes are skipped without being stored.
+/// `Some(true)` for a line longer than `max`, whose bytes are skipped without being stored —
+/// up to its end, or with `stop` not beyond its first `max + 1` bytes (the rest is left unread).
 fn read_line(
     r: &mut (impl BufRead + ?Sized),
     buf: &mut Vec<u8>,
     max: usize,
+    stop: bool,
 ) -> io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
@@ -1040,6 +1333,9 @@ fn read_line(
             if buf.len() + take > max {
                 too_long = true;
                 buf.clear();
+                if stop {
+                    return Ok(Some(true));
+                }
             } else {
                 buf.extend_from_slice(&avail[..take]);
             }
@@ -1146,11 +1442,15 @@ impl LineChecker {
 
     /// Classifies one line (without its newline). Never panics on any bytes.
     pub fn check(&mut self, line: &[u8]) -> Result<CheckedLine, crate::parse::LineError> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (line, bom) = trim_line(line);
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(CheckedLine::Blank);
         }
-        match self.parser.parse(line)? {
+        let parsed = self.parser.parse(line).map_err(|mut e| {
+            e.column = e.column.map(|c| c + bom);
+            e
+        })?;
+        match parsed {
             Parsed::Header(fields) => {
                 let format = fields
                     .get("format")

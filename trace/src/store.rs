@@ -109,6 +109,11 @@ impl EventRec {
     }
 }
 
+/// At most this many malformed lines are kept in a [`Trace`] ([`Trace::malformed`]): the first
+/// ones, in input order. Every later one is only counted ([`Trace::malformed_count`]), so that a
+/// lenient read of any number of malformed lines takes bounded memory.
+pub const MAX_MALFORMED_KEPT: usize = 1000;
+
 /// A line that was skipped in lenient mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
@@ -182,8 +187,12 @@ pub struct Appended {
     /// Identical copies the batch brought that were dropped (what [`Trace::duplicates`] grew
     /// by): copies of earlier batches' events as well as repeats inside the batch.
     pub duplicates: u64,
-    /// Indices into [`Trace::malformed`] of the batch's malformed lines.
+    /// Indices into [`Trace::malformed`] of the batch's malformed lines that were kept (see
+    /// [`MAX_MALFORMED_KEPT`]).
     pub malformed: Range<usize>,
+    /// How many malformed lines the batch skipped, kept or not (what
+    /// [`Trace::malformed_count`] grew by).
+    pub malformed_count: u64,
     /// Indices into [`Trace::headers`] of the batch's headers.
     pub headers: Range<usize>,
     /// Indices into [`Trace::in_flight`] of the batch's in-flight tails.
@@ -212,7 +221,10 @@ pub struct Trace {
     pub(crate) headers: Vec<Header>,
     pub(crate) duplicates: u64,
     pub(crate) conflicting: Vec<u32>,
+    /// The first [`MAX_MALFORMED_KEPT`] malformed lines.
     pub(crate) malformed: Vec<Malformed>,
+    /// Every malformed line skipped, kept in `malformed` or not.
+    pub(crate) malformed_count: u64,
     pub(crate) in_flight: Vec<InFlight>,
     /// The id index: arrival indices, hashed by the `(replica, seq)` of the event they point to
     /// (compared through `events`), so an entry costs 4 bytes plus hashbrown's 1 control byte.
@@ -304,9 +316,33 @@ impl Trace {
         &self.conflicting
     }
 
-    /// Lines skipped in lenient mode, in input order.
+    /// Lines skipped in lenient mode, in input order: the first [`MAX_MALFORMED_KEPT`] of them
+    /// (all of them when [`Trace::malformed_count`] is not larger).
     pub fn malformed(&self) -> &[Malformed] {
         &self.malformed
+    }
+
+    /// How many lines were skipped in lenient mode: exact, also beyond the ones kept in
+    /// [`Trace::malformed`].
+    pub fn malformed_count(&self) -> u64 {
+        self.malformed_count
+    }
+
+    /// Records one more malformed line: kept while fewer than [`MAX_MALFORMED_KEPT`] are,
+    /// counted always. `make` is called only when it is kept.
+    pub(crate) fn note_malformed(&mut self, make: impl FnOnce() -> Malformed) {
+        self.malformed_count += 1;
+        if self.malformed.len() < MAX_MALFORMED_KEPT {
+            self.malformed.push(make());
+        }
+    }
+
+    /// Appends the malformed lines another trace recorded after this trace's own (its kept ones
+    /// up to the bound, its count whole).
+    fn take_malformed(&mut self, kept: Vec<Malformed>, count: u64) {
+        let room = MAX_MALFORMED_KEPT.saturating_sub(self.malformed.len());
+        self.malformed.extend(kept.into_iter().take(room));
+        self.malformed_count += count;
     }
 
     /// Unfinished tails left out of collector segments, in input order (see [`InFlight`]).
@@ -451,7 +487,8 @@ impl Trace {
     ///   re-encoded sorted by this trace's name ids ([`Trace::vc`]'s order). Values and attrs
     ///   move over.
     /// * Malformed lines, headers and in-flight tails are appended as the batch recorded them
-    ///   (naming the batch's input and lines).
+    ///   (naming the batch's input and lines); malformed lines only up to [`MAX_MALFORMED_KEPT`]
+    ///   in all, and counted whole in [`Trace::malformed_count`].
     ///
     /// An empty batch appends nothing (except what it recorded besides events); appending to an
     /// empty trace takes the batch over without copying it. Cost: O(batch size), plus the
@@ -462,6 +499,7 @@ impl Trace {
         let conflicting = self.conflicting.len();
         let duplicates = self.duplicates;
         let malformed = self.malformed.len();
+        let malformed_count = self.malformed_count;
         let headers = self.headers.len();
         let in_flight = self.in_flight.len();
         let names = self.names.len() as Sym;
@@ -470,10 +508,11 @@ impl Trace {
             // Nothing to remap against: replaying the batch here would intern its strings in
             // the same order and give every event, count and flag the batch already has.
             let mut earlier = std::mem::take(self);
-            earlier.malformed.append(&mut batch.malformed);
+            earlier.take_malformed(std::mem::take(&mut batch.malformed), batch.malformed_count);
             earlier.headers.append(&mut batch.headers);
             earlier.in_flight.append(&mut batch.in_flight);
             batch.malformed = earlier.malformed;
+            batch.malformed_count = earlier.malformed_count;
             batch.headers = earlier.headers;
             batch.in_flight = earlier.in_flight;
             *self = batch;
@@ -485,6 +524,7 @@ impl Trace {
             conflicting: self.conflicting[conflicting..].to_vec(),
             duplicates: self.duplicates - duplicates,
             malformed: malformed..self.malformed.len(),
+            malformed_count: self.malformed_count - malformed_count,
             headers: headers..self.headers.len(),
             in_flight: in_flight..self.in_flight.len(),
             names: names..self.names.len() as Sym,
@@ -505,6 +545,7 @@ impl Trace {
             attrs,
             headers,
             malformed,
+            malformed_count,
             in_flight,
             dropped,
             duplicates: _,
@@ -580,7 +621,7 @@ impl Trace {
         for d in dropped {
             self.drop_copy(here[d.of as usize], d.fingerprint);
         }
-        self.malformed.extend(malformed);
+        self.take_malformed(malformed, malformed_count);
         self.headers.extend(headers);
         self.in_flight.extend(in_flight);
     }
