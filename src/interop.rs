@@ -58,25 +58,27 @@ pub fn load_trace(
 /// Reads the log files (or stdin) and imports them as one log, reporting what was skipped and
 /// every clock problem on stderr.
 fn import_logs(inputs: &[PathBuf], o: &ShivizOptions, lenient: bool) -> Result<Imported, String> {
+    // Read as bytes, so that text that is not UTF-8 is reported where it is (file:line), not
+    // as an I/O error without a place.
     let mut texts = Vec::new();
     for p in inputs {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         let name = p.display().to_string();
         if p.as_os_str() == "-" {
             std::io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .map_err(|e| format!("-: {e}"))?;
         } else {
-            text = std::fs::read_to_string(p).map_err(|e| format!("{name}: {e}"))?;
+            bytes = std::fs::read(p).map_err(|e| format!("{name}: {e}"))?;
         }
-        texts.push((name, text));
+        texts.push((name, bytes));
     }
     let opts = ImportOptions {
         regex: o.regex.clone(),
         delimiter: o.delimiter.clone(),
         lenient,
     };
-    let imported = shiviz::import(&texts, &opts).map_err(|e| e.to_string())?;
+    let imported = shiviz::import_bytes(&texts, &opts).map_err(|e| e.to_string())?;
     if imported.skipped_lines > 0 {
         let at: Vec<String> = imported
             .skipped_samples

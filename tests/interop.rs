@@ -157,6 +157,30 @@ fn bad_logs_and_options_are_located_errors() {
     assert!(err.contains("no-such.log"), "{err}");
 }
 
+#[test]
+fn logs_that_are_not_utf8_are_errors_naming_file_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("latin1.log");
+    std::fs::write(
+        &bad,
+        b"a {\"a\":1}\nsend\nb {\"a\":1, \"b\":1}\nrecv \xE9t\xE9\n",
+    )
+    .unwrap();
+    let at = format!(
+        "{}:4:6: not UTF-8 text: 0xE9 at byte 6 of line 4",
+        path(&bad)
+    );
+    for args in [
+        &["import", "shiviz", path(&bad)][..],
+        &["import", "shiviz", path(&bad), "--lenient"][..],
+        &["check", "--input", "shiviz", path(&bad)][..],
+    ] {
+        let (code, out, err) = weft(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(&at), "{args:?}: {err}");
+    }
+}
+
 /// The report with its count of identical duplicate copies set to 0 (the JSON layout kept).
 fn without_duplicate_count(report: &str) -> String {
     let key = "\"duplicates\":";

@@ -36,7 +36,8 @@
 //!   original replica and seq, and the clocks' entries are turned back from positions into seqs.
 //!   Fields weft-trace/1 rejects leave the text as plain text, with a [`Problem`] saying why.
 //!
-//! Nothing here reads files or panics on any input: callers hand in `(name, text)` pairs.
+//! Nothing here reads files or panics on any input: callers hand in `(name, text)` pairs, or
+//! `(name, bytes)` to [`import_bytes`], which says where a file is not UTF-8.
 //!
 //! ```
 //! use weft_interop::shiviz::{import, to_ndjson, ImportOptions};
@@ -172,6 +173,17 @@ pub enum ImportError {
         /// The `regex` crate's explanation.
         message: String,
     },
+    /// An input given as bytes ([`import_bytes`]) is not UTF-8 text.
+    InvalidUtf8 {
+        /// The input's name.
+        source: String,
+        /// The 1-based line of the first invalid byte.
+        line: usize,
+        /// The 1-based byte (not character) of that line where the invalid sequence starts.
+        column: usize,
+        /// What the bytes there are, and how to convert the file when it can be told.
+        reason: String,
+    },
     /// An event's clock is not a JSON object of host → non-negative integer (only when not
     /// [`ImportOptions::lenient`]).
     MalformedClock {
@@ -211,6 +223,12 @@ impl fmt::Display for ImportError {
                 f,
                 "{origin}: the execution delimiter does not compile (translated to `{regex}`): {message}"
             ),
+            ImportError::InvalidUtf8 {
+                source,
+                line,
+                column,
+                reason,
+            } => write!(f, "{source}:{line}:{column}: not UTF-8 text: {reason}"),
             ImportError::MalformedClock {
                 source,
                 line,
@@ -229,6 +247,38 @@ impl std::error::Error for ImportError {}
 /// Fails only when a regex is unusable or, unless lenient, a clock is malformed; everything else
 /// ShiViz would object to becomes a [`Problem`] of its execution.
 pub fn import(inputs: &[(String, String)], opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let texts: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(s, t)| (s.as_str(), t.as_str()))
+        .collect();
+    import_texts(&texts, opts)
+}
+
+/// [`import`] for logs read as bytes, `(name, bytes)`, as from a file: each must be UTF-8 text,
+/// and the first that is not fails with [`ImportError::InvalidUtf8`], naming the line and byte
+/// where its first invalid sequence starts (a UTF-16 or gzip file is recognised as such).
+///
+/// ```
+/// use weft_interop::shiviz::{import_bytes, ImportError, ImportOptions};
+///
+/// let log = b"a {\"a\":1}\nsend\nb {\"a\":1, \"b\":1}\nrecv \xE9t\xE9\n".to_vec();
+/// let err = import_bytes(&[("latin1.log".into(), log)], &ImportOptions::default()).unwrap_err();
+/// assert!(matches!(err, ImportError::InvalidUtf8 { line: 4, column: 6, .. }));
+/// assert!(err.to_string().starts_with("latin1.log:4:6: not UTF-8 text"));
+/// ```
+pub fn import_bytes(
+    inputs: &[(String, Vec<u8>)],
+    opts: &ImportOptions,
+) -> Result<Imported, ImportError> {
+    let texts = inputs
+        .iter()
+        .map(|(s, b)| Ok((s.as_str(), utf8(s, b)?)))
+        .collect::<Result<Vec<(&str, &str)>, ImportError>>()?;
+    import_texts(&texts, opts)
+}
+
+/// [`import`] on borrowed `(name, text)` pairs.
+fn import_texts(inputs: &[(&str, &str)], opts: &ImportOptions) -> Result<Imported, ImportError> {
     let mut parsers: HashMap<String, Parser> = HashMap::new();
     let mut delimiters: HashMap<String, Option<Delimiter>> = HashMap::new();
     // The options' regexes are compiled up front so that a bad one is reported whatever the
@@ -317,12 +367,12 @@ pub fn import(inputs: &[(String, String)], opts: &ImportOptions) -> Result<Impor
         for line in uncovered_lines(&text, &lines, &covered) {
             skipped_lines += 1;
             if skipped_samples.len() < MAX_SKIPPED_SAMPLES {
-                skipped_samples.push((source.clone(), line));
+                skipped_samples.push((source.to_string(), line));
             }
         }
     }
 
-    let sources: Vec<&str> = inputs.iter().map(|(s, _)| s.as_str()).collect();
+    let sources: Vec<&str> = inputs.iter().map(|&(s, _)| s).collect();
     let mut checker = LineChecker::new();
     let executions = accs
         .into_iter()
@@ -619,6 +669,48 @@ fn repetition_len(s: &[char]) -> Option<usize> {
 
 // ---------------------------------------------------------------------------------------------
 // Text
+
+/// `bytes` as UTF-8 text, or the error locating its first invalid sequence.
+fn utf8<'a>(source: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
+    let e = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e,
+    };
+    let at = e.valid_up_to();
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+    let column = at - line_start + 1;
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|b| format!("0x{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut reason = match e.error_len() {
+        Some(n) => format!(
+            "{} at byte {column} of line {line} is not a UTF-8 character",
+            hex(&bytes[at..at + n])
+        ),
+        None => format!(
+            "the input ends inside a UTF-8 character ({}, from byte {column} of line {line})",
+            hex(&bytes[at..])
+        ),
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        reason.push_str("; the file is UTF-16: convert it to UTF-8 first (e.g. with iconv)");
+    } else if bytes.starts_with(&[0x1F, 0x8B]) {
+        reason.push_str("; the file is gzip-compressed: decompress it first");
+    }
+    Err(ImportError::InvalidUtf8 {
+        source: source.to_string(),
+        line,
+        column,
+        reason,
+    })
+}
 
 /// Drops a byte-order mark and turns CRLF line ends into LF, so that `.` and `$` behave as on a
 /// Unix-written log (a Windows-written GoVector log would otherwise match nothing).

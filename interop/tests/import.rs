@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use weft_interop::shiviz::{
-    import, to_ndjson, translate_regex, Execution, ImportError, ImportOptions, Imported, Problem,
-    GOVECTOR_REGEX,
+    import, import_bytes, to_ndjson, translate_regex, Execution, ImportError, ImportOptions,
+    Imported, Problem, GOVECTOR_REGEX,
 };
 use weft_trace::{Event, EventId, Kind, Op, ReadOptions, Trace};
 
@@ -686,6 +686,94 @@ fn long_clocks_are_shortened_in_messages() {
     .to_string();
     assert!(err.contains("…`"), "{err}");
     assert!(err.len() < 300, "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes that are not UTF-8
+
+fn bytes(name: &str, b: &[u8]) -> (String, Vec<u8>) {
+    (name.to_string(), b.to_vec())
+}
+
+/// The `(line, column, reason)` of an `InvalidUtf8` error, checking the message carries them.
+fn invalid_utf8(inputs: &[(String, Vec<u8>)]) -> (String, usize, usize, String) {
+    let err = import_bytes(inputs, &ImportOptions::default()).unwrap_err();
+    let ImportError::InvalidUtf8 {
+        source,
+        line,
+        column,
+        reason,
+    } = &err
+    else {
+        panic!("unexpected error {err:?}");
+    };
+    assert_eq!(
+        err.to_string(),
+        format!("{source}:{line}:{column}: not UTF-8 text: {reason}")
+    );
+    (source.clone(), *line, *column, reason.clone())
+}
+
+#[test]
+fn invalid_utf8_is_an_error_naming_the_line_and_byte() {
+    // A Latin-1 `é` (0xE9) on line 4, after 5 bytes; the `é` of line 2 is valid UTF-8 (2 bytes),
+    // and lines count from 1 whatever the line ends.
+    let log = b"a {\"a\":1}\r\nsend \xC3\xA9\r\nb {\"a\":1, \"b\":1}\nrecv \xE9t\xE9\n";
+    let (source, line, column, reason) = invalid_utf8(&[bytes("latin1.log", log)]);
+    assert_eq!((source.as_str(), line, column), ("latin1.log", 4, 6));
+    assert_eq!(reason, "0xE9 at byte 6 of line 4 is not a UTF-8 character");
+
+    // On line 1, at its first byte; a lone continuation byte; an over-long encoding.
+    assert_eq!(invalid_utf8(&[bytes("x", b"\x80abc")]).1, 1);
+    assert_eq!(invalid_utf8(&[bytes("x", b"\x80abc")]).2, 1);
+    let (_, line, column, reason) = invalid_utf8(&[bytes("x", b"ab\n\ncd\xC0\xAF\n")]);
+    assert_eq!((line, column), (3, 3));
+    assert!(reason.starts_with("0xC0 at byte 3 of line 3"), "{reason}");
+    // A character cut off by the end of the input.
+    let (_, line, column, reason) = invalid_utf8(&[bytes("cut.log", b"a {\"a\":1}\nx \xE2\x82")]);
+    assert_eq!((line, column), (2, 3));
+    assert_eq!(
+        reason,
+        "the input ends inside a UTF-8 character (0xE2 0x82, from byte 3 of line 2)"
+    );
+}
+
+#[test]
+fn invalid_utf8_names_the_input_and_recognises_utf16_and_gzip() {
+    let good = bytes("good.log", b"a {\"a\":1}\nsend\n");
+    let (source, line, ..) = invalid_utf8(&[good.clone(), bytes("bad.log", b"\n\n\xFF\n")]);
+    assert_eq!((source.as_str(), line), ("bad.log", 3));
+
+    let utf16: Vec<u8> = "\u{feff}a {\"a\":1}\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let (_, line, column, reason) = invalid_utf8(&[bytes("win.log", &utf16)]);
+    assert_eq!((line, column), (1, 1));
+    assert!(reason.ends_with("the file is UTF-16: convert it to UTF-8 first (e.g. with iconv)"));
+    let (.., reason) = invalid_utf8(&[bytes("log.gz", b"\x1F\x8B\x08\x00")]);
+    assert!(
+        reason.ends_with("the file is gzip-compressed: decompress it first"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn utf8_bytes_import_like_text() {
+    let echo = real_log("trace_log_shiviz.txt");
+    let from_bytes = import_bytes(
+        &[(echo.0.clone(), echo.1.clone().into_bytes())],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(from_bytes, import_ok(&[echo], &ImportOptions::default()));
+    // A UTF-8 byte-order mark is dropped as for text.
+    let bom = import_bytes(
+        &[bytes("bom.log", b"\xEF\xBB\xBFa {\"a\":1}\nsend\n")],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(ids(&bom.executions[0]), ["a@1"]);
 }
 
 // ---------------------------------------------------------------------------------------------
