@@ -3,7 +3,7 @@
 //! Only the rows and lanes in view are visited, so a frame costs the same for a thousand events
 //! as for a million.
 
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -1051,11 +1051,7 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
                 PromptKind::Search => "/",
                 PromptKind::Filter => ":",
             };
-            Line::from(vec![
-                Span::styled(p, t.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
-                Span::raw(text.clone()),
-                Span::styled("█", t.fg(Color::Cyan)),
-            ])
+            prompt_line(p, text, usize::from(g.status.w), t)
         }
         _ => match &app.message {
             Some(msg) => Line::styled(msg.clone(), t.fg(Color::Yellow)),
@@ -1099,6 +1095,44 @@ fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         },
     };
     frame.render_widget(Paragraph::new(vec![line1, line2]), rect(g.status));
+}
+
+/// The prompt line, `width` cells wide: its sign, the text, and the cursor after it. Text too
+/// long to fit scrolls as in readline, the window following the cursor: the cursor is always at
+/// the end of the text (the prompt is edited by typing and backspace), so the window shows the
+/// tail, with `…` (`<` in ASCII) where the text is cut off on the left. Widths are terminal
+/// cells per grapheme, so a wide character (CJK, most emoji) is never cut in half and a
+/// combining mark stays on its letter.
+fn prompt_line(sign: &'static str, text: &str, width: usize, t: &Theme) -> Line<'static> {
+    let sign = Span::styled(sign, t.fg(Color::Cyan).add_modifier(Modifier::BOLD));
+    let cursor = Span::styled("█", t.fg(Color::Cyan));
+    // What the terminal will show: ratatui drops control characters.
+    let raw = Span::raw(text);
+    let graphemes: Vec<(&str, usize)> = raw
+        .styled_graphemes(Style::default())
+        .map(|g| (g.symbol, usize::from(g.symbol.cell_width())))
+        .collect();
+    let room = width.saturating_sub(2); // the sign and the cursor
+    if graphemes.iter().map(|&(_, w)| w).sum::<usize>() <= room {
+        return Line::from(vec![sign, Span::raw(text.to_string()), cursor]);
+    }
+    let room = room.saturating_sub(1); // the mark
+    let mut used = 0;
+    let mut from = graphemes.len();
+    while from > 0 && used + graphemes[from - 1].1 <= room {
+        from -= 1;
+        used += graphemes[from].1;
+    }
+    let tail: String = graphemes[from..].iter().map(|&(g, _)| g).collect();
+    let mark = if t.ascii { "<" } else { "…" };
+    // A wide character that would straddle the left edge leaves a blank instead.
+    let pad = " ".repeat(room - used);
+    Line::from(vec![
+        sign,
+        Span::styled(format!("{mark}{pad}"), t.fg(Color::DarkGray)),
+        Span::raw(tail),
+        cursor,
+    ])
 }
 
 fn help(t: &Theme, frame: &mut Frame, area: Rect) {

@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use weft_trace::{EventId, ReadOptions, Trace};
 use weft_tui::live::{CollectorStats, LinkState};
 use weft_tui::model::Model;
-use weft_tui::state::{Action, App, Config};
+use weft_tui::state::{Action, App, Config, Overlay, PromptKind};
 
 fn text(name: &str) -> String {
     std::fs::read_to_string(format!("{}/../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -163,6 +163,110 @@ fn many_lanes_scroll_with_indicators() {
         a.apply(Action::Right);
     }
     insta::assert_snapshot!(draw(&a));
+}
+
+/// The status bar's last row, where the prompt is.
+fn prompt_row(screen: &str) -> &str {
+    let row = screen.lines().last().unwrap();
+    // `TestBackend` quotes each row, then lists the cells wide characters cover.
+    let row = row
+        .split("\" Hidden by multi-width symbols")
+        .next()
+        .unwrap();
+    row.trim_matches('"')
+}
+
+/// A query longer than the terminal is wide scrolls like readline's: the window follows the
+/// cursor, which is at the end, so the tail and the cursor are in view, and a mark says the
+/// text goes on to the left.
+#[test]
+fn long_search_prompt_shows_its_tail_and_the_cursor() {
+    let mut a = app_sized(fixture("partition-heal.jsonl"), Config::default(), 80, 24);
+    a.apply(Action::StartSearch);
+    // 300 characters, `w00. w01. ... w59. ` (typing stops at 256 bytes: the prompt is drawn
+    // from whatever it holds).
+    let query: String = (0..60).map(|i| format!("w{i:02}. ")).collect();
+    assert_eq!(query.len(), 300);
+    a.overlay = Overlay::Prompt {
+        kind: PromptKind::Search,
+        text: query.clone(),
+    };
+    let screen = draw(&a);
+    let row = prompt_row(&screen);
+    assert_eq!(row, format!("/…{}█", &query[300 - 77..]), "{screen}");
+    insta::assert_snapshot!(screen);
+
+    // Typed, and in ASCII: the same window, marked `<`.
+    let config = Config {
+        color: false,
+        ascii: true,
+        mouse: false,
+    };
+    let mut a = app_sized(fixture("partition-heal.jsonl"), config, 80, 24);
+    a.apply(Action::StartSearch);
+    for c in query[..200].chars() {
+        a.apply(Action::PromptInput(c));
+    }
+    assert_eq!(
+        prompt_row(&draw(&a)),
+        format!("/<{}█", &query[200 - 77..200])
+    );
+    // Short again after backspacing: all of it, no mark.
+    for _ in 0..130 {
+        a.apply(Action::PromptBackspace);
+    }
+    assert_eq!(
+        prompt_row(&draw(&a)).trim_end(),
+        format!("/{}█", &query[..70])
+    );
+}
+
+/// Wide characters take two cells and are never cut in half (a blank stands for one that does
+/// not fit on the left); a combining mark stays with its letter.
+#[test]
+fn long_search_prompt_with_wide_characters() {
+    let mut a = app_sized(fixture("partition-heal.jsonl"), Config::default(), 80, 24);
+    a.apply(Action::StartSearch);
+    // 20 + 80 + 1 + 2 + 5 = 108 cells; the last 77 are `end!`, the crab, the é (e + U+0301),
+    // and 34½ of the 40 wide characters: the half is a blank.
+    let query = format!("{}{}e\u{301}🦀 end!", "a".repeat(20), "検索".repeat(20));
+    assert!(query.len() < 256);
+    for c in query.chars() {
+        a.apply(Action::PromptInput(c));
+    }
+    let screen = draw(&a);
+    let row = prompt_row(&screen);
+    let tail = format!("{}e\u{301}🦀 end!", "検索".repeat(17));
+    assert!(row.ends_with(&format!("/… {tail}█")), "{row}");
+    insta::assert_snapshot!(screen);
+}
+
+/// At any width, however long the query: the prompt's row shows the sign, then the query's end
+/// and the cursor, and nothing falls off the right edge.
+#[test]
+fn prompt_fits_every_width() {
+    let mut a = app_sized(fixture("partition-heal.jsonl"), Config::default(), 80, 24);
+    a.apply(Action::StartSearch);
+    let query: String = "ab検c\u{301}d🦀".chars().cycle().take(180).collect();
+    for (i, c) in query.chars().enumerate() {
+        a.apply(Action::PromptInput(c));
+        if i % 13 != 0 {
+            continue;
+        }
+        let Overlay::Prompt { text, .. } = &a.overlay else {
+            unreachable!()
+        };
+        let text = text.clone();
+        for w in [60, 61, 80, 97, 160] {
+            a.apply(Action::Resize { w, h: 20 });
+            let screen = draw(&a);
+            let row = prompt_row(&screen).trim_end();
+            let shown = row.strip_prefix('/').unwrap().strip_suffix('█').unwrap();
+            let shown = shown.strip_prefix('…').map_or(shown, str::trim_start);
+            assert!(text.ends_with(shown), "{w}: {row:?} for {text:?}");
+            assert!(!shown.is_empty(), "{w}: {row:?}");
+        }
+    }
 }
 
 /// Any size, any selection: drawing never panics, and small sizes say so.
