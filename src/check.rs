@@ -25,11 +25,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if timing {
         eprintln!("read: {:?}", t0.elapsed());
     }
-    let report = weft_analyzer::analyze(&trace);
+    // The incremental engine fed everything as one batch (it takes the trace over).
+    let report = weft_analyzer::Engine::from_trace(trace).report();
     if timing {
         eprintln!("read+analyze: {:?}", t0.elapsed());
     }
-    drop(trace);
     let fail_on = match args.fail_on {
         cli::FailOn::Error => FailOn::Error,
         cli::FailOn::Warning => FailOn::Warning,

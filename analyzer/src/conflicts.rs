@@ -82,14 +82,12 @@
 //! either kind of group.
 
 use serde_json::Value;
-use weft_trace::{EventId, Interner, Op, Sym, Trace};
+use weft_trace::{EventId, Op, Sym, Trace};
 
-use crate::graph::CausalGraph;
-use crate::order::{conflict_write, WriteClocks};
 use crate::report::{Conflict, ConflictWhy, Rule, Unresolved};
 
-/// What conflict detection needs to know about writes: the batch analysis answers from its
-/// graph and write clocks, the incremental engine from its per-node clocks. Write numbers are
+/// What conflict detection needs to know about writes: the engine answers from its per-node
+/// implied clocks, the tests' reference from its own. Write numbers are
 /// the answerer's own; nothing here assumes they follow id order, and replica numbers only need
 /// to be a total order (they are used to split a group into chains, never to order the output).
 pub(crate) trait WriteOrder {
@@ -118,36 +116,6 @@ pub(crate) trait WriteOrder {
     }
 }
 
-/// The batch analysis's answers: its graph (nodes in id order) and the write clocks of the
-/// ordered pass.
-struct Batch<'a> {
-    g: &'a CausalGraph,
-    clocks: &'a WriteClocks,
-}
-
-impl WriteOrder for Batch<'_> {
-    fn replica(&self, v: u32) -> u32 {
-        self.g.rank(v)
-    }
-    fn seq(&self, v: u32) -> u64 {
-        self.g.seq(v)
-    }
-    fn seen(&self, y: u32, replica: u32) -> u64 {
-        self.clocks.get(self.g, y, replica)
-    }
-    fn arrival(&self, v: u32) -> usize {
-        self.g.event(v)
-    }
-    #[inline]
-    fn seen_of(&self, y: u32, x: u32) -> u64 {
-        self.clocks.seen_of(self.g, y, x)
-    }
-    #[inline]
-    fn hb(&self, x: u32, y: u32) -> bool {
-        self.clocks.hb(self.g, x, y)
-    }
-}
-
 /// The conflicts of one group of writes that can conflict — a register key's `set`s
 /// (`element: None`), or the `add`s and `remove`s of one element of a set key
 /// (`element: Some(value)`) — appended to `out` (sorted by `(a, b)` within the group; the caller
@@ -159,6 +127,7 @@ impl WriteOrder for Batch<'_> {
 /// only about writes of `group`. Cost: see the module documentation — it grows with the group's
 /// writes, its replicas squared, the landings and the pairs reported, not with the pairs of
 /// writes.
+#[cfg(test)]
 pub(crate) fn key_conflicts(
     o: &impl WriteOrder,
     trace: &Trace,
@@ -218,81 +187,9 @@ pub(crate) fn key_conflicts_in(
     }
 }
 
-/// Conflicts and unresolved keys of an acyclic trace, sorted as the report lists them.
-pub(crate) fn find(
-    trace: &Trace,
-    g: &CausalGraph,
-    clocks: &WriteClocks,
-) -> (Vec<Conflict>, Vec<Unresolved>) {
-    let events = trace.events();
-    let mut elements = Interner::default();
-    let mut element_values: Vec<Value> = Vec::new();
-    // (key, element or NONE for registers, node); nodes are in id order, so (rank, seq).
-    let mut writes: Vec<(Sym, u32, u32)> = Vec::new();
-    for v in 0..g.len() as u32 {
-        let e = &events[g.event(v)];
-        if !conflict_write(e) {
-            continue;
-        }
-        let element = if e.op == Op::Set {
-            u32::MAX
-        } else {
-            let value = trace.value(e).cloned().unwrap_or(Value::Null);
-            let text = serde_json::to_string(&value).expect("values serialize");
-            let id = elements.intern(&text);
-            if id as usize == element_values.len() {
-                element_values.push(value);
-            }
-            id
-        };
-        writes.push((e.key, element, v));
-    }
-    writes.sort_unstable();
-
-    // The groups, in the report's order: key bytewise, then the element as JSON text.
-    let mut groups: Vec<(&str, &str, u32, std::ops::Range<usize>)> = Vec::new();
-    let mut i = 0;
-    while i < writes.len() {
-        let (key, element, _) = writes[i];
-        let j = i + writes[i..]
-            .iter()
-            .take_while(|w| w.0 == key && w.1 == element)
-            .count();
-        let text = if element == u32::MAX {
-            "null"
-        } else {
-            elements.resolve(element)
-        };
-        groups.push((trace.syms().resolve(key), text, element, i..j));
-        i = j;
-    }
-    groups.sort_by(|x, y| (x.0.as_bytes(), x.1.as_bytes()).cmp(&(y.0.as_bytes(), y.1.as_bytes())));
-
-    let order = Batch { g, clocks };
-    let mut conflicts = Vec::new();
-    let mut unresolved = Vec::new();
-    let mut group: Vec<u32> = Vec::new();
-    let mut scratch = Scratch::default();
-    for (_, _, element, range) in &groups {
-        group.clear();
-        group.extend(writes[range.clone()].iter().map(|w| w.2));
-        let key = writes[range.start].0;
-        let value = (*element != u32::MAX).then(|| &element_values[*element as usize]);
-        let u = key_conflicts_in(
-            &mut scratch,
-            &order,
-            trace,
-            key,
-            value,
-            &group,
-            &mut conflicts,
-        );
-        unresolved.extend(u);
-    }
-    // Groups in report order, each sorted within: already sorted (checked, not assumed).
-    sort_conflicts(&mut conflicts);
-    unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
-    (conflicts, unresolved)
+/// Whether a write can take part in a conflict (counters never do).
+pub(crate) fn conflict_write(e: &weft_trace::EventRec) -> bool {
+    e.kind == weft_trace::Kind::Write && e.op != Op::Inc
 }
 
 /// The report's order: key bytewise, element as JSON text, then the pair's ids. Each element's
@@ -908,29 +805,51 @@ mod tests {
     use proptest::prelude::*;
     use weft_trace::{ReadOptions, Trace};
 
-    /// The batch analysis's answers under other numbers, as another answerer (the incremental
-    /// engine) may give them: node `v` is the batch's `to_batch[v]`, and replicas are numbered
-    /// in the reverse of name order (spaced out), so a group sorted by (replica, seq) is not in
-    /// id order. Only the required methods are given: the default `seen_of` and `hb` are used.
+    /// The engine's implied clocks, with replicas numbered by interned name and writes by
+    /// arrival index.
+    struct ByName<'a> {
+        trace: &'a Trace,
+        engine: &'a crate::Engine,
+    }
+
+    impl WriteOrder for ByName<'_> {
+        fn replica(&self, v: u32) -> u32 {
+            self.trace.events()[v as usize].replica
+        }
+        fn seq(&self, v: u32) -> u64 {
+            self.trace.events()[v as usize].seq
+        }
+        fn seen(&self, y: u32, replica: u32) -> u64 {
+            self.engine.implied_clock(y).map_or(0, |c| c.get(replica))
+        }
+        fn arrival(&self, v: u32) -> usize {
+            v as usize
+        }
+    }
+
+    /// The same answers under other numbers, as another answerer may give them: node `v` is
+    /// the base's `to_base[v]`, and replicas are numbered in the reverse of the base's order
+    /// (spaced out). Only the required methods are given: the default `seen_of` and `hb` are
+    /// used.
     struct Renumbered<'a> {
-        batch: Batch<'a>,
-        to_batch: Vec<u32>,
+        base: ByName<'a>,
+        to_base: Vec<u32>,
         replicas: u32,
     }
 
     impl WriteOrder for Renumbered<'_> {
         fn replica(&self, v: u32) -> u32 {
-            (self.replicas - self.batch.replica(self.to_batch[v as usize])) * 7 + 3
+            (self.replicas - self.base.replica(self.to_base[v as usize])) * 7 + 3
         }
         fn seq(&self, v: u32) -> u64 {
-            self.batch.seq(self.to_batch[v as usize])
+            self.base.seq(self.to_base[v as usize])
         }
         fn seen(&self, y: u32, replica: u32) -> u64 {
-            let rank = self.replicas - (replica - 3) / 7;
-            self.batch.seen(self.to_batch[y as usize], rank)
+            let base = self.replicas - (replica - 3) / 7;
+            self.base.seen(self.to_base[y as usize], base)
         }
         fn arrival(&self, v: u32) -> usize {
-            self.batch.arrival(self.to_batch[v as usize])
+            self.base.arrival(self.to_base[v as usize])
         }
     }
 
@@ -982,25 +901,25 @@ mod tests {
         ) {
             let text = gossip(replicas, &steps);
             let trace = Trace::from_ndjson_str("t.jsonl", &text, &ReadOptions::default()).unwrap();
-            let (g, _) = crate::graph::build(&trace);
-            let ordered = crate::order::run(&trace, &g);
-            prop_assume!(ordered.acyclic);
-            let batch = Batch { g: &g, clocks: &ordered.write_clocks };
+            let engine = crate::Engine::from_trace(trace.clone());
+            prop_assume!(engine.implied_clock(0).is_some());
+            let base = || ByName { trace: &trace, engine: &engine };
+            let batch = base();
             // A permutation of the nodes (a multiplicative shuffle by an odd factor mod 2^k,
             // folded into range).
-            let n = g.len() as u32;
-            let mut to_batch: Vec<u32> = (0..n).collect();
-            to_batch.sort_by_key(|&v| (u64::from(v) | 1).wrapping_mul(shuffle | 1).rotate_left(17));
-            let mut from_batch = vec![0u32; n as usize];
-            for (outer, &inner) in to_batch.iter().enumerate() {
-                from_batch[inner as usize] = outer as u32;
+            let n = trace.len() as u32;
+            let mut to_base: Vec<u32> = (0..n).collect();
+            to_base.sort_by_key(|&v| (u64::from(v) | 1).wrapping_mul(shuffle | 1).rotate_left(17));
+            let mut from_base = vec![0u32; n as usize];
+            for (outer, &inner) in to_base.iter().enumerate() {
+                from_base[inner as usize] = outer as u32;
             }
-            let other = Renumbered { batch: Batch { g: &g, clocks: &ordered.write_clocks }, to_batch, replicas: g.replicas() as u32 };
+            let other = Renumbered { base: base(), to_base, replicas: trace.names().len() as u32 };
 
             let events = trace.events();
             let mut groups: std::collections::BTreeMap<(Sym, String), Vec<u32>> = Default::default();
             for v in 0..n {
-                let e = &events[g.event(v)];
+                let e = &events[v as usize];
                 if conflict_write(e) {
                     let el = if e.op == Op::Set { String::new() } else { trace.value(e).unwrap().to_string() };
                     groups.entry((e.key, el)).or_default().push(v);
@@ -1009,8 +928,10 @@ mod tests {
             for ((key, el), nodes) in groups {
                 let element: Option<Value> = (!el.is_empty()).then(|| serde_json::from_str(&el).unwrap());
                 let (mut want, mut got) = (Vec::new(), Vec::new());
+                let mut nodes = nodes;
+                nodes.sort_by_key(|&v| (batch.replica(v), batch.seq(v)));
                 let u_want = key_conflicts(&batch, &trace, key, element.as_ref(), &nodes, &mut want);
-                let mut outer: Vec<u32> = nodes.iter().map(|&v| from_batch[v as usize]).collect();
+                let mut outer: Vec<u32> = nodes.iter().map(|&v| from_base[v as usize]).collect();
                 outer.sort_by_key(|&v| (other.replica(v), other.seq(v)));
                 let u_got = key_conflicts(&other, &trace, key, element.as_ref(), &outer, &mut got);
                 sort_conflicts(&mut want);

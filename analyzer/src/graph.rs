@@ -1,15 +1,17 @@
-//! The happens-before graph: nodes in id order, the four kinds of direct edges of the spec's
-//! section 3, and the violations that can be seen while building it.
+//! The happens-before graph as tools browse it: the engine's nodes renumbered in id order, the
+//! kinds of direct edges of the spec's section 3 (the engine's edges, with why each exists).
 //!
 //! Nodes are numbered by id order (replica name bytewise, then seq), so node order *is* the
 //! order reports sort by, each replica's events are one contiguous run, and the program-order
 //! predecessor of node `n` is `n - 1` whenever both belong to the same replica. Only the other
 //! ("cross") edges are stored, in compressed sparse rows both ways.
 
-use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use weft_trace::{EventId, Kind, Sym, Trace, NONE};
 
-use crate::finding::{self, Finding};
+use crate::Engine;
 
 /// Why a cross edge exists (the first reason found, when several give the same edge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +46,6 @@ pub struct CausalGraph {
     pred_kind: Vec<EdgeKind>,
     succ_start: Vec<u32>,
     succs: Vec<u32>,
-    /// Nodes that name themselves as a parent.
-    pub(crate) self_parent: Vec<u32>,
 }
 
 impl CausalGraph {
@@ -164,298 +164,117 @@ impl CausalGraph {
     }
 }
 
-/// Builds the graph and returns the findings visible on the way: seq-gap, missing-event,
-/// unmatched-recv, duplicate-msg, lamport-violation and wall-clock-inversion.
-pub(crate) fn build(trace: &Trace) -> (CausalGraph, Vec<Finding>) {
-    let events = trace.events();
-    let n = events.len();
-    let names = trace.names();
-
-    // Replica ranks: names that have events, sorted bytewise.
-    let mut has_events = vec![false; names.len()];
-    for e in events {
-        has_events[e.replica as usize] = true;
-    }
-    let mut sym_of_rank: Vec<Sym> = (0..names.len() as Sym)
-        .filter(|&s| has_events[s as usize])
-        .collect();
-    sym_of_rank
-        .sort_unstable_by(|&a, &b| names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes()));
-    let mut rank_of_sym = vec![NONE; names.len()];
-    for (r, &s) in sym_of_rank.iter().enumerate() {
-        rank_of_sym[s as usize] = r as u32;
-    }
-
-    // Node order = id order.
-    // Counting sort by rank (stable, so each run keeps arrival order), then each run by seq —
-    // usually already sorted, since replicas record in order.
-    let mut run_len = vec![0u32; sym_of_rank.len() + 1];
-    for e in events {
-        run_len[rank_of_sym[e.replica as usize] as usize + 1] += 1;
-    }
-    for r in 0..sym_of_rank.len() {
-        run_len[r + 1] += run_len[r];
-    }
-    let mut event_of = vec![0u32; n];
-    let mut fill = run_len.clone();
-    for (i, e) in events.iter().enumerate() {
-        let r = rank_of_sym[e.replica as usize] as usize;
-        event_of[fill[r] as usize] = i as u32;
-        fill[r] += 1;
-    }
-    for r in 0..sym_of_rank.len() {
-        let run = &mut event_of[run_len[r] as usize..run_len[r + 1] as usize];
-        if !run.is_sorted_by_key(|&i| events[i as usize].seq) {
-            run.sort_unstable_by_key(|&i| events[i as usize].seq);
+impl CausalGraph {
+    /// The graph of everything `engine` was fed, from the engine's own edges: renumbered in id
+    /// order and laid out in compressed sparse rows both ways, for tools that browse it.
+    pub fn from_engine(engine: &Engine) -> CausalGraph {
+        let trace = engine.trace();
+        let events = trace.events();
+        let n = events.len();
+        let logs = engine.replica_logs();
+        let sym_of_rank: Vec<Sym> = logs.iter().map(|l| l.0).collect();
+        let mut rank_of_sym = vec![NONE; trace.names().len()];
+        for (r, &s) in sym_of_rank.iter().enumerate() {
+            rank_of_sym[s as usize] = r as u32;
         }
-    }
-    let mut node_of = vec![0u32; n];
-    let mut rank = Vec::with_capacity(n);
-    let mut seq = Vec::with_capacity(n);
-    let mut rank_start = Vec::with_capacity(sym_of_rank.len() + 1);
-    for (node, &i) in event_of.iter().enumerate() {
-        node_of[i as usize] = node as u32;
-        let e = &events[i as usize];
-        let r = rank_of_sym[e.replica as usize];
-        if rank_start.len() as u32 <= r {
-            rank_start.push(node as u32);
+        let mut event_of = Vec::with_capacity(n);
+        let mut rank = Vec::with_capacity(n);
+        let mut rank_start = Vec::with_capacity(logs.len() + 1);
+        for (r, (_, nodes)) in logs.iter().enumerate() {
+            rank_start.push(event_of.len() as u32);
+            event_of.extend_from_slice(nodes);
+            rank.resize(event_of.len(), r as u32);
         }
-        rank.push(r);
-        seq.push(e.seq);
-    }
-    rank_start.push(n as u32);
-
-    let mut g = CausalGraph {
-        event_of,
-        node_of,
-        rank,
-        seq,
-        rank_of_sym,
-        sym_of_rank,
-        rank_start,
-        pred_start: Vec::with_capacity(n + 1),
-        preds: Vec::new(),
-        pred_kind: Vec::new(),
-        succ_start: Vec::new(),
-        succs: Vec::new(),
-        self_parent: Vec::new(),
-    };
-    let mut findings = Vec::new();
-    let id = |g: &CausalGraph, node: u32| g.id(trace, node);
-
-    // Sends by message, for rule 3, duplicate-msg and unmatched-recv.
-    let mut sends: Vec<(Sym, u32)> = Vec::new();
-    for (node, &i) in g.event_of.iter().enumerate() {
-        let e = &events[i as usize];
-        if e.kind == Kind::Send {
-            sends.push((e.msg, node as u32));
+        rank_start.push(n as u32);
+        let mut node_of = vec![0u32; n];
+        for (k, &i) in event_of.iter().enumerate() {
+            node_of[i as usize] = k as u32;
         }
-    }
-    sends.sort_unstable();
-    let mut i = 0;
-    while i < sends.len() {
-        let j = i + sends[i..].iter().take_while(|s| s.0 == sends[i].0).count();
-        if j - i > 1 {
-            let msg = trace.syms().resolve(sends[i].0);
-            let all: Vec<EventId> = sends[i..j].iter().map(|s| id(&g, s.1)).collect();
-            findings.push(finding::duplicate_msg(sends[i].1, msg, &all));
-        }
-        i = j;
-    }
-    let senders_of = |msg: Sym| -> &[(Sym, u32)] {
-        let lo = sends.partition_point(|s| s.0 < msg);
-        let hi = sends.partition_point(|s| s.0 <= msg);
-        &sends[lo..hi]
-    };
+        let seq: Vec<u64> = event_of.iter().map(|&i| events[i as usize].seq).collect();
 
-    // Walk nodes in order, collecting cross predecessors.
-    let mut scratch: Vec<(u32, EdgeKind)> = Vec::new();
-    let mut missing: Vec<(EventId, &'static str)> = Vec::new();
-    let mut prev_vc: Vec<(Sym, u64)> = Vec::new();
-    let mut wall_worst: FxHashMap<(u32, u32), WallWorst> = FxHashMap::default();
-    g.pred_start.push(0);
-    for node in 0..n as u32 {
-        let e = &events[g.event(node)];
-        let prev = g.prev(node);
-        scratch.clear();
-        missing.clear();
-
-        // seq-gap
-        match prev {
-            None if e.seq != 1 => {
-                findings.push(finding::first_seq_gap(node, trace.replica(e), e.seq))
-            }
-            Some(p) if g.seq(p) != e.seq - 1 => {
-                findings.push(finding::seq_gap(node, &id(&g, node), &id(&g, p)))
-            }
-            _ => {}
-        }
-
-        // Rule 3: a recv follows every send of its message.
-        if e.kind == Kind::Recv {
-            let senders = senders_of(e.msg);
-            if senders.is_empty() {
-                findings.push(finding::unmatched_recv(
-                    node,
-                    &id(&g, node),
-                    trace.syms().resolve(e.msg),
-                ));
-            }
-            scratch.extend(senders.iter().map(|s| (s.1, EdgeKind::Message)));
-        }
-
-        // Rule 2: parents.
-        if e.has_parents() {
-            for &(q, s) in trace.parents(e) {
-                match g.find(q, s) {
-                    Some(p) if p == node => {
-                        if g.self_parent.last() != Some(&node) {
-                            g.self_parent.push(node);
-                        }
-                    }
-                    Some(p) => scratch.push((p, EdgeKind::Parent)),
-                    None => missing.push((EventId::new(names.resolve(q), s), "a parent")),
-                }
-            }
-        } else if e.has_vc() && e.kind != Kind::Recv {
-            // Rule 4: vc-derived predecessors.
-            prev_vc.clear();
-            if let Some(p) = prev {
-                let pe = &events[g.event(p)];
-                if pe.has_vc() {
-                    prev_vc.extend(trace.vc(pe));
-                }
-            }
-            let mut k = 0;
-            for (q, v) in trace.vc(e) {
-                while k < prev_vc.len() && prev_vc[k].0 < q {
-                    k += 1;
-                }
-                let before = if k < prev_vc.len() && prev_vc[k].0 == q {
-                    prev_vc[k].1
+        let mut pred_start = Vec::with_capacity(n + 1);
+        let mut preds = Vec::new();
+        let mut pred_kind = Vec::new();
+        let mut row: Vec<(u32, EdgeKind)> = Vec::new();
+        pred_start.push(0);
+        for &i in &event_of {
+            let e = &events[i as usize];
+            row.clear();
+            row.extend(engine.cross_preds(i).iter().map(|&p| {
+                let pe = &events[p as usize];
+                let kind = if e.kind == Kind::Recv && pe.kind == Kind::Send && pe.msg == e.msg {
+                    EdgeKind::Message
+                } else if e.has_parents() {
+                    EdgeKind::Parent
                 } else {
-                    0
+                    EdgeKind::Clock
                 };
-                if q == e.replica || v <= before {
-                    continue;
-                }
-                match g.find(q, v) {
-                    Some(p) => scratch.push((p, EdgeKind::Clock)),
-                    None => missing.push((
-                        EventId::new(names.resolve(q), v),
-                        "a vector-clock predecessor",
-                    )),
+                (node_of[p as usize], kind)
+            }));
+            row.sort_unstable_by_key(|p| p.0);
+            preds.extend(row.iter().map(|p| p.0));
+            pred_kind.extend(row.iter().map(|p| p.1));
+            pred_start.push(preds.len() as u32);
+        }
+
+        // Successor lists (reverse of the predecessor rows).
+        let mut count = vec![0u32; n + 1];
+        for &p in &preds {
+            count[p as usize + 1] += 1;
+        }
+        for i in 0..n {
+            count[i + 1] += count[i];
+        }
+        let mut fill = count.clone();
+        let mut succs = vec![0u32; preds.len()];
+        for node in 0..n {
+            for &p in &preds[pred_start[node] as usize..pred_start[node + 1] as usize] {
+                succs[fill[p as usize] as usize] = node as u32;
+                fill[p as usize] += 1;
+            }
+        }
+        CausalGraph {
+            event_of,
+            node_of,
+            rank,
+            seq,
+            rank_of_sym,
+            sym_of_rank,
+            rank_start,
+            pred_start,
+            preds,
+            pred_kind,
+            succ_start: count,
+            succs,
+        }
+    }
+
+    /// The nodes in a linear extension of happens-before that prefers arrival order among the
+    /// nodes that are ready (so recorded traces replay close to how they were recorded): all
+    /// nodes when acyclic, otherwise those not on or downstream of a cycle.
+    pub fn causal_order(&self) -> Vec<u32> {
+        let n = self.len();
+        let mut indeg: Vec<u32> = (0..n as u32)
+            .map(|v| u32::from(self.prev(v).is_some()) + self.cross_preds(v).len() as u32)
+            .collect();
+        let mut ready: BinaryHeap<Reverse<u32>> = (0..n as u32)
+            .filter(|&v| indeg[v as usize] == 0)
+            .map(|v| Reverse(self.event_of[v as usize]))
+            .collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(Reverse(arrival)) = ready.pop() {
+            let v = self.node_of[arrival as usize];
+            order.push(v);
+            for s in self.succs(v) {
+                let d = &mut indeg[s as usize];
+                *d -= 1;
+                if *d == 0 {
+                    ready.push(Reverse(self.event_of[s as usize]));
                 }
             }
         }
-
-        if !missing.is_empty() {
-            missing.sort();
-            missing.dedup_by(|a, b| a.0 == b.0);
-            findings.push(finding::missing_event(node, &id(&g, node), &missing));
-        }
-
-        scratch.sort_unstable_by_key(|p| p.0);
-        scratch.dedup_by_key(|p| p.0);
-
-        // lamport-violation over every direct edge.
-        if let Some(lb) = e.lamport() {
-            let mut bad: Vec<(u32, u64)> = Vec::new();
-            // A self-parent is a direct edge b → b too (rule 2 read literally): lamport(b) ≤
-            // lamport(b) always holds, so it is reported here as well as a causality-cycle.
-            let own = g.self_parent.last().copied().filter(|&s| s == node);
-            for p in prev
-                .into_iter()
-                .chain(scratch.iter().map(|s| s.0))
-                .chain(own)
-            {
-                if let Some(la) = events[g.event(p)].lamport() {
-                    if lb <= la {
-                        bad.push((p, la));
-                    }
-                }
-            }
-            if !bad.is_empty() {
-                bad.sort_unstable();
-                bad.dedup();
-                let bad: Vec<(EventId, u64)> = bad.iter().map(|&(p, la)| (id(&g, p), la)).collect();
-                findings.push(finding::lamport_violation(node, &id(&g, node), lb, &bad));
-            }
-        }
-
-        // wall-clock-inversion candidates over cross-replica edges.
-        if let Some(wb) = e.wall_ns() {
-            for &(p, _) in &scratch {
-                let (ra, rb) = (g.rank(p), g.rank(node));
-                if ra == rb {
-                    continue;
-                }
-                let Some(wa) = events[g.event(p)].wall_ns() else {
-                    continue;
-                };
-                if wb >= wa {
-                    continue;
-                }
-                let inv = (i128::from(wa) - i128::from(wb)) as u128;
-                let w = wall_worst.entry((ra, rb)).or_insert(WallWorst {
-                    inv,
-                    b: node,
-                    a: p,
-                    edges: 0,
-                });
-                w.edges += 1;
-                if (inv, std::cmp::Reverse(node), std::cmp::Reverse(p))
-                    > (w.inv, std::cmp::Reverse(w.b), std::cmp::Reverse(w.a))
-                {
-                    (w.inv, w.b, w.a) = (inv, node, p);
-                }
-            }
-        }
-
-        g.preds.extend(scratch.iter().map(|s| s.0));
-        g.pred_kind.extend(scratch.iter().map(|s| s.1));
-        g.pred_start.push(g.preds.len() as u32);
+        order
     }
-
-    let mut worst: Vec<((u32, u32), WallWorst)> = wall_worst.into_iter().collect();
-    worst.sort_unstable_by_key(|w| w.0);
-    for (_, w) in worst {
-        findings.push(finding::wall_clock_inversion(
-            w.b,
-            &id(&g, w.b),
-            &id(&g, w.a),
-            w.inv,
-            w.edges,
-        ));
-    }
-
-    // Successor lists (reverse of the predecessor rows).
-    let mut count = vec![0u32; n + 1];
-    for &p in &g.preds {
-        count[p as usize + 1] += 1;
-    }
-    for i in 0..n {
-        count[i + 1] += count[i];
-    }
-    let mut fill = count.clone();
-    let mut succs = vec![0u32; g.preds.len()];
-    for node in 0..n as u32 {
-        for &p in g.cross_preds(node) {
-            succs[fill[p as usize] as usize] = node;
-            fill[p as usize] += 1;
-        }
-    }
-    g.succ_start = count;
-    g.succs = succs;
-    (g, findings)
-}
-
-#[derive(Clone, Copy, Debug)]
-struct WallWorst {
-    inv: u128,
-    b: u32,
-    a: u32,
-    edges: u64,
 }
 
 /// A nanosecond span for humans: `1.5 s`, `250 ms`, `3 µs`, `12 ns`.

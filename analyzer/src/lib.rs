@@ -27,15 +27,13 @@ mod conflicts;
 mod engine;
 mod finding;
 mod graph;
-mod order;
 pub mod render;
 mod report;
 
-pub use clock::{Clock, ClockShape};
+pub use clock::Clock;
 pub use conflicts::element_text;
-pub use engine::Engine;
+pub use engine::{Engine, MAX_CYCLE_RELATED};
 pub use graph::{human_ns, CausalGraph, EdgeKind};
-pub use order::MAX_CYCLE_RELATED;
 pub use report::{
     Code, Conflict, ConflictWhy, FailOn, Report, Rule, Severity, Summary, Unresolved, Violation,
     REPORT_FORMAT,
@@ -54,52 +52,37 @@ pub struct Analysis {
     pub report: Report,
 }
 
-/// Checks a trace: the report of the spec's section 6.
+/// Checks a trace: the report of the spec's section 6. This is the [`Engine`] fed the trace
+/// as one batch (on a copy of it: [`Engine::from_trace`] takes the trace over instead).
 pub fn analyze(trace: &Trace) -> Report {
-    analyze_full(trace).report
+    Engine::from_trace(trace.clone()).report()
 }
 
-/// Checks a trace and keeps the graph.
+/// Checks a trace and keeps the graph (on a copy of the trace: [`analyze_owned`] takes it over
+/// and gives it back).
 pub fn analyze_full(trace: &Trace) -> Analysis {
-    let (g, mut findings) = graph::build(trace);
-    let ordered = order::run(trace, &g);
-    let acyclic = ordered.acyclic && g.self_parent.is_empty();
-    let (conflicts, unresolved) = if acyclic {
-        findings.extend(ordered.findings);
-        conflicts::find(trace, &g, &ordered.write_clocks)
-    } else {
-        findings.extend(order::cycles(trace, &g, &ordered.order));
-        (Vec::new(), Vec::new())
-    };
-    drop(ordered.write_clocks);
+    analyze_owned(trace.clone()).1
+}
 
-    for &i in trace.conflicting_duplicates() {
-        let node = g.node(i as usize);
-        findings.push(finding::duplicate_event(node, &g.id(trace, node)));
-    }
-    let findings = findings
-        .into_iter()
-        .map(|f| (g.id(trace, f.node), f))
-        .collect();
-    let report = assemble(
-        trace,
-        findings,
-        conflicts,
-        unresolved,
-        g.replicas() as u64,
-        acyclic,
-    );
-    Analysis {
-        graph: g,
-        causal_order: ordered.order,
-        report,
-    }
+/// Checks a trace and keeps the graph, taking the trace over and giving it back afterwards.
+pub fn analyze_owned(trace: Trace) -> (Trace, Analysis) {
+    let mut engine = Engine::from_trace(trace);
+    let report = engine.report();
+    let graph = CausalGraph::from_engine(&engine);
+    let causal_order = graph.causal_order();
+    (
+        engine.into_trace(),
+        Analysis {
+            graph,
+            causal_order,
+            report,
+        },
+    )
 }
 
 /// The report of the spec's section 6 from the findings (each with its event's id), the
 /// conflicts and unresolved keys (sorted): malformed lines first, then the findings in id
-/// order (then code, then related ids), and the summary counts. Both the batch analysis and the
-/// engine end here.
+/// order (then code, then related ids), and the summary counts.
 pub(crate) fn assemble(
     trace: &Trace,
     mut findings: Vec<(EventId, finding::Finding)>,

@@ -729,7 +729,20 @@ fn real_report(lines: &[String]) -> Value {
     let trace =
         weft_trace::Trace::from_ndjson_str("t.jsonl", &text, &weft_trace::ReadOptions::default())
             .expect("well-formed");
-    weft_analyzer::analyze(&trace).to_json()
+    let report = weft_analyzer::analyze(&trace);
+    // The same events, clocks computed in one topological pass (as large batches are) and by
+    // propagating changes (as small ones are).
+    for bulk_min in [0, usize::MAX] {
+        let mut engine = weft_analyzer::Engine::new().with_bulk_min(bulk_min);
+        engine.feed(trace.clone());
+        let other = engine.report();
+        assert_eq!(
+            weft_analyzer::render::json(&other),
+            weft_analyzer::render::json(&report),
+            "bulk_min {bulk_min}: {text}"
+        );
+    }
+    report.to_json()
 }
 
 fn explain(

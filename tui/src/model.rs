@@ -415,7 +415,7 @@ macro_rules! check {
 impl Model {
     /// Analyses `trace` and lays it out.
     pub fn build(trace: Trace) -> Model {
-        let analysis = weft_analyzer::analyze_full(&trace);
+        let (trace, analysis) = weft_analyzer::analyze_owned(trace);
         Model::from_analysis(trace, analysis)
     }
 

@@ -6,8 +6,7 @@ use serde_json::Value;
 use weft_trace::{Op, Sym, Trace};
 
 use crate::clock::Clock;
-use crate::conflicts::{key_conflicts, sort_conflicts, WriteOrder};
-use crate::order::conflict_write;
+use crate::conflicts::{conflict_write, key_conflicts_in, sort_conflicts, Scratch, WriteOrder};
 use crate::report::{Conflict, Unresolved};
 
 #[derive(Default)]
@@ -17,57 +16,80 @@ pub(super) struct Keys {
     /// Per key: its conflicts (sorted) and unresolved siblings, as of its last change.
     results: FxHashMap<Sym, (Vec<Conflict>, Option<Unresolved>)>,
     dirty: FxHashSet<Sym>,
+    /// Buffers reused from one key to the next.
+    scratch: Scratch,
 }
 
-/// The engine's implied clocks, as conflict detection asks for them, for one key: replicas are
-/// numbered by name among the key's writers, so a group sorted by (replica, seq) is in id
-/// order, as the report lists pairs.
+/// The engine's implied clocks, as conflict detection asks for them, for one key's writes,
+/// numbered 0.. in the order given: replicas are numbered by name among the key's writers, so a
+/// group sorted by (replica, seq) is in id order, as the report lists pairs. Everything a lookup
+/// needs is in arrays indexed by that number (no hashing on the hot path of a hot key).
 struct Clocks<'a> {
-    trace: &'a Trace,
     clocks: &'a [Option<Clock>],
-    rank_of: FxHashMap<Sym, u32>,
+    /// Per write: its node.
+    node: Vec<u32>,
+    /// Per write: its replica's number.
+    rank: Vec<u32>,
+    /// Per write: its replica's name id (what the clocks are indexed by).
+    sym: Vec<Sym>,
+    seq: Vec<u64>,
+    /// Per replica number: its name id.
     sym_of: Vec<Sym>,
 }
 
 impl<'a> Clocks<'a> {
-    fn new(trace: &'a Trace, clocks: &'a [Option<Clock>], writes: &[u32]) -> Self {
-        let mut sym_of: Vec<Sym> = writes
-            .iter()
-            .map(|&v| trace.events()[v as usize].replica)
-            .collect();
+    fn new(trace: &Trace, clocks: &'a [Option<Clock>], writes: &[u32]) -> Self {
+        let events = trace.events();
+        let sym: Vec<Sym> = writes.iter().map(|&v| events[v as usize].replica).collect();
+        let mut sym_of = sym.clone();
         sym_of.sort_unstable();
         sym_of.dedup();
         let names = trace.names();
         sym_of.sort_unstable_by(|&a, &b| {
             names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes())
         });
-        let rank_of = sym_of
+        let rank_of: FxHashMap<Sym, u32> = sym_of
             .iter()
             .enumerate()
             .map(|(r, &s)| (s, r as u32))
             .collect();
         Clocks {
-            trace,
             clocks,
-            rank_of,
+            node: writes.to_vec(),
+            rank: sym.iter().map(|s| rank_of[s]).collect(),
+            seq: writes.iter().map(|&v| events[v as usize].seq).collect(),
+            sym,
             sym_of,
         }
+    }
+
+    #[inline]
+    fn at(&self, y: u32, sym: Sym) -> u64 {
+        self.clocks[self.node[y as usize] as usize]
+            .as_ref()
+            .map_or(0, |c| c.get(sym))
     }
 }
 
 impl WriteOrder for Clocks<'_> {
+    #[inline]
     fn replica(&self, v: u32) -> u32 {
-        self.rank_of[&self.trace.events()[v as usize].replica]
+        self.rank[v as usize]
     }
+    #[inline]
     fn seq(&self, v: u32) -> u64 {
-        self.trace.events()[v as usize].seq
+        self.seq[v as usize]
     }
+    #[inline]
     fn seen(&self, y: u32, replica: u32) -> u64 {
-        let sym = self.sym_of[replica as usize];
-        self.clocks[y as usize].as_ref().map_or(0, |c| c.get(sym))
+        self.at(y, self.sym_of[replica as usize])
+    }
+    #[inline]
+    fn seen_of(&self, y: u32, x: u32) -> u64 {
+        self.at(y, self.sym[x as usize])
     }
     fn arrival(&self, v: u32) -> usize {
-        v as usize
+        self.node[v as usize] as usize
     }
 }
 
@@ -87,11 +109,6 @@ impl Keys {
         }
     }
 
-    /// Every key must be recomputed (the clocks were rebuilt).
-    pub fn dirty_all(&mut self) {
-        self.dirty.extend(self.writes.keys().copied());
-    }
-
     /// All conflicts and unresolved keys, sorted as the report wants them.
     pub fn results(
         &mut self,
@@ -106,10 +123,10 @@ impl Keys {
             // Registers (set) form one group; set elements (add/remove) one group each.
             let mut registers: Vec<u32> = Vec::new();
             let mut elements: FxHashMap<String, (Value, Vec<u32>)> = FxHashMap::default();
-            for &v in writes {
+            for (w, &v) in writes.iter().enumerate() {
                 let e = &trace.events()[v as usize];
                 if e.op == Op::Set {
-                    registers.push(v);
+                    registers.push(w as u32);
                 } else {
                     let value = trace.value(e).cloned().unwrap_or(Value::Null);
                     let text = serde_json::to_string(&value).expect("values serialize");
@@ -117,7 +134,7 @@ impl Keys {
                         .entry(text)
                         .or_insert_with(|| (value, Vec::new()))
                         .1
-                        .push(v);
+                        .push(w as u32);
                 }
             }
             let by_writer =
@@ -127,14 +144,34 @@ impl Keys {
             let unresolved = if registers.is_empty() {
                 None
             } else {
-                key_conflicts(&order, trace, key, None, &registers, &mut conflicts)
+                key_conflicts_in(
+                    &mut self.scratch,
+                    &order,
+                    trace,
+                    key,
+                    None,
+                    &registers,
+                    &mut conflicts,
+                )
             };
             for (_, (value, mut group)) in elements {
                 by_writer(&mut group);
-                key_conflicts(&order, trace, key, Some(&value), &group, &mut conflicts);
+                key_conflicts_in(
+                    &mut self.scratch,
+                    &order,
+                    trace,
+                    key,
+                    Some(&value),
+                    &group,
+                    &mut conflicts,
+                );
             }
             sort_conflicts(&mut conflicts);
-            self.results.insert(key, (conflicts, unresolved));
+            if conflicts.is_empty() && unresolved.is_none() {
+                self.results.remove(&key);
+            } else {
+                self.results.insert(key, (conflicts, unresolved));
+            }
         }
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut unresolved: Vec<Unresolved> = Vec::new();

@@ -27,16 +27,20 @@
 //! The invariant, tested in `tests/engine.rs`: after every batch, [`Engine::report`] equals
 //! [`crate::analyze`] of all events fed so far, whatever the batch sizes and arrival order.
 
+mod adj;
+mod cycles;
 mod keys;
 mod nodes;
 mod wall;
+
+pub use cycles::MAX_CYCLE_RELATED;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use weft_trace::{EventId, Kind, Sym, Trace};
 
 use crate::clock::Clock;
+use crate::conflicts::conflict_write;
 use crate::finding::{self, Finding};
-use crate::order::conflict_write;
 use crate::report::{Code, Report};
 
 /// One replica's present events, by seq.
@@ -47,17 +51,6 @@ struct Log {
 }
 
 impl Log {
-    /// Inserts `(seq, node)`; returns its program-order neighbours.
-    fn insert(&mut self, seq: u64, node: u32) -> (Option<u32>, Option<u32>) {
-        let at = self.seqs.partition_point(|&s| s < seq);
-        self.seqs.insert(at, seq);
-        self.nodes.insert(at, node);
-        (
-            at.checked_sub(1).map(|i| self.nodes[i]),
-            self.nodes.get(at + 1).copied(),
-        )
-    }
-
     fn find(&self, seq: u64) -> Option<u32> {
         self.seqs.binary_search(&seq).ok().map(|i| self.nodes[i])
     }
@@ -92,9 +85,9 @@ pub struct Engine {
     /// Per replica name (by its interned id): its events.
     logs: Vec<Log>,
     /// Per node: direct cross predecessors, ascending, distinct.
-    preds: Vec<Vec<u32>>,
+    preds: adj::Adj,
     /// Per node: direct cross successors (unordered).
-    succs: Vec<Vec<u32>>,
+    succs: adj::Adj,
     /// Nodes that name themselves as a parent.
     self_parent: FxHashSet<u32>,
     /// Ids referenced (as a parent or clock predecessor) but not present → who waits for them.
@@ -118,6 +111,12 @@ pub struct Engine {
     /// Happens-before has a cycle (or a self-parent): clocks are not maintained until the
     /// report finds it acyclic again.
     cyclic: bool,
+    /// The last report made while cyclic, until the next feed (a cyclic report costs a pass
+    /// over the whole graph).
+    cyclic_report: Option<Report>,
+    /// Batches that change at least this many clocks, and a quarter of all, recompute every
+    /// clock in one topological pass instead of propagating changes.
+    bulk_min: usize,
 }
 
 impl Default for Engine {
@@ -141,8 +140,8 @@ impl Engine {
         Engine {
             trace: Trace::default(),
             logs: Vec::new(),
-            preds: Vec::new(),
-            succs: Vec::new(),
+            preds: adj::Adj::default(),
+            succs: adj::Adj::default(),
             self_parent: FxHashSet::default(),
             waiting: FxHashMap::default(),
             sends: FxHashMap::default(),
@@ -155,6 +154,8 @@ impl Engine {
             wall: wall::Wall::default(),
             keys: keys::Keys::default(),
             cyclic: false,
+            cyclic_report: None,
+            bulk_min: nodes::BULK_MIN,
         }
     }
 
@@ -168,18 +169,40 @@ impl Engine {
     /// of the last [`Engine::feed`]. Program order is not among them (the predecessor in program
     /// order is the previous present event of the same replica), nor is a self-parent.
     pub fn cross_preds(&self, v: u32) -> &[u32] {
-        &self.preds[v as usize]
+        self.preds.get(v)
     }
 
     /// The direct cross successors of node `v`: the nodes whose [`Engine::cross_preds`] hold
     /// `v`, in no particular order.
     pub fn cross_succs(&self, v: u32) -> &[u32] {
-        &self.succs[v as usize]
+        self.succs.get(v)
+    }
+
+    /// An engine fed `trace` as one batch: the batch analysis (`crate::analyze`) is this.
+    pub fn from_trace(trace: Trace) -> Engine {
+        let mut engine = Engine::new();
+        engine.feed(trace);
+        engine
+    }
+
+    /// Sets how many clocks a batch must change before they are recomputed in one topological
+    /// pass instead of propagated (default 4096; the result is the same either way, which the
+    /// tests check by setting it to 0 and to `usize::MAX`).
+    #[doc(hidden)]
+    pub fn with_bulk_min(mut self, clocks: usize) -> Engine {
+        self.bulk_min = clocks;
+        self
+    }
+
+    /// Gives the accumulated trace back (the analysis state is dropped).
+    pub fn into_trace(self) -> Trace {
+        self.trace
     }
 
     /// Feeds a batch: the events of `batch` arrive after everything fed before, as if its lines
     /// followed theirs in one file (the first copy of an id wins).
     pub fn feed(&mut self, batch: Trace) {
+        self.cyclic_report = None;
         if self.trace.is_empty() && self.preds.is_empty() {
             // Clock chunks of about √(replicas) entries, as the batch analysis chooses them;
             // the replicas of the first batch are the best guess of how many there will be.
@@ -189,13 +212,14 @@ impl Engine {
         }
         let added = self.trace.append(batch).events;
         let n = self.trace.len();
-        self.preds.resize_with(n, Vec::new);
-        self.succs.resize_with(n, Vec::new);
+        self.preds.resize(n);
+        self.succs.resize(n);
         self.clocks.resize_with(n, || None);
         if self.logs.len() < self.trace.names().len() {
             self.logs
                 .resize_with(self.trace.names().len(), Log::default);
         }
+        self.place(added.clone());
         let mut dirty = Dirty::default();
         for i in added {
             self.arrive(i as u32, &mut dirty);
@@ -203,11 +227,55 @@ impl Engine {
         self.settle(dirty);
     }
 
+    /// Puts the nodes `added` into their replicas' logs. Each replica's new events are sorted
+    /// first, so a batch costs O(k log k) for k new events of a replica when they all come after
+    /// its log (the usual case), and a merge of the log when they do not: never an insertion
+    /// into the middle of a long log per event.
+    fn place(&mut self, added: std::ops::Range<usize>) {
+        let events = self.trace.events();
+        let mut new: Vec<(Sym, u64, u32)> = added
+            .map(|i| (events[i].replica, events[i].seq, i as u32))
+            .collect();
+        new.sort_unstable();
+        for run in new.chunk_by(|a, b| a.0 == b.0) {
+            let log = &mut self.logs[run[0].0 as usize];
+            if log.seqs.last().is_none_or(|&last| last < run[0].1) {
+                log.seqs.extend(run.iter().map(|x| x.1));
+                log.nodes.extend(run.iter().map(|x| x.2));
+            } else if run.len() <= 8 {
+                for &(_, seq, v) in run {
+                    let at = log.seqs.partition_point(|&s| s < seq);
+                    log.seqs.insert(at, seq);
+                    log.nodes.insert(at, v);
+                }
+            } else {
+                let old = std::mem::take(log);
+                let mut merged = Log {
+                    seqs: Vec::with_capacity(old.seqs.len() + run.len()),
+                    nodes: Vec::with_capacity(old.seqs.len() + run.len()),
+                };
+                let (mut i, mut j) = (0, 0);
+                while i < old.seqs.len() || j < run.len() {
+                    if j == run.len() || (i < old.seqs.len() && old.seqs[i] < run[j].1) {
+                        merged.seqs.push(old.seqs[i]);
+                        merged.nodes.push(old.nodes[i]);
+                        i += 1;
+                    } else {
+                        merged.seqs.push(run[j].1);
+                        merged.nodes.push(run[j].2);
+                        j += 1;
+                    }
+                }
+                *log = merged;
+            }
+        }
+    }
+
     /// Registers a new node and marks what it may change.
     fn arrive(&mut self, v: u32, dirty: &mut Dirty) {
         let e = &self.trace.events()[v as usize];
         let (replica, seq, kind, msg) = (e.replica, e.seq, e.kind, e.msg);
-        let (_, next) = self.logs[replica as usize].insert(seq, v);
+        let (_, next) = self.logs[replica as usize].around(seq);
         dirty.edges.push(v);
         dirty.gaps.push(v);
         if let Some(next) = next {
@@ -302,26 +370,43 @@ impl Engine {
         self.duplicate_msgs.insert(m, f);
     }
 
-    /// The report of everything fed so far: exactly [`crate::analyze`] of [`Engine::trace`].
+    /// The report of everything fed so far (the spec's section 6). Feeding the same events in
+    /// any batches and any order gives the same report.
     pub fn report(&mut self) -> Report {
+        if let Some(r) = self.cyclic_report.as_ref().filter(|_| self.cyclic) {
+            return r.clone();
+        }
         if self.cyclic {
-            let full = crate::analyze_full(&self.trace);
-            if !full.report.summary.complete {
-                return full.report;
+            // Clocks are not maintained while happens-before has a cycle; a pass over the whole
+            // graph finds whether it still has one (an edge it needed can be replaced by a
+            // late event) and brings every clock up to date if not.
+            let residue = self.recompute_all();
+            if !residue.is_empty() || !self.self_parent.is_empty() {
+                let report = self.cyclic_report(&residue);
+                self.cyclic_report = Some(report.clone());
+                return report;
             }
-            // The cycle is gone (an edge it needed was replaced): clocks from scratch.
             self.cyclic = false;
-            self.clocks.iter_mut().for_each(|c| *c = None);
-            self.propagate((0..self.trace.len() as u32).collect());
-            if self.cyclic {
-                return crate::analyze_full(&self.trace).report;
-            }
-            self.keys.dirty_all();
         }
         let (conflicts, unresolved) = self.keys.results(&self.trace, &self.clocks);
+        let findings = self.node_findings(false);
+        self.assemble(findings, conflicts, unresolved, true)
+    }
+
+    /// The report while happens-before has a cycle: the cycles, and the findings that do not
+    /// need a partial order (no vc-mismatch, no conflicts: the spec drops them then).
+    fn cyclic_report(&mut self, residue: &[u32]) -> Report {
+        let mut findings = self.node_findings(true);
+        findings.extend(self.cycle_findings(residue));
+        self.assemble(findings, Vec::new(), Vec::new(), false)
+    }
+
+    /// The per-node, per-message and per-pair findings, and the conflicting duplicates.
+    fn node_findings(&mut self, cyclic: bool) -> Vec<Finding> {
         let mut findings: Vec<Finding> = self
             .findings
             .values()
+            .filter(|f| !(cyclic && f.code == Code::VcMismatch))
             .chain(self.duplicate_msgs.values())
             .cloned()
             .chain(self.wall.findings(&self.trace))
@@ -329,10 +414,66 @@ impl Engine {
         for &i in self.trace.conflicting_duplicates() {
             findings.push(finding::duplicate_event(i, &self.trace.id(i as usize)));
         }
+        findings
+    }
+
+    fn assemble(
+        &self,
+        findings: Vec<Finding>,
+        conflicts: Vec<crate::Conflict>,
+        unresolved: Vec<crate::Unresolved>,
+        complete: bool,
+    ) -> Report {
         let keyed: Vec<(EventId, Finding)> =
             findings.into_iter().map(|f| (self.id(f.node), f)).collect();
-        let replicas = self.logs.iter().filter(|l| !l.seqs.is_empty()).count() as u64;
-        crate::assemble(&self.trace, keyed, conflicts, unresolved, replicas, true)
+        crate::assemble(
+            &self.trace,
+            keyed,
+            conflicts,
+            unresolved,
+            self.replicas() as u64,
+            complete,
+        )
+    }
+
+    /// Number of replicas with events.
+    pub fn replicas(&self) -> usize {
+        self.logs.iter().filter(|l| !l.seqs.is_empty()).count()
+    }
+
+    /// The replicas with events (interned name ids), in name order, each with its events'
+    /// nodes in seq order.
+    pub fn replica_logs(&self) -> Vec<(Sym, &[u32])> {
+        let names = self.trace.names();
+        let mut out: Vec<(Sym, &[u32])> = self
+            .logs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.seqs.is_empty())
+            .map(|(q, l)| (q as Sym, &l.nodes[..]))
+            .collect();
+        out.sort_unstable_by(|a, b| {
+            names
+                .resolve(a.0)
+                .as_bytes()
+                .cmp(names.resolve(b.0).as_bytes())
+        });
+        out
+    }
+
+    /// The implied vector clock of node `v` (`VC(v)` of the spec's section 3, indexed by
+    /// interned replica name), when happens-before is a partial order; `None` while the trace
+    /// has a cycle.
+    pub fn implied_clock(&self, v: u32) -> Option<&Clock> {
+        if self.cyclic {
+            return None;
+        }
+        self.clocks[v as usize].as_ref()
+    }
+
+    /// Whether node `v` names itself as a parent.
+    pub fn self_parent(&self, v: u32) -> bool {
+        self.self_parent.contains(&v)
     }
 }
 

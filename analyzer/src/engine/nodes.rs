@@ -6,6 +6,10 @@ use std::collections::VecDeque;
 use weft_trace::{EventId, Kind, Sym};
 
 use super::Engine;
+
+/// Below this many clocks to recompute, a batch always propagates changes (see
+/// [`Engine::propagate`]).
+pub(super) const BULK_MIN: usize = 4096;
 use crate::clock::Clock;
 use crate::finding;
 use crate::report::Code;
@@ -122,25 +126,21 @@ impl Engine {
         } else {
             self.self_parent.remove(&v);
         }
-        let old = std::mem::take(&mut self.preds[v as usize]);
+        let old = self.preds.get(v).to_vec();
         self.wall.replace(&self.trace, v, &old, &preds);
-        let changed = old != preds;
-        if changed {
+        if old != preds {
             for &p in &old {
                 if preds.binary_search(&p).is_err() {
-                    let s = &mut self.succs[p as usize];
-                    if let Some(i) = s.iter().position(|&x| x == v) {
-                        s.swap_remove(i);
-                    }
+                    self.succs.remove(p, v);
                 }
             }
             for &p in &preds {
                 if old.binary_search(&p).is_err() {
-                    self.succs[p as usize].push(v);
+                    self.succs.push(p, v);
                 }
             }
+            self.preds.set(v, preds);
         }
-        self.preds[v as usize] = preds;
         // A new node has no clock yet; an old one needs a new clock when its predecessors
         // (or its program-order predecessor, which is why it was marked) changed.
         true
@@ -149,6 +149,16 @@ impl Engine {
     /// Recomputes the clocks of `work` and, while they change, of their successors. Marks the
     /// graph cyclic (and stops) when a node turns out to happen before one of its predecessors.
     pub(super) fn propagate(&mut self, work: Vec<u32>) {
+        let n = self.trace.len();
+        if work.len() >= self.bulk_min && work.len() >= n / 4 {
+            // Most of the graph is new (the first batch of `weft check`, a replay): one pass in
+            // a topological order computes each clock once, where propagating while clocks
+            // change could recompute a long chain once per late message into it.
+            if !self.recompute_all().is_empty() {
+                self.cyclic = true;
+            }
+            return;
+        }
         // Kept between calls (all false between them), so a small batch costs its own size.
         let mut queued = std::mem::take(&mut self.queued);
         queued.resize(self.trace.len(), false);
@@ -168,7 +178,7 @@ impl Engine {
                 Some(c) => c.clone(),
                 None => Clock::growable(self.shift),
             };
-            for &p in &self.preds[v as usize] {
+            for &p in self.preds.get(v) {
                 if let Some(c) = &self.clocks[p as usize] {
                     clock.join(c);
                 }
@@ -190,10 +200,7 @@ impl Engine {
             self.vc_mismatch(v, &clock);
             self.clocks[v as usize] = Some(clock);
             self.keys.touched(&self.trace, v);
-            for s in next
-                .into_iter()
-                .chain(self.succs[v as usize].iter().copied())
-            {
+            for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 if !queued[s as usize] {
                     queued[s as usize] = true;
                     queue.push_back(s);
@@ -201,6 +208,54 @@ impl Engine {
             }
         }
         self.queued = queued;
+    }
+
+    /// Recomputes every node's clock in one pass in a topological order (Kahn's algorithm over
+    /// program order and the cross edges), each clock once: the nodes whose clock changed get
+    /// their `vc-mismatch` checked and their key marked. Returns the nodes the pass could not
+    /// reach: those on a causality cycle or downstream of one (empty when acyclic).
+    pub(super) fn recompute_all(&mut self) -> Vec<u32> {
+        let n = self.trace.len();
+        let mut indeg: Vec<u32> = (0..n as u32)
+            .map(|v| u32::from(self.around(v).0.is_some()) + self.preds.get(v).len() as u32)
+            .collect();
+        let mut ready: Vec<u32> = (0..n as u32).filter(|&v| indeg[v as usize] == 0).collect();
+        let mut visited = 0usize;
+        while let Some(v) = ready.pop() {
+            visited += 1;
+            let e = &self.trace.events()[v as usize];
+            let (replica, seq) = (e.replica, e.seq);
+            let (prev, next) = self.around(v);
+            let mut clock = match prev.and_then(|p| self.clocks[p as usize].as_ref()) {
+                Some(c) => c.clone(),
+                None => Clock::growable(self.shift),
+            };
+            for &p in self.preds.get(v) {
+                if let Some(c) = &self.clocks[p as usize] {
+                    clock.join(c);
+                }
+            }
+            clock.raise(replica, seq);
+            let same = self.clocks[v as usize]
+                .as_ref()
+                .is_some_and(|old| old.same(&clock));
+            if !same {
+                self.vc_mismatch(v, &clock);
+                self.clocks[v as usize] = Some(clock);
+                self.keys.touched(&self.trace, v);
+            }
+            for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
+                let d = &mut indeg[s as usize];
+                *d -= 1;
+                if *d == 0 {
+                    ready.push(s);
+                }
+            }
+        }
+        if visited == n {
+            return Vec::new();
+        }
+        (0..n as u32).filter(|&v| indeg[v as usize] > 0).collect()
     }
 
     /// `vc-mismatch` of `v` against its implied clock.
