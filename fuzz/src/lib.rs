@@ -1,6 +1,8 @@
 //! Invariants shared by the fuzz targets: each target decodes its input and hands the result
 //! here, where everything that must hold beyond "no panic" is asserted.
 
+pub mod shiviz;
+
 use std::sync::LazyLock;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
