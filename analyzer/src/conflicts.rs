@@ -820,7 +820,7 @@ mod tests {
             self.trace.events()[v as usize].seq
         }
         fn seen(&self, y: u32, replica: u32) -> u64 {
-            self.engine.implied_clock(y).map_or(0, |c| c.get(replica))
+            self.engine.implied_entry(y, replica)
         }
         fn arrival(&self, v: u32) -> usize {
             v as usize

@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 use weft_trace::{Op, Sym, Trace};
 
-use crate::clock::Clock;
+use super::clocks::NodeClocks;
 use crate::conflicts::{conflict_write, key_conflicts_in, sort_conflicts, Scratch, WriteOrder};
 use crate::report::{Conflict, Unresolved};
 
@@ -25,7 +25,8 @@ pub(super) struct Keys {
 /// group sorted by (replica, seq) is in id order, as the report lists pairs. Everything a lookup
 /// needs is in arrays indexed by that number (no hashing on the hot path of a hot key).
 struct Clocks<'a> {
-    clocks: &'a [Option<Clock>],
+    trace: &'a Trace,
+    clocks: &'a NodeClocks,
     /// Per write: its node.
     node: Vec<u32>,
     /// Per write: its replica's number.
@@ -38,7 +39,7 @@ struct Clocks<'a> {
 }
 
 impl<'a> Clocks<'a> {
-    fn new(trace: &Trace, clocks: &'a [Option<Clock>], writes: &[u32]) -> Self {
+    fn new(trace: &'a Trace, clocks: &'a NodeClocks, writes: &[u32]) -> Self {
         let events = trace.events();
         let sym: Vec<Sym> = writes.iter().map(|&v| events[v as usize].replica).collect();
         let mut sym_of = sym.clone();
@@ -54,6 +55,7 @@ impl<'a> Clocks<'a> {
             .map(|(r, &s)| (s, r as u32))
             .collect();
         Clocks {
+            trace,
             clocks,
             node: writes.to_vec(),
             rank: sym.iter().map(|s| rank_of[s]).collect(),
@@ -65,9 +67,7 @@ impl<'a> Clocks<'a> {
 
     #[inline]
     fn at(&self, y: u32, sym: Sym) -> u64 {
-        self.clocks[self.node[y as usize] as usize]
-            .as_ref()
-            .map_or(0, |c| c.get(sym))
+        self.clocks.entry(self.trace, self.node[y as usize], sym)
     }
 }
 
@@ -113,7 +113,7 @@ impl Keys {
     pub fn results(
         &mut self,
         trace: &Trace,
-        clocks: &[Option<Clock>],
+        clocks: &NodeClocks,
     ) -> (Vec<Conflict>, Vec<Unresolved>) {
         for key in std::mem::take(&mut self.dirty) {
             let Some(writes) = self.writes.get(&key) else {

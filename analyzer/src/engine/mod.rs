@@ -28,6 +28,7 @@
 //! [`crate::analyze`] of all events fed so far, whatever the batch sizes and arrival order.
 
 mod adj;
+mod clocks;
 mod cycles;
 mod keys;
 mod nodes;
@@ -95,8 +96,9 @@ pub struct Engine {
     /// Per message: its sends and its recvs.
     sends: FxHashMap<Sym, Vec<u32>>,
     recvs: FxHashMap<Sym, Vec<u32>>,
-    /// Per node: its implied vector clock (indexed by replica name id), once computed.
-    clocks: Vec<Option<Clock>>,
+    /// Per node: its implied vector clock (indexed by replica name id), once computed; stored
+    /// only for nodes with cross predecessors.
+    clocks: clocks::NodeClocks,
     /// Chunk size of the clocks (log2).
     shift: u32,
     /// Scratch for clock propagation: nodes queued (all false between calls).
@@ -146,7 +148,7 @@ impl Engine {
             waiting: FxHashMap::default(),
             sends: FxHashMap::default(),
             recvs: FxHashMap::default(),
-            clocks: Vec::new(),
+            clocks: clocks::NodeClocks::default(),
             shift: 4,
             queued: Vec::new(),
             findings: FxHashMap::default(),
@@ -214,7 +216,7 @@ impl Engine {
         let n = self.trace.len();
         self.preds.resize(n);
         self.succs.resize(n);
-        self.clocks.resize_with(n, || None);
+        self.clocks.resize(n);
         if self.logs.len() < self.trace.names().len() {
             self.logs
                 .resize_with(self.trace.names().len(), Log::default);
@@ -464,11 +466,19 @@ impl Engine {
     /// The implied vector clock of node `v` (`VC(v)` of the spec's section 3, indexed by
     /// interned replica name), when happens-before is a partial order; `None` while the trace
     /// has a cycle.
-    pub fn implied_clock(&self, v: u32) -> Option<&Clock> {
+    pub fn implied_clock(&self, v: u32) -> Option<Clock> {
         if self.cyclic {
             return None;
         }
-        self.clocks[v as usize].as_ref()
+        self.clocks.full(&self.trace, v, self.shift)
+    }
+
+    /// One entry of [`Engine::implied_clock`]: `VC(v)[replica]` (0 while the trace has a cycle).
+    pub fn implied_entry(&self, v: u32, replica: Sym) -> u64 {
+        if self.cyclic {
+            return 0;
+        }
+        self.clocks.entry(&self.trace, v, replica)
     }
 
     /// Whether node `v` names itself as a parent.

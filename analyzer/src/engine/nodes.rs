@@ -10,6 +10,7 @@ use super::Engine;
 /// Below this many clocks to recompute, a batch always propagates changes (see
 /// [`Engine::propagate`]).
 pub(super) const BULK_MIN: usize = 4096;
+use super::clocks::Change;
 use crate::clock::Clock;
 use crate::finding;
 use crate::report::Code;
@@ -171,35 +172,19 @@ impl Engine {
         }
         while let Some(v) = queue.pop_front() {
             queued[v as usize] = false;
-            let e = &self.trace.events()[v as usize];
-            let (replica, seq) = (e.replica, e.seq);
-            let (prev, next) = self.around(v);
-            let mut clock = match prev.and_then(|p| self.clocks[p as usize].as_ref()) {
-                Some(c) => c.clone(),
-                None => Clock::growable(self.shift),
-            };
-            for &p in self.preds.get(v) {
-                if let Some(c) = &self.clocks[p as usize] {
-                    clock.join(c);
+            let next = self.around(v).1;
+            match self.update_clock(v) {
+                None => {
+                    // v is in the causal past of one of its own predecessors.
+                    self.cyclic = true;
+                    queue.iter().for_each(|&q| queued[q as usize] = false);
+                    self.queued = queued;
+                    self.clocks.settle();
+                    return;
                 }
+                Some(Change::Same) => continue,
+                Some(Change::Changed) => {}
             }
-            if clock.get(replica) >= seq {
-                // v is in the causal past of one of its own predecessors.
-                self.cyclic = true;
-                queue.iter().for_each(|&q| queued[q as usize] = false);
-                self.queued = queued;
-                return;
-            }
-            clock.raise(replica, seq);
-            if self.clocks[v as usize]
-                .as_ref()
-                .is_some_and(|old| old.same(&clock))
-            {
-                continue;
-            }
-            self.vc_mismatch(v, &clock);
-            self.clocks[v as usize] = Some(clock);
-            self.keys.touched(&self.trace, v);
             for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 if !queued[s as usize] {
                     queued[s as usize] = true;
@@ -208,6 +193,43 @@ impl Engine {
             }
         }
         self.queued = queued;
+        self.clocks.settle();
+    }
+
+    /// Recomputes node `v`'s clock from its program-order predecessor and its cross
+    /// predecessors (those computed so far), checks its `vc-mismatch` and marks its key when it
+    /// changed. `None` when `v` turns out to be in the causal past of one of its predecessors
+    /// (a cycle; nothing is changed then).
+    fn update_clock(&mut self, v: u32) -> Option<Change> {
+        let e = self.trace.events()[v as usize];
+        let prev = self.around(v).0;
+        let preds = self.preds.get(v);
+        let change = if preds.is_empty() {
+            self.clocks.set_derived(v, prev)
+        } else {
+            let mut clock = prev
+                .and_then(|p| self.clocks.full(&self.trace, p, self.shift))
+                .unwrap_or_else(|| Clock::growable(self.shift));
+            for &p in preds {
+                self.clocks.join_into(&self.trace, p, &mut clock);
+            }
+            if clock.get(e.replica) >= e.seq {
+                return None;
+            }
+            clock.raise(e.replica, e.seq);
+            self.clocks.set_own(v, clock)
+        };
+        if change == Change::Changed {
+            if e.has_vc() {
+                let full = self
+                    .clocks
+                    .full(&self.trace, v, self.shift)
+                    .expect("just computed");
+                self.vc_mismatch(v, &full);
+            }
+            self.keys.touched(&self.trace, v);
+        }
+        Some(change)
     }
 
     /// Recomputes every node's clock in one pass in a topological order (Kahn's algorithm over
@@ -223,27 +245,10 @@ impl Engine {
         let mut visited = 0usize;
         while let Some(v) = ready.pop() {
             visited += 1;
-            let e = &self.trace.events()[v as usize];
-            let (replica, seq) = (e.replica, e.seq);
-            let (prev, next) = self.around(v);
-            let mut clock = match prev.and_then(|p| self.clocks[p as usize].as_ref()) {
-                Some(c) => c.clone(),
-                None => Clock::growable(self.shift),
-            };
-            for &p in self.preds.get(v) {
-                if let Some(c) = &self.clocks[p as usize] {
-                    clock.join(c);
-                }
-            }
-            clock.raise(replica, seq);
-            let same = self.clocks[v as usize]
-                .as_ref()
-                .is_some_and(|old| old.same(&clock));
-            if !same {
-                self.vc_mismatch(v, &clock);
-                self.clocks[v as usize] = Some(clock);
-                self.keys.touched(&self.trace, v);
-            }
+            let next = self.around(v).1;
+            // In a topological order every predecessor is computed first: no cycle here.
+            self.update_clock(v)
+                .expect("visited after all its predecessors");
             for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 let d = &mut indeg[s as usize];
                 *d -= 1;
@@ -252,6 +257,7 @@ impl Engine {
                 }
             }
         }
+        self.clocks.settle();
         if visited == n {
             return Vec::new();
         }
