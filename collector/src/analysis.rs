@@ -130,7 +130,9 @@ fn counts(report: &Report, events: u64) -> Counts {
             .map(|&c| {
                 (
                     c,
-                    report.violations.iter().filter(|v| v.code == c).count() as u64,
+                    // Exact: the listed ones and those the report counts but does not list.
+                    report.violations.iter().filter(|v| v.code == c).count() as u64
+                        + report.omitted(c),
                 )
             })
             .collect(),

@@ -143,3 +143,34 @@ async fn without_analysis_the_report_endpoints_say_so() {
     assert_eq!(status["analysis"]["on"], false);
     c.shutdown().await.unwrap();
 }
+
+/// A metric counts every finding of its code, also those the report counts but does not list
+/// (beyond `Report::MAX_PER_CODE`): an alert threshold above the listing cap still fires.
+#[tokio::test]
+async fn violation_gauges_are_exact_beyond_the_listing_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    let gaps = weft_analyzer::Report::MAX_PER_CODE + 200;
+    // One replica with every other seq: each event after the first follows a gap.
+    let body: String = (0..=gaps)
+        .map(|i| {
+            format!(
+                "{{\"replica\":\"a\",\"seq\":{},\"kind\":\"local\"}}\n",
+                2 * i + 1
+            )
+        })
+        .collect();
+    assert_eq!(post(&c, &body).await.status, 200);
+    let report = fresh_report(&c).await;
+    assert!(
+        report.contains("\"omitted\""),
+        "the report caps the listing"
+    );
+    let metrics = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains(&format!("weft_violations{{code=\"seq-gap\"}} {gaps}\n")),
+        "{metrics}"
+    );
+    c.shutdown().await.unwrap();
+}
