@@ -55,17 +55,6 @@ impl Log {
     fn find(&self, seq: u64) -> Option<u32> {
         self.seqs.binary_search(&seq).ok().map(|i| self.nodes[i])
     }
-
-    /// The program-order neighbours of the event with `seq` (which is present).
-    fn around(&self, seq: u64) -> (Option<u32>, Option<u32>) {
-        match self.seqs.binary_search(&seq) {
-            Ok(at) => (
-                at.checked_sub(1).map(|i| self.nodes[i]),
-                self.nodes.get(at + 1).copied(),
-            ),
-            Err(_) => (None, None),
-        }
-    }
 }
 
 /// The incremental analysis. See the module documentation.
@@ -85,6 +74,8 @@ pub struct Engine {
     trace: Trace,
     /// Per replica name (by its interned id): its events.
     logs: Vec<Log>,
+    /// Per node: its position in its replica's log.
+    pos: Vec<u32>,
     /// Per node: direct cross predecessors, ascending, distinct.
     preds: adj::Adj,
     /// Per node: direct cross successors (unordered).
@@ -142,6 +133,7 @@ impl Engine {
         Engine {
             trace: Trace::default(),
             logs: Vec::new(),
+            pos: Vec::new(),
             preds: adj::Adj::default(),
             succs: adj::Adj::default(),
             self_parent: FxHashSet::default(),
@@ -214,6 +206,7 @@ impl Engine {
         }
         let added = self.trace.append(batch).events;
         let n = self.trace.len();
+        self.pos.resize(n, 0);
         self.preds.resize(n);
         self.succs.resize(n);
         self.clocks.resize(n);
@@ -235,21 +228,48 @@ impl Engine {
     /// into the middle of a long log per event.
     fn place(&mut self, added: std::ops::Range<usize>) {
         let events = self.trace.events();
-        let mut new: Vec<(Sym, u64, u32)> = added
-            .map(|i| (events[i].replica, events[i].seq, i as u32))
-            .collect();
-        new.sort_unstable();
-        for run in new.chunk_by(|a, b| a.0 == b.0) {
-            let log = &mut self.logs[run[0].0 as usize];
-            if log.seqs.last().is_none_or(|&last| last < run[0].1) {
-                log.seqs.extend(run.iter().map(|x| x.1));
-                log.nodes.extend(run.iter().map(|x| x.2));
+        // Group the new nodes by replica (a counting sort: no comparison sort of the batch),
+        // each group in arrival order, then sort a group by seq only when it is not already.
+        let names = self.logs.len();
+        let mut start = vec![0u32; names + 1];
+        for i in added.clone() {
+            start[events[i].replica as usize + 1] += 1;
+        }
+        for q in 0..names {
+            start[q + 1] += start[q];
+        }
+        let mut fill = start.clone();
+        let mut new = vec![0u32; added.len()];
+        for i in added {
+            let q = events[i].replica as usize;
+            new[fill[q] as usize] = i as u32;
+            fill[q] += 1;
+        }
+        for q in 0..names {
+            let run = &mut new[start[q] as usize..start[q + 1] as usize];
+            if run.is_empty() {
+                continue;
+            }
+            if !run.is_sorted_by_key(|&v| events[v as usize].seq) {
+                run.sort_unstable_by_key(|&v| events[v as usize].seq);
+            }
+            let log = &mut self.logs[q];
+            let first = events[run[0] as usize].seq;
+            let from = if log.seqs.last().is_none_or(|&last| last < first) {
+                let from = log.seqs.len();
+                log.seqs.extend(run.iter().map(|&v| events[v as usize].seq));
+                log.nodes.extend_from_slice(run);
+                from
             } else if run.len() <= 8 {
-                for &(_, seq, v) in run {
+                let mut from = usize::MAX;
+                for &v in run.iter() {
+                    let seq = events[v as usize].seq;
                     let at = log.seqs.partition_point(|&s| s < seq);
                     log.seqs.insert(at, seq);
                     log.nodes.insert(at, v);
+                    from = from.min(at);
                 }
+                from
             } else {
                 let old = std::mem::take(log);
                 let mut merged = Log {
@@ -258,17 +278,23 @@ impl Engine {
                 };
                 let (mut i, mut j) = (0, 0);
                 while i < old.seqs.len() || j < run.len() {
-                    if j == run.len() || (i < old.seqs.len() && old.seqs[i] < run[j].1) {
+                    let theirs = run.get(j).map(|&v| events[v as usize].seq);
+                    if theirs.is_none() || (i < old.seqs.len() && Some(old.seqs[i]) < theirs) {
                         merged.seqs.push(old.seqs[i]);
                         merged.nodes.push(old.nodes[i]);
                         i += 1;
                     } else {
-                        merged.seqs.push(run[j].1);
-                        merged.nodes.push(run[j].2);
+                        merged.seqs.push(theirs.expect("checked"));
+                        merged.nodes.push(run[j]);
                         j += 1;
                     }
                 }
                 *log = merged;
+                0
+            };
+            // Positions from the first changed one on.
+            for (k, &v) in log.nodes.iter().enumerate().skip(from) {
+                self.pos[v as usize] = k as u32;
             }
         }
     }
@@ -277,7 +303,7 @@ impl Engine {
     fn arrive(&mut self, v: u32, dirty: &mut Dirty) {
         let e = &self.trace.events()[v as usize];
         let (replica, seq, kind, msg) = (e.replica, e.seq, e.kind, e.msg);
-        let (_, next) = self.logs[replica as usize].around(seq);
+        let (_, next) = self.around(v);
         dirty.edges.push(v);
         dirty.gaps.push(v);
         if let Some(next) = next {
@@ -305,11 +331,11 @@ impl Engine {
 
     /// Recomputes what a batch marked.
     fn settle(&mut self, mut dirty: Dirty) {
-        dedup(&mut dirty.gaps);
+        self.dedup(&mut dirty.gaps);
         for &v in &dirty.gaps {
             self.seq_gap(v);
         }
-        dedup(&mut dirty.edges);
+        self.dedup(&mut dirty.edges);
         for &v in &dirty.edges {
             if self.edges(v) {
                 dirty.clocks.push(v);
@@ -325,15 +351,31 @@ impl Engine {
         }
     }
 
+    /// Removes repeats, keeping first occurrences in order (in O(len), with the propagation's
+    /// marks, which are all clear between calls).
+    fn dedup(&mut self, v: &mut Vec<u32>) {
+        self.queued.resize(self.trace.len(), false);
+        v.retain(|&x| !std::mem::replace(&mut self.queued[x as usize], true));
+        for &x in v.iter() {
+            self.queued[x as usize] = false;
+        }
+    }
+
     /// The id of node `v`.
     fn id(&self, v: u32) -> EventId {
         self.trace.id(v as usize)
     }
 
     /// A node's program-order neighbours.
+    #[inline]
     fn around(&self, v: u32) -> (Option<u32>, Option<u32>) {
         let e = &self.trace.events()[v as usize];
-        self.logs[e.replica as usize].around(e.seq)
+        let log = &self.logs[e.replica as usize];
+        let at = self.pos[v as usize] as usize;
+        (
+            at.checked_sub(1).map(|i| log.nodes[i]),
+            log.nodes.get(at + 1).copied(),
+        )
     }
 
     fn set_finding(&mut self, v: u32, code: Code, f: Option<Finding>) {
@@ -485,10 +527,4 @@ impl Engine {
     pub fn self_parent(&self, v: u32) -> bool {
         self.self_parent.contains(&v)
     }
-}
-
-/// Sorts and removes repeats.
-fn dedup(v: &mut Vec<u32>) {
-    v.sort_unstable();
-    v.dedup();
 }

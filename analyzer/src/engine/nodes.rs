@@ -49,27 +49,16 @@ impl Engine {
             }
         } else if e.has_vc() && e.kind != Kind::Recv {
             // Rule 4: entries above the previous present event's reported clock.
-            let before: Vec<(Sym, u64)> = match prev {
-                Some(p) => {
-                    let pe = &trace.events()[p as usize];
-                    if pe.has_vc() {
-                        trace.vc(pe).collect()
-                    } else {
-                        Vec::new()
-                    }
-                }
-                None => Vec::new(),
-            };
-            let mut k = 0;
+            // Walked beside this event's clock (both ascending by replica): no copy.
+            let mut before = prev
+                .map(|p| &trace.events()[p as usize])
+                .filter(|pe| pe.has_vc())
+                .into_iter()
+                .flat_map(|pe| trace.vc(pe))
+                .peekable();
             for (q, val) in trace.vc(&e) {
-                while k < before.len() && before[k].0 < q {
-                    k += 1;
-                }
-                let seen = if k < before.len() && before[k].0 == q {
-                    before[k].1
-                } else {
-                    0
-                };
+                while before.next_if(|&(r, _)| r < q).is_some() {}
+                let seen = before.next_if(|&(r, _)| r == q).map_or(0, |(_, v)| v);
                 if q == e.replica || val <= seen {
                     continue;
                 }
