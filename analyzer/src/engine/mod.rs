@@ -279,14 +279,17 @@ impl Engine {
                 let (mut i, mut j) = (0, 0);
                 while i < old.seqs.len() || j < run.len() {
                     let theirs = run.get(j).map(|&v| events[v as usize].seq);
-                    if theirs.is_none() || (i < old.seqs.len() && Some(old.seqs[i]) < theirs) {
-                        merged.seqs.push(old.seqs[i]);
-                        merged.nodes.push(old.nodes[i]);
-                        i += 1;
-                    } else {
-                        merged.seqs.push(theirs.expect("checked"));
-                        merged.nodes.push(run[j]);
-                        j += 1;
+                    match theirs {
+                        Some(t) if i == old.seqs.len() || t < old.seqs[i] => {
+                            merged.seqs.push(t);
+                            merged.nodes.push(run[j]);
+                            j += 1;
+                        }
+                        _ => {
+                            merged.seqs.push(old.seqs[i]);
+                            merged.nodes.push(old.nodes[i]);
+                            i += 1;
+                        }
                     }
                 }
                 *log = merged;
