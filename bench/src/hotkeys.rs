@@ -327,7 +327,7 @@ fn check(
 }
 
 /// Reads a JSON report to its end: its `"summary"` object and its size in bytes.
-fn summary_of(reader: impl Read) -> Result<(serde_json::Value, u64)> {
+pub(crate) fn summary_of(reader: impl Read) -> Result<(serde_json::Value, u64)> {
     let mut r = BufReader::with_capacity(1 << 20, reader);
     let mut line = String::new();
     let mut total = 0u64;

@@ -2,7 +2,8 @@
 //! benchmark of `weft check` ([`bench`]) against a serde_json parse floor ([`floor`]), and
 //! benchmarks of the simulator `weft sim` ([`sim`]), the collector `weft collect` ([`ingest`])
 //! and the terminal UI `weft tui` ([`tui`], and following a live stream: [`live`]), and
-//! conflict detection on hot keys ([`hotkeys`]).
+//! conflict detection on hot keys ([`hotkeys`]), and the memory of `weft check` on very many
+//! replicas with one event each ([`shapes`]).
 
 pub mod bench;
 pub mod engine;
@@ -11,6 +12,7 @@ pub mod gen;
 pub mod hotkeys;
 pub mod ingest;
 pub mod live;
+pub mod shapes;
 pub mod sim;
 pub mod sys;
 pub mod tui;

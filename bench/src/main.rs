@@ -8,6 +8,7 @@
 //! cargo run --release -p weft-bench -- sim [--quick] [--repeat N] [--weft PATH]
 //! cargo run --release -p weft-bench -- ingest [--quick] [--seconds N] [--weft PATH]
 //! cargo run --release -p weft-bench -- hotkeys [--quick] [--repeat N] [--keep DIR] [--weft PATH]
+//! cargo run --release -p weft-bench -- shapes [--quick] [--repeat N] [--max-replicas N] [--keep DIR]
 //! cargo run --release -p weft-bench -- tui [--events 1000000] [--replicas 16] [--keep DIR]
 //! cargo run --release -p weft-bench -- live [--events 1000000] [--rate 50000] [--keep DIR]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
@@ -28,8 +29,12 @@
 //! events. `tui` measures weft-tui in a child process on check's scenario-b trace (see
 //! `weft_bench::tui`): the first frame (read, `Model::build`, first render into a 200×50
 //! `TestBackend`) under 2 s, and frames while scrolling and jumping at p99 under 16 ms, with the
-//! peak RSS. All print the machine first and end with a PASS/MISS/FAIL table; exit status 0 all
-//! PASS, 1 some MISS or FAIL, 2 no weft binary, the collector did not start, or another error.
+//! peak RSS. `shapes` checks traces of very many replicas with one event each (see
+//! `weft_bench::shapes`): (l) 1M replicas with one local event each, (m) one send received by 1M
+//! replicas, (n) 1M replicas, every other one writing a key of its own: peak RSS at most 1.5 GB
+//! each; l also at 50k–400k replicas for information. All print the machine first and end with
+//! a PASS/MISS/FAIL table; exit status 0 all PASS, 1 some MISS or FAIL, 2 no weft binary, the
+//! collector did not start, or another error.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -99,6 +104,16 @@ enum Cmd {
     /// the cold twin's time; (k) R=2000 within 2 minutes. Exit status: 0 all PASS, 1 some MISS
     /// or FAIL, 2 no weft binary or another error.
     Hotkeys(HotkeysCliArgs),
+    /// Benchmark the memory of `weft check` on very many replicas with one event each.
+    ///
+    /// Writes three traces (a header, then one line per replica r0000000, r0000001, ...) and
+    /// runs `weft check --format json` on each as a child process: (l) 1M replicas with one
+    /// `local` event each, also at 50k, 100k, 200k and 400k replicas (information); (m) one
+    /// `send` on replica src received by 1M replicas (one `recv` each); (n) 1M replicas, every
+    /// other one writing a key of its own (500k keys), the others a `local`. The report must
+    /// count every event and find nothing. Target: peak RSS (wait4) <= 1.5 GB for each 1M
+    /// trace. Exit status: 0 all PASS, 1 some MISS or FAIL, 2 no weft binary or another error.
+    Shapes(ShapesCliArgs),
     /// Benchmark the TUI (weft-tui) on a large trace, in a child process.
     ///
     /// The trace is check's scenario b (1M events, 16 replicas, 10k keys, vc+lamport) unless
@@ -232,6 +247,27 @@ struct HotkeysCliArgs {
     /// Run each R=400 measurement N times; report the fastest time and the largest peak RSS.
     #[arg(long, value_name = "N", default_value_t = 3)]
     repeat: u32,
+    /// Write the trace files to DIR and keep them; existing complete files there are reused.
+    /// Default: a temp dir (weft-bench-<pid>) removed at the end.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// The weft binary to run (default: `weft` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    weft: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ShapesCliArgs {
+    /// Divide the replica counts by 10 (smoke test).
+    #[arg(long)]
+    quick: bool,
+    /// Run each measurement N times; report the fastest time and the largest peak RSS.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+    /// Leave out the traces with more than N replicas (underscores and k/M suffixes allowed),
+    /// e.g. to measure an older weft that would run out of memory on them.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    max_replicas: Option<u64>,
     /// Write the trace files to DIR and keep them; existing complete files there are reused.
     /// Default: a temp dir (weft-bench-<pid>) removed at the end.
     #[arg(long, value_name = "DIR")]
@@ -453,6 +489,13 @@ fn main() -> ExitCode {
         Cmd::Hotkeys(a) => weft_bench::hotkeys::run(&weft_bench::hotkeys::HotkeysOptions {
             quick: a.quick,
             repeat: a.repeat,
+            keep: a.keep,
+            weft: a.weft,
+        }),
+        Cmd::Shapes(a) => weft_bench::shapes::run(&weft_bench::shapes::ShapesOptions {
+            quick: a.quick,
+            repeat: a.repeat,
+            max_replicas: a.max_replicas,
             keep: a.keep,
             weft: a.weft,
         }),
