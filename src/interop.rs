@@ -33,8 +33,7 @@ pub fn load_trace(
             for s in &expanded.skipped {
                 eprintln!("weft: skipped {s}");
             }
-            let trace =
-                Trace::read_inputs(&expanded.inputs, &opts).map_err(|e| e.to_string())?;
+            let trace = Trace::read_inputs(&expanded.inputs, &opts).map_err(|e| e.to_string())?;
             // A collector writing the directory: its unfinished last line was not read.
             for f in trace.in_flight() {
                 eprintln!("weft: note: {f}");
