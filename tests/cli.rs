@@ -719,7 +719,10 @@ fn a_directory_is_its_trace_files_sorted() {
         "README.md",
         "x.gz",
     ] {
-        let line = format!("weft: skipped {}: not a trace file", dir.join(name).display());
+        let line = format!(
+            "weft: skipped {}: not a trace file",
+            dir.join(name).display()
+        );
         assert!(out.stderr.contains(&line), "{line} in {out:?}");
     }
     assert_eq!(
