@@ -72,6 +72,19 @@ impl NodeClocks {
         }
     }
 
+    /// The number of non-zero entries of `VC(v)` (computed).
+    pub fn nnz(&self, trace: &Trace, v: u32) -> u32 {
+        let own = trace.events()[v as usize].replica;
+        match self.base[v as usize] {
+            UNSET => 0,
+            EMPTY => 1,
+            b => {
+                let c = &self.stored[b as usize];
+                c.nnz() + u32::from(c.get(own) == 0)
+            }
+        }
+    }
+
     /// Joins `VC(p)` into `clock` (nothing when `p` is not computed).
     pub fn join_into(&self, trace: &Trace, p: u32, clock: &mut Clock) {
         if self.base[p as usize] == UNSET {

@@ -173,14 +173,42 @@ impl Keys {
                 self.results.insert(key, (conflicts, unresolved));
             }
         }
+        self.collect(trace, false)
+    }
+
+    /// [`Keys::results`] for the last time: the results are moved out, not copied (a hot key
+    /// can hold millions of conflicts).
+    pub fn into_results(
+        mut self,
+        trace: &Trace,
+        clocks: &NodeClocks,
+    ) -> (Vec<Conflict>, Vec<Unresolved>) {
+        self.results(trace, clocks);
+        self.collect(trace, true)
+    }
+
+    /// The stored results in the report's order: keys bytewise (each key's conflicts are
+    /// sorted already, so the whole list is too and the final sort only checks it).
+    fn collect(&mut self, trace: &Trace, take: bool) -> (Vec<Conflict>, Vec<Unresolved>) {
+        let names = trace.syms();
+        let mut keys: Vec<Sym> = self.results.keys().copied().collect();
+        keys.sort_unstable_by(|&a, &b| {
+            names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes())
+        });
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut unresolved: Vec<Unresolved> = Vec::new();
-        for (c, u) in self.results.values() {
-            conflicts.extend(c.iter().cloned());
-            unresolved.extend(u.iter().cloned());
+        for key in keys {
+            if take {
+                let (c, u) = self.results.remove(&key).expect("listed");
+                conflicts.extend(c);
+                unresolved.extend(u);
+            } else {
+                let (c, u) = &self.results[&key];
+                conflicts.extend(c.iter().cloned());
+                unresolved.extend(u.iter().cloned());
+            }
         }
         sort_conflicts(&mut conflicts);
-        unresolved.sort_by(|x, y| x.key.as_bytes().cmp(y.key.as_bytes()));
         (conflicts, unresolved)
     }
 }

@@ -440,6 +440,19 @@ impl Engine {
         self.assemble(findings, conflicts, unresolved, true)
     }
 
+    /// The report of everything fed, for the last time: like [`Engine::report`], but the
+    /// conflicts are moved into the report instead of copied (what `weft check` wants: a hot
+    /// key can hold millions of them).
+    pub fn into_report(mut self) -> Report {
+        if self.cyclic {
+            return self.report();
+        }
+        let findings = self.node_findings(false);
+        let keys = std::mem::take(&mut self.keys);
+        let (conflicts, unresolved) = keys.into_results(&self.trace, &self.clocks);
+        self.assemble(findings, conflicts, unresolved, true)
+    }
+
     /// The report while happens-before has a cycle: the cycles, and the findings that do not
     /// need a partial order (no vc-mismatch, no conflicts: the spec drops them then).
     fn cyclic_report(&mut self, residue: &[u32]) -> Report {
