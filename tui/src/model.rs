@@ -1,6 +1,6 @@
 //! What the TUI browses: a trace, its analysis, and the time-space layout of its events.
 //!
-//! A [`Model`] is immutable once built. A recorded trace gets one, from the batch analysis
+//! A [`Model`] is immutable once built. A recorded trace gets one, from the analysis
 //! ([`Model::build`]); a live source grows one batch by batch from the incremental engine
 //! ([`crate::grow::Growing`]) and hands the UI snapshots of it, swapped in whole, so every view
 //! of the state always agrees with itself.
@@ -207,7 +207,7 @@ impl Events {
 }
 
 /// Happens-before as the TUI walks it: lanes, program order, and the cross edges (message,
-/// parent and clock edges) of the analysis it was built from: the batch analysis's
+/// parent and clock edges) of the analysis it was built from: the
 /// [`weft_analyzer::CausalGraph`] for a recorded trace, the incremental
 /// [`weft_analyzer::Engine`]'s edges for a live one. Nothing here decides an edge.
 #[derive(Clone, Default)]
@@ -425,7 +425,7 @@ impl Model {
             graph: g, report, ..
         } = analysis;
         let n = g.len();
-        // Arrival numbering: node a is event a; lanes and edges from the batch graph, whose
+        // Arrival numbering: node a is event a; lanes and edges from the `CausalGraph`, whose
         // node order is id order.
         let mut rank_of_sym = vec![NONE; trace.names().len()];
         let mut sym_of_rank = Vec::with_capacity(g.replicas());

@@ -15,17 +15,21 @@
 //!   propagated to its successors only while it changes; `vc-mismatch` of each node whose clock
 //!   changed; the keys of the writes whose clocks changed;
 //! * a dirty key: its conflicts and unresolved siblings, recomputed by the same per-key code the
-//!   batch analysis uses, when the report is read.
+//!   code always uses (`crate::conflicts`), when the report is read.
 //!
 //! So events that arrive roughly in causal order cost amortized O(1) each (times the clock
 //! width), and a late event costs its causal future's clocks and the keys it touches. The
 //! documented worst cases: a key's conflicts are recomputed whole when any of its writes
-//! changes (cost: that key's writes), and while the trace has a causality cycle the report is
-//! computed from scratch each time it is read (a cycle is an error state: happens-before is not
-//! a partial order, and the spec drops vc-mismatch and conflicts then).
+//! changes (cost: that key's writes); while the trace has a causality cycle, the first report
+//! after a batch re-examines the whole graph (one topological pass, then the strongly connected
+//! components of what it could not reach: a cycle is an error state, happens-before is not a
+//! partial order, and the spec drops vc-mismatch and conflicts then); and a batch that changes
+//! most of the graph is computed in one topological pass (each clock once) instead.
 //!
-//! The invariant, tested in `tests/engine.rs`: after every batch, [`Engine::report`] equals
-//! [`crate::analyze`] of all events fed so far, whatever the batch sizes and arrival order.
+//! The invariant, tested in `tests/props.rs` and `tests/engine_fixtures.rs`: after every batch,
+//! [`Engine::report`] equals [`crate::analyze`] (the engine fed everything at once) of all
+//! events fed so far, whatever the batch sizes and arrival order; and both clock strategies
+//! agree with a brute-force reference.
 
 mod adj;
 mod clocks;
@@ -172,7 +176,7 @@ impl Engine {
         self.succs.get(v)
     }
 
-    /// An engine fed `trace` as one batch: the batch analysis (`crate::analyze`) is this.
+    /// An engine fed `trace` as one batch: `crate::analyze` and `weft check` are this.
     pub fn from_trace(trace: Trace) -> Engine {
         let mut engine = Engine::new();
         engine.feed(trace);
@@ -198,7 +202,7 @@ impl Engine {
     pub fn feed(&mut self, batch: Trace) {
         self.cyclic_report = None;
         if self.trace.is_empty() && self.preds.is_empty() {
-            // Clock chunks of about √(replicas) entries, as the batch analysis chooses them;
+            // Clock chunks of about √(replicas) entries;
             // the replicas of the first batch are the best guess of how many there will be.
             let r = batch.names().len().max(1);
             let root = (r as f64).sqrt().ceil() as usize;
