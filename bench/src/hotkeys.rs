@@ -255,6 +255,27 @@ fn header_matches(path: &Path, shape: &Shape) -> bool {
         && v["sync"] == "state"
 }
 
+/// One `weft check --format json file` as a child process: how it ran, the report's summary and
+/// size (read from its stdout as it streams), and the last lines of its stderr (`|`-joined).
+pub(crate) fn check_once(
+    weft: &Path,
+    file: &Path,
+    stderr_path: &Path,
+) -> Result<(sys::ChildRun, Result<(serde_json::Value, u64)>, String)> {
+    let (reader, writer) = std::io::pipe().context("making a pipe")?;
+    let scan = std::thread::spawn(move || summary_of(reader));
+    let mut cmd = Command::new(weft);
+    cmd.args(["check", "--format", "json"]).arg(file);
+    let run = sys::run_child(&mut cmd, Stdio::from(writer), stderr_path)?;
+    drop(cmd); // our copy of the pipe's write end: the scanner sees the end of the report
+    let scanned = scan.join().expect("the report scanner does not panic");
+    let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
+    let _ = std::fs::remove_file(stderr_path);
+    let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Ok((run, scanned, tail.join(" | ")))
+}
+
 /// `weft check --format json file`, `repeat` times: the fastest time, the largest peak RSS and
 /// the report's counts, or why it failed.
 fn check(
@@ -267,24 +288,13 @@ fn check(
     let stderr_path = dir.join("weft-stderr.txt");
     let mut best: Option<Checked> = None;
     for _ in 0..repeat {
-        let (reader, writer) = std::io::pipe().context("making a pipe")?;
-        let scan = std::thread::spawn(move || summary_of(reader));
-        let mut cmd = Command::new(weft);
-        cmd.args(["check", "--format", "json"]).arg(file);
-        let run = sys::run_child(&mut cmd, Stdio::from(writer), &stderr_path)?;
-        drop(cmd); // our copy of the pipe's write end: the scanner sees the end of the report
-        let scanned = scan.join().expect("the report scanner does not panic");
-        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&stderr_path);
+        let (run, scanned, tail) = check_once(weft, file, &stderr_path)?;
         match run.exit {
             Exit::Code(0 | 1) => {}
             other => {
-                let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
                 return Ok(Err(format!(
-                    "weft check {other} after {}: {}",
-                    secs(run.time),
-                    tail.join(" | ")
+                    "weft check {other} after {}: {tail}",
+                    secs(run.time)
                 )));
             }
         }

@@ -20,14 +20,14 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use crate::bench::{bytes, count, find_weft, print_machine, secs, warm, Verdict, WorkDir};
-use crate::hotkeys::summary_of;
-use crate::sys::{self, Exit};
+use crate::hotkeys::check_once;
+use crate::sys::Exit;
 
 /// The target for the 1 M traces: 1.5 GB.
 pub const TARGET_RSS: u64 = 1_500_000_000;
@@ -316,27 +316,17 @@ fn check(
     let stderr_path = dir.join("weft-stderr.txt");
     let mut best: Option<Measured> = None;
     for _ in 0..repeat {
-        let (reader, writer) = std::io::pipe().context("making a pipe")?;
-        let scan = std::thread::spawn(move || summary_of(reader));
-        let mut cmd = Command::new(weft);
-        cmd.args(["check", "--format", "json"]).arg(file);
-        let run = sys::run_child(&mut cmd, Stdio::from(writer), &stderr_path)?;
-        drop(cmd); // our copy of the pipe's write end: the scanner sees the end of the report
-        let scanned = scan.join().expect("the report scanner does not panic");
-        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-        let _ = std::fs::remove_file(&stderr_path);
+        let (run, scanned, tail) = check_once(weft, file, &stderr_path)?;
         if run.exit != Exit::Code(0) {
-            let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Ok(Err(format!(
                 "weft check {} after {}, peak RSS {}: {}",
                 run.exit,
                 secs(run.time),
                 bytes(run.peak_rss),
                 if tail.is_empty() {
-                    "(no stderr)".to_owned()
+                    "(no stderr)"
                 } else {
-                    tail.join(" | ")
+                    &tail
                 }
             )));
         }
