@@ -255,13 +255,16 @@ fn header_matches(path: &Path, shape: &Shape) -> bool {
         && v["sync"] == "state"
 }
 
+/// A report's summary object and its size in bytes, or why it could not be read.
+pub(crate) type Scanned = Result<(serde_json::Value, u64)>;
+
 /// One `weft check --format json file` as a child process: how it ran, the report's summary and
 /// size (read from its stdout as it streams), and the last lines of its stderr (`|`-joined).
 pub(crate) fn check_once(
     weft: &Path,
     file: &Path,
     stderr_path: &Path,
-) -> Result<(sys::ChildRun, Result<(serde_json::Value, u64)>, String)> {
+) -> Result<(sys::ChildRun, Scanned, String)> {
     let (reader, writer) = std::io::pipe().context("making a pipe")?;
     let scan = std::thread::spawn(move || summary_of(reader));
     let mut cmd = Command::new(weft);
