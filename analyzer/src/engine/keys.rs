@@ -6,6 +6,7 @@ use serde_json::Value;
 use weft_trace::{Op, Sym, Trace};
 
 use super::clocks::NodeClocks;
+use crate::clock::Clock;
 use crate::conflicts::{conflict_write, key_conflicts_in, sort_conflicts, Scratch, WriteOrder};
 use crate::report::{Conflict, Unresolved};
 
@@ -25,8 +26,8 @@ pub(super) struct Keys {
 /// group sorted by (replica, seq) is in id order, as the report lists pairs. Everything a lookup
 /// needs is in arrays indexed by that number (no hashing on the hot path of a hot key).
 struct Clocks<'a> {
-    trace: &'a Trace,
-    clocks: &'a NodeClocks,
+    /// Per write: the stored clock its implied clock is based on (its own entry aside).
+    base: Vec<Option<&'a Clock>>,
     /// Per write: its node.
     node: Vec<u32>,
     /// Per write: its replica's number.
@@ -55,8 +56,7 @@ impl<'a> Clocks<'a> {
             .map(|(r, &s)| (s, r as u32))
             .collect();
         Clocks {
-            trace,
-            clocks,
+            base: writes.iter().map(|&v| clocks.base_clock(v)).collect(),
             node: writes.to_vec(),
             rank: sym.iter().map(|s| rank_of[s]).collect(),
             seq: writes.iter().map(|&v| events[v as usize].seq).collect(),
@@ -65,9 +65,15 @@ impl<'a> Clocks<'a> {
         }
     }
 
+    /// `VC(y)[sym]`: its own seq for its own replica, else its base clock's entry (arrays
+    /// indexed by the write's number only: no trace lookup on this hot path).
     #[inline]
     fn at(&self, y: u32, sym: Sym) -> u64 {
-        self.clocks.entry(self.trace, self.node[y as usize], sym)
+        let y = y as usize;
+        if self.sym[y] == sym {
+            return self.seq[y];
+        }
+        self.base[y].map_or(0, |c| c.get(sym))
     }
 }
 

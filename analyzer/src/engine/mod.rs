@@ -78,6 +78,8 @@ pub struct Engine {
     trace: Trace,
     /// Per replica name (by its interned id): its events.
     logs: Vec<Log>,
+    /// Scratch for the previous event's reported clock (rule 4), kept between calls.
+    vc_scratch: Vec<(Sym, u64)>,
     /// Per node: its position in its replica's log.
     pos: Vec<u32>,
     /// Per node: direct cross predecessors, ascending, distinct.
@@ -137,6 +139,7 @@ impl Engine {
         Engine {
             trace: Trace::default(),
             logs: Vec::new(),
+            vc_scratch: Vec::new(),
             pos: Vec::new(),
             preds: adj::Adj::default(),
             succs: adj::Adj::default(),

@@ -49,16 +49,24 @@ impl Engine {
             }
         } else if e.has_vc() && e.kind != Kind::Recv {
             // Rule 4: entries above the previous present event's reported clock.
-            // Walked beside this event's clock (both ascending by replica): no copy.
-            let mut before = prev
-                .map(|p| &trace.events()[p as usize])
-                .filter(|pe| pe.has_vc())
-                .into_iter()
-                .flat_map(|pe| trace.vc(pe))
-                .peekable();
+            // The previous event's reported clock, in a buffer kept between calls.
+            let mut before = std::mem::take(&mut self.vc_scratch);
+            before.clear();
+            if let Some(pe) = prev.map(|p| &trace.events()[p as usize]) {
+                if pe.has_vc() {
+                    before.extend(trace.vc(pe));
+                }
+            }
+            let mut k = 0;
             for (q, val) in trace.vc(&e) {
-                while before.next_if(|&(r, _)| r < q).is_some() {}
-                let seen = before.next_if(|&(r, _)| r == q).map_or(0, |(_, v)| v);
+                while k < before.len() && before[k].0 < q {
+                    k += 1;
+                }
+                let seen = if k < before.len() && before[k].0 == q {
+                    before[k].1
+                } else {
+                    0
+                };
                 if q == e.replica || val <= seen {
                     continue;
                 }
@@ -73,6 +81,7 @@ impl Engine {
                     }
                 }
             }
+            self.vc_scratch = before;
         }
         preds.sort_unstable();
         preds.dedup();
