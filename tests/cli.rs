@@ -2,6 +2,9 @@
 //! input (files, directories, gzip, stdin, several files), and the three output forms, checked
 //! against `shared/spec/trace-format.md` §6. Traces are small and written inline.
 
+mod common;
+
+use common::cli::{weft_cmd, Out};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,22 +15,6 @@ use tempfile::TempDir;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn weft_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.env_remove("WEFT_TIMING")
-        .env("COLUMNS", "100")
-        .env("LINES", "50");
-    cmd
-}
 
 fn finish(out: std::process::Output) -> Out {
     Out {

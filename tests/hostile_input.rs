@@ -3,27 +3,15 @@
 //! byte order marks, gzip data under any name, numbers quoted as written, long lists in
 //! messages. Inputs are scaled down; the tests assert the bounds.
 
+mod common;
+
+use common::cli::{weft_cmd, Out};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn weft_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    cmd.env_remove("WEFT_TIMING")
-        .env("COLUMNS", "100")
-        .env("LINES", "50");
-    cmd
-}
 
 /// Waits for `child` at most `secs` seconds (killing it and failing the test past that),
 /// reading its output meanwhile.
