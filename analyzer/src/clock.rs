@@ -198,7 +198,8 @@ impl Clock {
     }
 
     /// Heap bytes this clock holds on its own (shared chunks counted whole: an upper bound).
-    pub fn heap_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Sparse(list) => list.capacity() * 16,
             Repr::Chunked(chunks) => {

@@ -1,6 +1,6 @@
-//! The violations of the spec's section 4 as findings, each built in one place: the batch
-//! graph builder and the incremental engine both call these, so a finding reads the same
-//! whichever found it.
+//! The violations of the spec's section 4 as findings, each built in one place (the engine's
+//! per-node, per-message, per-pair and cycle checks all call these), so a finding reads the
+//! same wherever it was found.
 
 use weft_trace::EventId;
 

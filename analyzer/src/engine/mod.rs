@@ -545,9 +545,4 @@ impl Engine {
         }
         self.clocks.entry(&self.trace, v, replica)
     }
-
-    /// Whether node `v` names itself as a parent.
-    pub fn self_parent(&self, v: u32) -> bool {
-        self.self_parent.contains(&v)
-    }
 }
