@@ -204,6 +204,41 @@ pub struct Summary {
     pub omitted: BTreeMap<Code, u64>,
 }
 
+/// One key's conflicts and unresolved siblings: the part of a [`Report`] that
+/// [`crate::Engine::findings`] shares between reads instead of copying.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyFindings {
+    /// The key.
+    pub key: String,
+    /// Its conflicts, in report order.
+    pub conflicts: Vec<Conflict>,
+    /// Its unresolved siblings, when a register.
+    pub unresolved: Option<Unresolved>,
+}
+
+/// The engine's findings as a live reader takes them often: the report without its conflicts
+/// and unresolved keys (its summary counts them all), and those per key, shared with the
+/// engine (see [`crate::Engine::findings`]).
+#[derive(Clone, Debug)]
+pub struct Findings {
+    /// The report, with `conflicts` and `unresolved` empty; `summary` is the whole report's.
+    pub report: Report,
+    /// The keys with conflicts or unresolved siblings, in report order (key bytewise).
+    pub keys: Vec<std::sync::Arc<KeyFindings>>,
+}
+
+impl Findings {
+    /// The whole report (copies the conflicts).
+    pub fn to_report(&self) -> Report {
+        let mut report = self.report.clone();
+        for k in &self.keys {
+            report.conflicts.extend(k.conflicts.iter().cloned());
+            report.unresolved.extend(k.unresolved.iter().cloned());
+        }
+        report
+    }
+}
+
 /// The whole result of checking a trace.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {

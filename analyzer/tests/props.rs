@@ -1041,7 +1041,13 @@ fn engine_matches_batch(
         let Some(want) = batch_report_text(&fed) else {
             continue;
         };
-        let got = weft_analyzer::render::json(&engine.report());
+        // Read either way: the report, or the shared per-key findings a live reader takes
+        // (which must make the same report, with keys shared across feeds).
+        let got = if fed.len().is_multiple_of(2) {
+            weft_analyzer::render::json(&engine.report())
+        } else {
+            weft_analyzer::render::json(&engine.findings().to_report())
+        };
         if got != want {
             let (g, w): (Value, Value) = (
                 serde_json::from_str(&got).unwrap(),

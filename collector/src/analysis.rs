@@ -3,32 +3,34 @@
 //!
 //! The thread reads committed events back from the store (the page cache, usually) the way a
 //! stream reader does, so it never slows the writer down and never drops anything: when it falls
-//! behind it catches up in bigger batches. It publishes at most every [`PUBLISH_EVERY`] while
-//! events keep coming, and as soon as it has caught up, so the report trails what was
-//! acknowledged by well under a second unless the analysis itself is the bottleneck (the
-//! status page shows the lag in events).
+//! behind it catches up in bigger batches. A publication waits after the previous one for as
+//! long as that one took (at least [`PUBLISH_GAP`]), so publishing takes at most half of the
+//! thread however many findings there are; the report trails what was acknowledged by the gap,
+//! plus one publication, plus what the engine has not fed yet (the status page and
+//! `weft_analysis_lag_events` show the lag in events).
 //!
 //! Findings changes are numbered: `added` when a finding appears, `retracted` when a late event
 //! resolves it (a missing event arrives, a later write makes a conflict's write non-maximal).
 //! The log keeps the last [`CHANGES_KEPT`] changes; a reader asking for older ones gets the
 //! current findings again, marked `resync`.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use weft_analyzer::{render, Code, Engine, Report};
+use weft_analyzer::{render, Code, Engine, Findings, Report};
 use weft_trace::{ReadOptions, Trace};
 
+use crate::findings_diff;
 use crate::store::read_range;
 use crate::writer::Shared;
 
 /// Most events fed to the engine in one batch.
 const CHUNK: u64 = 1 << 16;
-/// How often the report is published while events keep arriving.
-pub const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+/// The least time between two publications (more when a publication takes longer).
+pub const PUBLISH_GAP: Duration = Duration::from_millis(100);
 /// Finding changes kept for `/v1/findings?from=N`.
 pub const CHANGES_KEPT: usize = 100_000;
 
@@ -62,16 +64,43 @@ pub struct Counts {
 
 /// What the analysis publishes.
 pub struct Published {
-    /// The report's JSON (the bytes `weft check DIR --format json` prints).
-    pub report: Arc<str>,
+    /// The latest report, with its JSON rendered on first demand (most publications are never
+    /// asked for: rendering each would cost as much as the analysis).
+    pub report: Arc<Snapshot>,
     /// Its counters.
     pub counts: Counts,
     /// The last changes.
     pub changes: VecDeque<Change>,
     /// Number of the next change.
     pub next_change: u64,
-    /// The current findings' lines, for resyncing readers.
-    pub current: Arc<Vec<String>>,
+}
+
+/// One published reading of the engine's findings.
+pub struct Snapshot {
+    /// The findings (conflicts shared with the engine per key).
+    pub findings: Findings,
+    json: OnceLock<Arc<str>>,
+}
+
+impl Snapshot {
+    fn new(findings: Findings) -> Snapshot {
+        Snapshot {
+            findings,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The report's JSON (the bytes `weft check DIR --format json` prints), rendered once.
+    pub fn json(&self) -> Arc<str> {
+        let render = || render::json(&self.findings.to_report()).into();
+        Arc::clone(self.json.get_or_init(render))
+    }
+
+    /// The current findings, one JSON object each (`{"violation": …}`, `{"conflict": …}`,
+    /// `{"unresolved": …}`), in report order: what a resyncing findings reader gets.
+    pub fn finding_lines(&self) -> impl Iterator<Item = String> + '_ {
+        findings_diff::findings(&self.findings).map(findings_diff::Finding::line)
+    }
 }
 
 /// The analysis shared with handlers.
@@ -93,33 +122,6 @@ impl Analysis {
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
-}
-
-/// The findings of a report as one NDJSON object each, sorted.
-fn finding_lines(report: &Report) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let json = |kind: &str, v: serde_json::Value| {
-        serde_json::to_string(&serde_json::json!({ kind: v })).expect("findings serialize")
-    };
-    for v in &report.violations {
-        out.insert(json(
-            "violation",
-            serde_json::to_value(v).expect("serializes"),
-        ));
-    }
-    for c in &report.conflicts {
-        out.insert(json(
-            "conflict",
-            serde_json::to_value(c).expect("serializes"),
-        ));
-    }
-    for u in &report.unresolved {
-        out.insert(json(
-            "unresolved",
-            serde_json::to_value(u).expect("serializes"),
-        ));
-    }
-    out
 }
 
 fn counts(report: &Report, events: u64) -> Counts {
@@ -148,42 +150,56 @@ fn counts(report: &Report, events: u64) -> Counts {
 struct Worker {
     engine: Engine,
     analysed: u64,
-    current: BTreeSet<String>,
+    /// Number of the next change.
+    next_change: u64,
+    /// The last report published.
+    last: Arc<Snapshot>,
 }
 
 impl Worker {
-    /// Publishes the engine's report and the changes since the last publication.
+    /// Publishes the engine's findings and the changes since the last publication. Only the
+    /// changes the log will keep are serialized: when a publication changes more than
+    /// [`CHANGES_KEPT`] findings, the earlier ones are numbered and dropped at once (a reader
+    /// that far behind resyncs).
     fn publish(&mut self, to: &Analysis) {
-        let report = self.engine.report();
-        let json: Arc<str> = render::json(&report).into();
-        let now = finding_lines(&report);
-        let counts = counts(&report, self.analysed);
+        let now = Arc::new(Snapshot::new(self.engine.findings()));
+        let counts = counts(&now.findings.report, self.analysed);
+        let mut changed = Vec::new();
+        findings_diff::diff(&self.last.findings, &now.findings, |change, f| {
+            changed.push((change, f));
+        });
+        let first = self.next_change;
+        self.next_change += changed.len() as u64;
+        let skip = changed.len().saturating_sub(CHANGES_KEPT);
+        let lines: Vec<Change> = (first + skip as u64..)
+            .zip(&changed[skip..])
+            .map(|(seq, (change, f))| Change {
+                seq,
+                line: f.change_line(seq, change.as_str()).into(),
+            })
+            .collect();
+        drop(changed);
         {
             let mut p = to.view();
-            let mut push = |change: &str, line: &str| {
-                let seq = p.next_change;
-                p.next_change += 1;
-                let text = format!("{{\"seq\":{seq},\"change\":\"{change}\",{}", &line[1..]);
-                p.changes.push_back(Change {
-                    seq,
-                    line: text.into(),
-                });
-                if p.changes.len() > CHANGES_KEPT {
-                    p.changes.pop_front();
-                }
-            };
-            for gone in self.current.difference(&now) {
-                push("retracted", gone);
+            if skip > 0 {
+                p.changes.clear();
             }
-            for new in now.difference(&self.current) {
-                push("added", new);
-            }
-            p.report = json;
+            p.changes.extend(lines);
+            let excess = p.changes.len().saturating_sub(CHANGES_KEPT);
+            p.changes.drain(..excess);
+            p.next_change = self.next_change;
+            p.report = Arc::clone(&now);
             p.counts = counts;
-            p.current = Arc::new(now.iter().cloned().collect());
         }
-        self.current = now;
+        let old = std::mem::replace(&mut self.last, now);
         to.analysed.send_replace(self.analysed);
+        // Freeing a big reading takes a while (hundreds of thousands of conflicts): not on
+        // this thread's time. Whatever it still shares with the new one stays.
+        if Arc::strong_count(&old) == 1 && old.findings.keys.len() > 1000 {
+            let _ = std::thread::Builder::new()
+                .name("weft-analysis-free".into())
+                .spawn(move || drop(old));
+        }
     }
 
     /// Feeds the committed events after `analysed`, at most [`CHUNK`] of them.
@@ -221,13 +237,13 @@ impl Worker {
 /// Starts the analysis thread over the store's shared view.
 pub fn start(shared: Arc<Shared>) -> (Arc<Analysis>, std::thread::JoinHandle<()>) {
     let (analysed, _) = watch::channel(0u64);
+    let empty = Arc::new(Snapshot::new(Engine::new().findings()));
     let analysis = Arc::new(Analysis {
         published: Mutex::new(Published {
-            report: render::json(&Engine::new().report()).into(),
-            counts: counts(&Engine::new().report(), 0),
+            report: Arc::clone(&empty),
+            counts: counts(&empty.findings.report, 0),
             changes: VecDeque::new(),
             next_change: 0,
-            current: Arc::new(Vec::new()),
         }),
         analysed,
         stop: AtomicBool::new(false),
@@ -244,9 +260,13 @@ pub fn start(shared: Arc<Shared>) -> (Arc<Analysis>, std::thread::JoinHandle<()>
             let mut w = Worker {
                 engine: Engine::new(),
                 analysed: 0,
-                current: BTreeSet::new(),
+                next_change: 0,
+                last: empty,
             };
-            let mut last_publish = Instant::now();
+            // When the next publication is due: a gap after the last one as long as it took
+            // (at least PUBLISH_GAP), so publishing never takes more than half of the thread
+            // while events pour in, however many findings there are.
+            let mut due = Instant::now();
             let mut unpublished = false;
             while !view.stop.load(Ordering::Relaxed) {
                 let upto = *committed.borrow_and_update();
@@ -257,23 +277,26 @@ pub fn start(shared: Arc<Shared>) -> (Arc<Analysis>, std::thread::JoinHandle<()>
                         continue;
                     }
                     unpublished = true;
-                    let caught_up = w.analysed >= *committed.borrow();
-                    if caught_up || last_publish.elapsed() >= PUBLISH_EVERY {
-                        w.publish(&view);
-                        last_publish = Instant::now();
-                        unpublished = false;
-                    }
-                    continue;
                 }
-                if unpublished {
+                if unpublished && Instant::now() >= due {
+                    let started = Instant::now();
                     w.publish(&view);
-                    last_publish = Instant::now();
+                    let took = started.elapsed();
+                    due = Instant::now() + took.max(PUBLISH_GAP);
                     unpublished = false;
                 }
-                // Wait for the next commit, looking at the stop flag now and then.
-                let waited = rt.block_on(async {
-                    tokio::time::timeout(Duration::from_millis(200), committed.changed()).await
-                });
+                if w.analysed < *committed.borrow() {
+                    continue;
+                }
+                // Caught up: wait for the next commit, or until the publication is due, looking
+                // at the stop flag now and then.
+                let wait = if unpublished {
+                    due.saturating_duration_since(Instant::now())
+                } else {
+                    Duration::from_millis(200)
+                };
+                let waited =
+                    rt.block_on(async { tokio::time::timeout(wait, committed.changed()).await });
                 if let Ok(Err(_)) = waited {
                     break; // the store's writer is gone: nothing more will be committed
                 }

@@ -42,9 +42,20 @@ pub(crate) async fn get_report(
         let _ = tokio::time::timeout(Duration::from_secs(10), analysed.wait_for(|&n| n >= target))
             .await;
     }
-    let (report, events) = {
+    let (snapshot, events) = {
         let v = a.view();
         (Arc::clone(&v.report), v.counts.events)
+    };
+    // Rendered on the first request for this publication, off the async workers.
+    let report = match tokio::task::spawn_blocking(move || snapshot.json()).await {
+        Ok(json) => json,
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{\"error\":\"rendering the report failed\"}",
+            )
+                .into_response()
+        }
     };
     (
         StatusCode::OK,
@@ -66,28 +77,29 @@ pub(crate) struct FindingsParams {
 }
 
 /// What a findings stream sends next after change `pos`: the changes from `pos` on, or (when
-/// they are no longer kept) every current finding marked `resync`, then the next position.
+/// they are no longer kept) every current finding marked `resync` — the state after the last
+/// change —, then the next position.
 fn changes_after(a: &Analysis, pos: u64) -> (Vec<u8>, u64) {
-    let v = a.view();
     let mut out = Vec::new();
-    let oldest = v.changes.front().map_or(v.next_change, |c| c.seq);
-    if pos < oldest {
-        for line in v.current.iter() {
-            out.extend_from_slice(b"{\"seq\":null,\"change\":\"resync\",");
-            out.extend_from_slice(&line.as_bytes()[1..]);
-            out.push(b'\n');
+    let (snapshot, next) = {
+        let v = a.view();
+        let oldest = v.changes.front().map_or(v.next_change, |c| c.seq);
+        if pos >= oldest {
+            for c in v.changes.iter().skip((pos - oldest) as usize) {
+                out.extend_from_slice(c.line.as_bytes());
+                out.push(b'\n');
+            }
+            return (out, v.next_change);
         }
-        for c in &v.changes {
-            out.extend_from_slice(c.line.as_bytes());
-            out.push(b'\n');
-        }
-        return (out, v.next_change);
-    }
-    for c in v.changes.iter().skip((pos - oldest) as usize) {
-        out.extend_from_slice(c.line.as_bytes());
+        (Arc::clone(&v.report), v.next_change)
+    };
+    // Rendered without holding the lock (the analysis publishes meanwhile).
+    for line in snapshot.finding_lines() {
+        out.extend_from_slice(b"{\"seq\":null,\"change\":\"resync\",");
+        out.extend_from_slice(&line.as_bytes()[1..]);
         out.push(b'\n');
     }
-    (out, v.next_change)
+    (out, next)
 }
 
 /// NDJSON: each change of the findings from change number `from` on (`added`, `retracted`), then

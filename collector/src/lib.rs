@@ -27,6 +27,7 @@
 
 pub mod analysis;
 mod findings_api;
+mod findings_diff;
 pub mod grpc;
 pub mod http;
 pub mod ingest;

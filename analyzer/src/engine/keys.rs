@@ -1,6 +1,8 @@
 //! Conflicts per key, kept between reports: a key is recomputed (by the per-key code the batch
 //! analysis uses, `crate::conflicts`) only when one of its writes arrived or changed clock.
 
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 use weft_trace::{Op, Sym, Trace};
@@ -8,14 +10,15 @@ use weft_trace::{Op, Sym, Trace};
 use super::clocks::NodeClocks;
 use crate::clock::Clock;
 use crate::conflicts::{conflict_write, key_conflicts_in, sort_conflicts, Scratch, WriteOrder};
-use crate::report::{Conflict, Unresolved};
+use crate::report::{Conflict, KeyFindings, Unresolved};
 
 #[derive(Default)]
 pub(super) struct Keys {
     /// Per key: its conflict-capable writes, in arrival order.
     writes: FxHashMap<Sym, Vec<u32>>,
-    /// Per key: its conflicts (sorted) and unresolved siblings, as of its last change.
-    results: FxHashMap<Sym, (Vec<Conflict>, Option<Unresolved>)>,
+    /// Per key: its conflicts (sorted) and unresolved siblings, as of its last change; shared
+    /// with the readers of [`Keys::shared`] until the key changes again.
+    results: FxHashMap<Sym, Arc<KeyFindings>>,
     dirty: FxHashSet<Sym>,
     /// Buffers reused from one key to the next.
     scratch: Scratch,
@@ -121,6 +124,23 @@ impl Keys {
         trace: &Trace,
         clocks: &NodeClocks,
     ) -> (Vec<Conflict>, Vec<Unresolved>) {
+        self.update(trace, clocks);
+        self.collect(trace, false)
+    }
+
+    /// The keys with conflicts or unresolved siblings, in the report's order (key bytewise),
+    /// each shared: a key's `Arc` stays the same until one of its writes arrives or changes
+    /// clock, so a reader can skip the keys it has seen.
+    pub fn shared(&mut self, trace: &Trace, clocks: &NodeClocks) -> Vec<Arc<KeyFindings>> {
+        self.update(trace, clocks);
+        self.sorted_keys(trace)
+            .into_iter()
+            .map(|k| Arc::clone(&self.results[&k]))
+            .collect()
+    }
+
+    /// Recomputes the dirty keys.
+    fn update(&mut self, trace: &Trace, clocks: &NodeClocks) {
         for key in std::mem::take(&mut self.dirty) {
             let Some(writes) = self.writes.get(&key) else {
                 continue;
@@ -176,10 +196,15 @@ impl Keys {
             if conflicts.is_empty() && unresolved.is_none() {
                 self.results.remove(&key);
             } else {
-                self.results.insert(key, (conflicts, unresolved));
+                let key_text = trace.syms().resolve(key).to_owned();
+                let found = KeyFindings {
+                    key: key_text,
+                    conflicts,
+                    unresolved,
+                };
+                self.results.insert(key, Arc::new(found));
             }
         }
-        self.collect(trace, false)
     }
 
     /// [`Keys::results`] for the last time: the results are moved out, not copied (a hot key
@@ -189,32 +214,38 @@ impl Keys {
         trace: &Trace,
         clocks: &NodeClocks,
     ) -> (Vec<Conflict>, Vec<Unresolved>) {
-        self.results(trace, clocks);
+        self.update(trace, clocks);
         self.collect(trace, true)
     }
 
     /// The stored results in the report's order: keys bytewise (each key's conflicts are
     /// sorted already, so the whole list is too and the final sort only checks it).
     fn collect(&mut self, trace: &Trace, take: bool) -> (Vec<Conflict>, Vec<Unresolved>) {
+        let mut conflicts: Vec<Conflict> = Vec::new();
+        let mut unresolved: Vec<Unresolved> = Vec::new();
+        for key in self.sorted_keys(trace) {
+            let found = self.results.remove(&key).expect("listed");
+            let found = if take {
+                Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone())
+            } else {
+                let copy = (*found).clone();
+                self.results.insert(key, found);
+                copy
+            };
+            conflicts.extend(found.conflicts);
+            unresolved.extend(found.unresolved);
+        }
+        sort_conflicts(&mut conflicts);
+        (conflicts, unresolved)
+    }
+
+    /// The keys with results, bytewise.
+    fn sorted_keys(&self, trace: &Trace) -> Vec<Sym> {
         let names = trace.syms();
         let mut keys: Vec<Sym> = self.results.keys().copied().collect();
         keys.sort_unstable_by(|&a, &b| {
             names.resolve(a).as_bytes().cmp(names.resolve(b).as_bytes())
         });
-        let mut conflicts: Vec<Conflict> = Vec::new();
-        let mut unresolved: Vec<Unresolved> = Vec::new();
-        for key in keys {
-            if take {
-                let (c, u) = self.results.remove(&key).expect("listed");
-                conflicts.extend(c);
-                unresolved.extend(u);
-            } else {
-                let (c, u) = &self.results[&key];
-                conflicts.extend(c.iter().cloned());
-                unresolved.extend(u.iter().cloned());
-            }
-        }
-        sort_conflicts(&mut conflicts);
-        (conflicts, unresolved)
+        keys
     }
 }

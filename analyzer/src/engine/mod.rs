@@ -46,7 +46,7 @@ use weft_trace::{EventId, Kind, Sym, Trace};
 use crate::clock::Clock;
 use crate::conflicts::conflict_write;
 use crate::finding::{self, Finding};
-use crate::report::{Code, Report};
+use crate::report::{Code, Findings, Report};
 
 /// One replica's present events, by seq.
 #[derive(Default, Debug)]
@@ -427,8 +427,38 @@ impl Engine {
     /// The report of everything fed so far (the spec's section 6). Feeding the same events in
     /// any batches and any order gives the same report.
     pub fn report(&mut self) -> Report {
+        if let Some(r) = self.while_cyclic() {
+            return r;
+        }
+        let (conflicts, unresolved) = self.keys.results(&self.trace, &self.clocks);
+        let findings = self.node_findings(false);
+        self.assemble(findings, conflicts, unresolved, true)
+    }
+
+    /// [`Engine::report`] for a reader that reads it often (the collector, many times a
+    /// second): the conflicts stay shared with the engine per key, and a key's [`crate::KeyFindings`]
+    /// is the same `Arc` until one of its writes arrives or changes clock, so the cost of a read
+    /// is the violations and the number of keys with findings, not the conflicts.
+    /// [`Findings::to_report`] gives exactly [`Engine::report`].
+    pub fn findings(&mut self) -> Findings {
+        if let Some(report) = self.while_cyclic() {
+            return Findings {
+                report,
+                keys: Vec::new(),
+            };
+        }
+        let keys = self.keys.shared(&self.trace, &self.clocks);
+        let findings = self.node_findings(false);
+        let mut report = self.assemble(findings, Vec::new(), Vec::new(), true);
+        report.summary.conflicts = keys.iter().map(|k| k.conflicts.len() as u64).sum();
+        report.summary.unresolved = keys.iter().filter(|k| k.unresolved.is_some()).count() as u64;
+        Findings { report, keys }
+    }
+
+    /// The report while happens-before has a cycle; `None` when it is a partial order.
+    fn while_cyclic(&mut self) -> Option<Report> {
         if let Some(r) = self.cyclic_report.as_ref().filter(|_| self.cyclic) {
-            return r.clone();
+            return Some(r.clone());
         }
         if self.cyclic {
             // Clocks are not maintained while happens-before has a cycle; a pass over the whole
@@ -438,13 +468,11 @@ impl Engine {
             if !residue.is_empty() || !self.self_parent.is_empty() {
                 let report = self.cyclic_report(&residue);
                 self.cyclic_report = Some(report.clone());
-                return report;
+                return Some(report);
             }
             self.cyclic = false;
         }
-        let (conflicts, unresolved) = self.keys.results(&self.trace, &self.clocks);
-        let findings = self.node_findings(false);
-        self.assemble(findings, conflicts, unresolved, true)
+        None
     }
 
     /// The report of everything fed, for the last time: like [`Engine::report`], but the
