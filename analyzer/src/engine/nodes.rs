@@ -168,6 +168,11 @@ impl Engine {
                 queue.push_back(v);
             }
         }
+        // The nodes whose clock changed: their vc-mismatch is checked once, with their final
+        // clock, after the propagation (in queue order a node can be reached before one of
+        // its predecessors is updated, and checking it then would build a finding only to
+        // drop it again).
+        let mut changed: Vec<u32> = Vec::new();
         while let Some(v) = queue.pop_front() {
             queued[v as usize] = false;
             let next = self.around(v).1;
@@ -176,12 +181,10 @@ impl Engine {
                     // v is in the causal past of one of its own predecessors.
                     self.cyclic = true;
                     queue.iter().for_each(|&q| queued[q as usize] = false);
-                    self.queued = queued;
-                    self.clocks.settle();
-                    return;
+                    break;
                 }
                 Some(Change::Same) => continue,
-                Some(Change::Changed) => {}
+                Some(Change::Changed) => changed.push(v),
             }
             for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 if !queued[s as usize] {
@@ -192,11 +195,15 @@ impl Engine {
         }
         self.queued = queued;
         self.clocks.settle();
+        self.dedup(&mut changed);
+        for v in changed {
+            self.check_vc(v);
+        }
     }
 
     /// Recomputes node `v`'s clock from its program-order predecessor and its cross
-    /// predecessors (those computed so far), checks its `vc-mismatch` and marks its key when it
-    /// changed. `None` when `v` turns out to be in the causal past of one of its predecessors
+    /// predecessors (those computed so far) and marks its key when it changed (the caller
+    /// checks its `vc-mismatch` once the clock is final). `None` when `v` turns out to be in the causal past of one of its predecessors
     /// (a cycle; nothing is changed then).
     fn update_clock(&mut self, v: u32) -> Option<Change> {
         let e = self.trace.events()[v as usize];
@@ -218,28 +225,34 @@ impl Engine {
             self.clocks.set_own(v, clock)
         };
         if change == Change::Changed {
-            if e.has_vc() {
-                // The usual case, a reported clock equal to the implied one, is checked entry by
-                // entry without making the implied clock; a mismatch makes it for the evidence.
-                let trace = &self.trace;
-                let mut matched = 0u32;
-                let same = trace.vc(&e).all(|(q, val)| {
-                    matched += 1;
-                    self.clocks.entry(trace, v, q) == val
-                }) && matched == self.clocks.nnz(trace, v);
-                if same {
-                    self.set_finding(v, Code::VcMismatch, None);
-                } else {
-                    let full = self
-                        .clocks
-                        .full(&self.trace, v, self.shift)
-                        .expect("just computed");
-                    self.vc_mismatch(v, &full);
-                }
-            }
             self.keys.touched(&self.trace, v);
         }
         Some(change)
+    }
+
+    /// `vc-mismatch` of node `v` against its implied clock as computed now.
+    fn check_vc(&mut self, v: u32) {
+        let e = &self.trace.events()[v as usize];
+        if !e.has_vc() {
+            return;
+        }
+        // The usual case, a reported clock equal to the implied one, is checked entry by entry
+        // without making the implied clock; a mismatch makes it for the evidence.
+        let trace = &self.trace;
+        let mut matched = 0u32;
+        let same = trace.vc(e).all(|(q, val)| {
+            matched += 1;
+            self.clocks.entry(trace, v, q) == val
+        }) && matched == self.clocks.nnz(trace, v);
+        if same {
+            self.set_finding(v, Code::VcMismatch, None);
+        } else {
+            let full = self
+                .clocks
+                .full(&self.trace, v, self.shift)
+                .expect("computed");
+            self.vc_mismatch(v, &full);
+        }
     }
 
     /// Recomputes every node's clock in one pass in a topological order (Kahn's algorithm over
@@ -256,9 +269,14 @@ impl Engine {
         while let Some(v) = ready.pop() {
             visited += 1;
             let next = self.around(v).1;
-            // In a topological order every predecessor is computed first: no cycle here.
-            self.update_clock(v)
+            // In a topological order every predecessor is computed first: no cycle here, and
+            // the clock is final.
+            let change = self
+                .update_clock(v)
                 .expect("visited after all its predecessors");
+            if change == Change::Changed {
+                self.check_vc(v);
+            }
             for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 let d = &mut indeg[s as usize];
                 *d -= 1;
