@@ -26,7 +26,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         eprintln!("read: {:?}", t0.elapsed());
     }
     // The incremental engine fed everything as one batch (it takes the trace over).
-    let report = weft_analyzer::Engine::from_trace(trace).into_report();
+    let report = weft_analyzer::Engine::check(trace);
     if timing {
         eprintln!("read+analyze: {:?}", t0.elapsed());
     }

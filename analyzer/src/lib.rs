@@ -53,9 +53,9 @@ pub struct Analysis {
 }
 
 /// Checks a trace: the report of the spec's section 6. This is the [`Engine`] fed the trace
-/// as one batch (on a copy of it: [`Engine::from_trace`] takes the trace over instead).
+/// as one batch (on a copy of it: [`Engine::check`] takes the trace over instead).
 pub fn analyze(trace: &Trace) -> Report {
-    Engine::from_trace(trace.clone()).into_report()
+    Engine::check(trace.clone())
 }
 
 /// Checks a trace and keeps the graph (on a copy of the trace: [`analyze_owned`] takes it over

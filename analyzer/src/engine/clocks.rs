@@ -152,6 +152,22 @@ impl NodeClocks {
         }
     }
 
+    /// The slot `v`'s clock is based on, if any (`None` before it is computed and for the
+    /// empty clock).
+    pub fn slot(&self, v: u32) -> Option<u32> {
+        match self.base[v as usize] {
+            UNSET | EMPTY => None,
+            s => Some(s),
+        }
+    }
+
+    /// Frees the memory of slot `s` for good: the nodes based on it read zeros from now on.
+    /// Only for an engine that is read once more and never fed again (see
+    /// `Engine::check`).
+    pub fn discard(&mut self, s: u32) {
+        self.stored[s as usize] = Clock::growable(0);
+    }
+
     /// The end of an update: slots freed during it may be reused.
     pub fn settle(&mut self) {
         self.free.append(&mut self.freed);

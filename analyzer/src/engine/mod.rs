@@ -116,6 +116,9 @@ pub struct Engine {
     /// Batches that change at least this many clocks, and a quarter of all, recompute every
     /// clock in one topological pass instead of propagating changes.
     bulk_min: usize,
+    /// [`Engine::check`]: the engine is fed once and read once, so a topological pass may
+    /// discard the clocks nothing will read again.
+    discard_read: bool,
 }
 
 impl Default for Engine {
@@ -157,6 +160,7 @@ impl Engine {
             cyclic: false,
             cyclic_report: None,
             bulk_min: nodes::BULK_MIN,
+            discard_read: false,
         }
     }
 
@@ -184,6 +188,22 @@ impl Engine {
         let mut engine = Engine::new();
         engine.feed(trace);
         engine
+    }
+
+    /// `weft check`: the report of `trace`, fed as one batch. The same report as
+    /// [`Engine::from_trace`] then [`Engine::into_report`], in less memory: the engine is never
+    /// fed or asked for a clock again, so its one topological pass discards each stored clock
+    /// once every successor has read it, unless a conflict-capable write is based on it (with
+    /// thousands of replicas gossiping whole states, most stored clocks are receives' that only
+    /// their successors read).
+    pub fn check(trace: Trace) -> Report {
+        let mut engine = Engine::new();
+        engine.discard_read = true;
+        // One pass over everything, whatever the size (it is what a first batch gets anyway
+        // from 4096 events on): the pass is what discards.
+        engine.bulk_min = 0;
+        engine.feed(trace);
+        engine.into_report()
     }
 
     /// Sets how many clocks a batch must change before they are recomputed in one topological
