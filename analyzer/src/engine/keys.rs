@@ -22,7 +22,15 @@ pub(super) struct Keys {
     dirty: FxHashSet<Sym>,
     /// Buffers reused from one key to the next.
     scratch: Scratch,
+    /// For `Engine::check`: per write of a key with few writers, its implied clock cut down
+    /// to the key's writers (all that conflict detection asks of it), so the clock it was
+    /// based on need not be kept.
+    projected: FxHashMap<u32, Clock>,
 }
+
+/// Writes of keys written by at most this many replicas get a projected clock in
+/// `Engine::check` (beyond it a projection would cost more than the shared stored clock).
+pub(super) const PROJECT_MAX_WRITERS: usize = 128;
 
 /// The engine's implied clocks, as conflict detection asks for them, for one key's writes,
 /// numbered 0.. in the order given: replicas are numbered by name among the key's writers, so a
@@ -43,7 +51,12 @@ struct Clocks<'a> {
 }
 
 impl<'a> Clocks<'a> {
-    fn new(trace: &'a Trace, clocks: &'a NodeClocks, writes: &[u32]) -> Self {
+    fn new(
+        trace: &'a Trace,
+        clocks: &'a NodeClocks,
+        projected: &'a FxHashMap<u32, Clock>,
+        writes: &[u32],
+    ) -> Self {
         let events = trace.events();
         let sym: Vec<Sym> = writes.iter().map(|&v| events[v as usize].replica).collect();
         let mut sym_of = sym.clone();
@@ -59,7 +72,10 @@ impl<'a> Clocks<'a> {
             .map(|(r, &s)| (s, r as u32))
             .collect();
         Clocks {
-            base: writes.iter().map(|&v| clocks.base_clock(v)).collect(),
+            base: writes
+                .iter()
+                .map(|&v| projected.get(&v).or_else(|| clocks.base_clock(v)))
+                .collect(),
             node: writes.to_vec(),
             rank: sym.iter().map(|s| rank_of[s]).collect(),
             seq: writes.iter().map(|&v| events[v as usize].seq).collect(),
@@ -110,6 +126,44 @@ impl Keys {
         self.dirty.insert(key);
     }
 
+    /// For `Engine::check`, before its one pass: per key written by at most
+    /// [`PROJECT_MAX_WRITERS`] replicas, its writers (name ids, ascending).
+    pub fn small_writer_sets(&self, trace: &Trace) -> FxHashMap<Sym, Vec<Sym>> {
+        let events = trace.events();
+        let mut out = FxHashMap::default();
+        for (&key, writes) in &self.writes {
+            let mut writers: Vec<Sym> = Vec::new();
+            for &v in writes {
+                writers.push(events[v as usize].replica);
+                if writers.len() > 4 * PROJECT_MAX_WRITERS {
+                    writers.sort_unstable();
+                    writers.dedup();
+                    if writers.len() > PROJECT_MAX_WRITERS {
+                        break;
+                    }
+                }
+            }
+            writers.sort_unstable();
+            writers.dedup();
+            if writers.len() <= PROJECT_MAX_WRITERS {
+                out.insert(key, writers);
+            }
+        }
+        out
+    }
+
+    /// Keeps write `v`'s clock cut down to `writers` (`full`: its whole implied clock).
+    pub fn project(&mut self, v: u32, full: &Clock, writers: &[Sym], shift: u32) {
+        let mut c = Clock::growable(shift);
+        for &q in writers {
+            let x = full.get(q);
+            if x > 0 {
+                c.raise(q, x);
+            }
+        }
+        self.projected.insert(v, c);
+    }
+
     /// Node `v`'s clock changed.
     pub fn touched(&mut self, trace: &Trace, v: u32) {
         let e = &trace.events()[v as usize];
@@ -145,7 +199,7 @@ impl Keys {
             let Some(writes) = self.writes.get(&key) else {
                 continue;
             };
-            let order = Clocks::new(trace, clocks, writes);
+            let order = Clocks::new(trace, clocks, &self.projected, writes);
             // Registers (set) form one group; set elements (add/remove) one group each.
             let mut registers: Vec<u32> = Vec::new();
             let mut elements: FxHashMap<String, (Value, Vec<u32>)> = FxHashMap::default();

@@ -245,8 +245,19 @@ impl Engine {
             }
             let (next, succs) = (self.around(v).1, self.succs.get(v).len());
             r.pending[s] += u32::from(next.is_some()) + succs as u32;
-            if conflict_write(&self.trace.events()[v as usize]) {
-                r.keep[s] = true;
+            let e = &self.trace.events()[v as usize];
+            if conflict_write(e) {
+                match r.writers.get(&e.key) {
+                    // A key with few writers: the write keeps its own cut-down clock.
+                    Some(writers) => {
+                        let full = self
+                            .clocks
+                            .full(&self.trace, v, self.shift)
+                            .expect("computed");
+                        self.keys.project(v, &full, writers, self.shift);
+                    }
+                    None => r.keep[s] = true,
+                }
             }
         }
         let prev = self.around(v).0;
@@ -303,7 +314,10 @@ impl Engine {
             .collect();
         let mut ready: Vec<u32> = (0..n as u32).filter(|&v| indeg[v as usize] == 0).collect();
         let mut visited = 0usize;
-        let mut readers = self.discard_read.then(Readers::default);
+        let mut readers = self.discard_read.then(|| Readers {
+            writers: self.keys.small_writer_sets(&self.trace),
+            ..Readers::default()
+        });
         while let Some(v) = ready.pop() {
             visited += 1;
             let next = self.around(v).1;
@@ -372,9 +386,10 @@ impl Engine {
 }
 
 /// Per clock slot, during [`Engine::check`]'s pass: reads still to come, and whether a
-/// conflict-capable write is based on it.
+/// conflict-capable write is based on it; and the keys whose writes get a projected clock.
 #[derive(Default)]
 struct Readers {
     pending: Vec<u32>,
     keep: Vec<bool>,
+    writers: rustc_hash::FxHashMap<Sym, Vec<Sym>>,
 }
