@@ -247,8 +247,12 @@ impl Engine {
             r.pending[s] += u32::from(next.is_some()) + succs as u32;
             let e = &self.trace.events()[v as usize];
             if conflict_write(e) {
-                match r.writers.get(&e.key) {
-                    // A key with few writers: the write keeps its own cut-down clock.
+                // A key with few writers next to a wide clock: the write keeps its own
+                // cut-down clock (where clocks are about as wide as the writer sets, the
+                // stored clock shared by the events based on it is the cheaper one to keep).
+                let nnz = self.clocks.nnz(&self.trace, v) as usize;
+                let small = r.writers.get(&e.key).filter(|w| w.len() * 16 <= nnz);
+                match small {
                     Some(writers) => {
                         let full = self
                             .clocks
