@@ -677,13 +677,14 @@ fn a_directory_is_its_trace_files_sorted() {
         "{\"format\":\"weft-trace/1\"}\n{\"replica\":\"a\",\"seq\":1}\n",
     );
     // Not trace files: reading any of them would be an input error.
-    for name in [
+    let not_traces = [
         "notes.txt",
         "trace.json",
         "old.jsonl.bak",
         "README.md",
         "x.gz",
-    ] {
+    ];
+    for name in not_traces {
         write(&dir, name, "this is not a trace\n");
     }
     let sub = dir.join("sub.jsonl");
@@ -699,13 +700,7 @@ fn a_directory_is_its_trace_files_sorted() {
     );
     assert_eq!(r["summary"]["replicas"], 2, "sub-directories are read: {r}");
     // Every file left out is named on stderr.
-    for name in [
-        "notes.txt",
-        "trace.json",
-        "old.jsonl.bak",
-        "README.md",
-        "x.gz",
-    ] {
+    for name in not_traces {
         let line = format!(
             "weft: skipped {}: not a trace file",
             dir.join(name).display()

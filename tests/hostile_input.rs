@@ -74,6 +74,16 @@ fn check(args: &[&str]) -> Out {
     check_with(args, None)
 }
 
+/// `weft check FILE ARGS...` on `bytes` written to a temporary file named `name`.
+fn check_file(name: &str, bytes: impl AsRef<[u8]>, args: &[&str]) -> Out {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join(name);
+    std::fs::write(&f, bytes).unwrap();
+    let mut all = vec![s(&f)];
+    all.extend_from_slice(args);
+    check(&all)
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 temp path")
 }
@@ -214,10 +224,7 @@ fn every_code_is_listed_at_most_1000_times_with_exact_counts() {
             "{{\"replica\":\"m\",\"seq\":{seq},\"parents\":[[\"gone\",{seq}]]}}\n"
         ));
     }
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("t.jsonl");
-    std::fs::write(&f, text).unwrap();
-    let out = check(&[s(&f), "--format", "json"]);
+    let out = check_file("t.jsonl", text, &["--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let r = report(&out);
     assert_eq!(r["summary"]["warnings"], 3000);
@@ -241,9 +248,8 @@ fn every_code_is_listed_at_most_1000_times_with_exact_counts() {
     assert_eq!(events[1999], "m@1000");
 
     // Under the bound nothing is omitted, and the field is not written.
-    let f2 = d.path().join("small.jsonl");
-    std::fs::write(&f2, format!("{}{}", ev("a", 1), ev("a", 3))).unwrap();
-    let r = report(&check(&[s(&f2), "--format", "json"]));
+    let small = format!("{}{}", ev("a", 1), ev("a", 3));
+    let r = report(&check_file("small.jsonl", small, &["--format", "json"]));
     assert!(r["summary"].get("omitted").is_none(), "{r}");
 }
 
@@ -351,10 +357,7 @@ fn a_byte_order_mark_is_ignored_on_stdin_and_in_files() {
     let out = check_with(&["-", "--format", "json"], Some(text.clone().into_bytes()));
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(report(&out)["summary"]["events"], 2);
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("bom.jsonl");
-    std::fs::write(&f, &text).unwrap();
-    let out = check(&[s(&f), "--lenient", "--format", "json"]);
+    let out = check_file("bom.jsonl", &text, &["--lenient", "--format", "json"]);
     let r = report(&out);
     assert_eq!(
         (
@@ -420,10 +423,7 @@ fn long_lists_in_messages_are_cut() {
             "{{\"replica\":\"s{i:02}\",\"seq\":1,\"kind\":\"send\",\"msg\":\"m\"}}\n"
         ));
     }
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("t.jsonl");
-    std::fs::write(&f, text).unwrap();
-    let out = check(&[s(&f), "--format", "json"]);
+    let out = check_file("t.jsonl", &text, &["--format", "json"]);
     let r = report(&out);
     let missing = r["violations"]
         .as_array()
@@ -452,6 +452,6 @@ fn long_lists_in_messages_are_cut() {
         "{msg}"
     );
     // The text form cuts the related list too.
-    let out = check(&[s(&f)]);
+    let out = check_file("t.jsonl", &text, &[]);
     assert!(out.stdout.contains("s21@1, and 9 more"), "{}", out.stdout);
 }

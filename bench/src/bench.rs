@@ -481,7 +481,8 @@ fn events_in(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn first_line(path: &Path) -> Option<String> {
+/// The first line of a file, without its line ending.
+pub fn first_line(path: &Path) -> Option<String> {
     let mut line = String::new();
     BufReader::new(File::open(path).ok()?)
         .read_line(&mut line)

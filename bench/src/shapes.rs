@@ -18,14 +18,16 @@
 //! once needed 14 GB and more for l and m).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::bench::{bytes, count, find_weft, print_machine, secs, warm, Verdict, WorkDir};
+use crate::bench::{
+    bytes, count, find_weft, first_line, print_machine, secs, warm, Verdict, WorkDir,
+};
 use crate::hotkeys::check_once;
 use crate::sys::Exit;
 
@@ -293,14 +295,6 @@ fn trace_file(dir: &Path, shape: Shape, replicas: u64) -> Result<PathBuf> {
         bytes(size)
     );
     Ok(path)
-}
-
-fn first_line(path: &Path) -> Option<String> {
-    let mut line = String::new();
-    BufReader::new(File::open(path).ok()?)
-        .read_line(&mut line)
-        .ok()?;
-    Some(line.trim_end().to_owned())
 }
 
 /// `weft check --format json file`, `repeat` times: the fastest time and the largest peak RSS,

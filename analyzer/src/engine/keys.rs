@@ -131,22 +131,19 @@ impl Keys {
     pub fn small_writer_sets(&self, trace: &Trace) -> FxHashMap<Sym, Vec<Sym>> {
         let events = trace.events();
         let mut out = FxHashMap::default();
+        let mut writers: FxHashSet<Sym> = FxHashSet::default();
         for (&key, writes) in &self.writes {
-            let mut writers: Vec<Sym> = Vec::new();
+            writers.clear();
             for &v in writes {
-                writers.push(events[v as usize].replica);
-                if writers.len() > 4 * PROJECT_MAX_WRITERS {
-                    writers.sort_unstable();
-                    writers.dedup();
-                    if writers.len() > PROJECT_MAX_WRITERS {
-                        break;
-                    }
+                writers.insert(events[v as usize].replica);
+                if writers.len() > PROJECT_MAX_WRITERS {
+                    break;
                 }
             }
-            writers.sort_unstable();
-            writers.dedup();
             if writers.len() <= PROJECT_MAX_WRITERS {
-                out.insert(key, writers);
+                let mut sorted: Vec<Sym> = writers.iter().copied().collect();
+                sorted.sort_unstable();
+                out.insert(key, sorted);
             }
         }
         out
@@ -170,16 +167,6 @@ impl Keys {
         if conflict_write(e) {
             self.dirty.insert(e.key);
         }
-    }
-
-    /// All conflicts and unresolved keys, sorted as the report wants them.
-    pub fn results(
-        &mut self,
-        trace: &Trace,
-        clocks: &NodeClocks,
-    ) -> (Vec<Conflict>, Vec<Unresolved>) {
-        self.update(trace, clocks);
-        self.collect(trace, false)
     }
 
     /// The keys with conflicts or unresolved siblings, in the report's order (key bytewise),
@@ -269,23 +256,18 @@ impl Keys {
         clocks: &NodeClocks,
     ) -> (Vec<Conflict>, Vec<Unresolved>) {
         self.update(trace, clocks);
-        self.collect(trace, true)
+        self.collect(trace)
     }
 
-    /// The stored results in the report's order: keys bytewise (each key's conflicts are
-    /// sorted already, so the whole list is too and the final sort only checks it).
-    fn collect(&mut self, trace: &Trace, take: bool) -> (Vec<Conflict>, Vec<Unresolved>) {
+    /// The stored results, moved out in the report's order: keys bytewise (each key's
+    /// conflicts are sorted already, so the whole list is too and the final sort only checks
+    /// it).
+    fn collect(&mut self, trace: &Trace) -> (Vec<Conflict>, Vec<Unresolved>) {
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut unresolved: Vec<Unresolved> = Vec::new();
         for key in self.sorted_keys(trace) {
             let found = self.results.remove(&key).expect("listed");
-            let found = if take {
-                Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone())
-            } else {
-                let copy = (*found).clone();
-                self.results.insert(key, found);
-                copy
-            };
+            let found = Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone());
             conflicts.extend(found.conflicts);
             unresolved.extend(found.unresolved);
         }

@@ -447,12 +447,7 @@ impl Engine {
     /// The report of everything fed so far (the spec's section 6). Feeding the same events in
     /// any batches and any order gives the same report.
     pub fn report(&mut self) -> Report {
-        if let Some(r) = self.while_cyclic() {
-            return r;
-        }
-        let (conflicts, unresolved) = self.keys.results(&self.trace, &self.clocks);
-        let findings = self.node_findings(false);
-        self.assemble(findings, conflicts, unresolved, true)
+        self.findings().to_report()
     }
 
     /// [`Engine::report`] for a reader that reads it often (the collector, many times a

@@ -265,13 +265,8 @@ impl Engine {
             }
         }
         let prev = self.around(v).0;
-        for i in 0..self.preds.get(v).len() + 1 {
-            let p = if i == 0 {
-                prev
-            } else {
-                Some(self.preds.get(v)[i - 1])
-            };
-            let Some(s) = p.and_then(|p| self.clocks.slot(p)) else {
+        for p in prev.into_iter().chain(self.preds.get(v).iter().copied()) {
+            let Some(s) = self.clocks.slot(p) else {
                 continue;
             };
             let s = s as usize;
