@@ -122,6 +122,7 @@ impl WeftEvent {
             op: self.op,
             value: self.value.clone(),
             attrs: None,
+            crdt: None,
         }
     }
 

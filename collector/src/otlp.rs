@@ -919,11 +919,14 @@ mod tests {
             let ev = single(vec![kv("weft.seq", i(1)), kv("weft.value", v)]);
             assert_eq!(ev.value, Some(want));
         }
-        // An empty value is no value.
+        // An empty AnyValue is OTLP's null: a `weft.value` that is present and empty is the
+        // value null (a read that returned null), not a missing value.
         let ev = single(vec![
             kv("weft.seq", i(1)),
             kv("weft.value", AnyValue::default()),
         ]);
+        assert_eq!(ev.value, Some(Value::Null));
+        let ev = single(vec![kv("weft.seq", i(1))]);
         assert_eq!(ev.value, None);
     }
 

@@ -224,6 +224,7 @@ fn event() -> impl Strategy<Value = Event> {
                 op: op.filter(|_| kind == Kind::Write),
                 value: value.filter(|v| !v.is_null()),
                 attrs: attrs.map(|a| a.into_iter().collect::<Map<String, Value>>()),
+                crdt: None,
             }
         },
     )

@@ -4,7 +4,7 @@
 //! `{"format": "weft-trace/1"}` header, lines in any order. This crate owns that format and
 //! nothing else — it does no analysis.
 //!
-//! * [`Event`], [`EventId`], [`Kind`], [`Op`]: the owned model, for programs that write traces.
+//! * [`Event`], [`EventId`], [`Kind`], [`Op`], [`Crdt`]: the owned model, for programs that write traces.
 //! * [`Trace`]: the compact, columnar form a reader builds (interned strings, varint clocks), for
 //!   programs that analyse millions of events.
 //! * [`TraceBuilder`] / [`Trace::read_inputs`]: streaming, line-numbered reading with the spec's
@@ -46,7 +46,7 @@ pub mod vcenc;
 pub mod write;
 
 pub use intern::{Interner, Sym};
-pub use model::{Event, EventId, Header, Kind, Op, FORMAT};
+pub use model::{Crdt, Event, EventId, Header, Kind, Op, FORMAT};
 pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
     expand_inputs, expand_paths, CheckedLine, Expanded, Input, LineChecker, LinePos, ReadError,

@@ -102,6 +102,57 @@ impl Op {
     }
 }
 
+/// The replicated data type of a key (spec section 8), declared by the `crdt` field of a
+/// `write` or `read`. It decides what a read of the key must return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Crdt {
+    /// Last-writer-wins register: a read returns the value of one of the maximal writes.
+    Lww,
+    /// Multi-value register: a read returns the values of all maximal writes (siblings).
+    Mv,
+    /// Counter: a read returns the sum of the increments it has seen.
+    Counter,
+    /// Add-wins set: a read returns the elements added and not removed after.
+    Set,
+}
+
+impl Crdt {
+    /// Every type, in the order the spec lists them.
+    pub const ALL: [Crdt; 4] = [Crdt::Lww, Crdt::Mv, Crdt::Counter, Crdt::Set];
+
+    /// Parses the spelling used in traces.
+    pub fn parse(s: &str) -> Option<Crdt> {
+        Crdt::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The spelling used in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crdt::Lww => "lww",
+            Crdt::Mv => "mv",
+            Crdt::Counter => "counter",
+            Crdt::Set => "set",
+        }
+    }
+
+    /// Whether a write with `op` fits this type (`counter` takes `inc`; `set` takes `add` and
+    /// `remove`; the registers take `set`).
+    pub fn accepts(self, op: Op) -> bool {
+        match self {
+            Crdt::Lww | Crdt::Mv => op == Op::Set,
+            Crdt::Counter => op == Op::Inc,
+            Crdt::Set => matches!(op, Op::Add | Op::Remove),
+        }
+    }
+}
+
+impl fmt::Display for Crdt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An event id: the replica that recorded it and its 1-based position in that replica's history.
 ///
 /// Ids order by replica (bytewise) then seq (numerically), which is the order every report uses.
@@ -205,12 +256,27 @@ pub struct Event {
     /// How a write changes its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<Op>,
-    /// The value set, increment, or element added or removed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The value set, increment, or element added or removed; for a read, what it returned.
+    /// `Some(Value::Null)` is an explicit `"value": null` (a read that returned null), `None`
+    /// no `value` field.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<Value>,
+    /// The replicated data type of `key` (writes and reads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crdt: Option<Crdt>,
     /// Free-form attributes, carried through untouched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attrs: Option<Map<String, Value>>,
+}
+
+/// Keeps an explicit `null` as `Some(Value::Null)` (serde's default for `Option` folds it into
+/// `None`): for a read, `"value": null` is a value and a missing `value` is not.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl Event {

@@ -13,7 +13,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{Map, Value};
 
 use crate::intern::{LocalInterner, SharedInterner, Sym};
-use crate::model::{Kind, Op};
+use crate::model::{Crdt, Kind, Op};
 
 /// Longest replica name accepted, in bytes.
 pub const MAX_REPLICA_BYTES: usize = 256;
@@ -50,6 +50,10 @@ pub(crate) struct Scratch {
     pub msg: Option<Sym>,
     pub key: Option<Sym>,
     pub op: Option<Op>,
+    pub crdt: Option<Crdt>,
+    /// The `crdt` field as written when it names no type (an error only on writes and reads,
+    /// which is known once the whole line is read).
+    crdt_unknown: Option<String>,
     pub value: Option<Value>,
     pub attrs: Option<Map<String, Value>>,
     pub format: Option<String>,
@@ -83,9 +87,10 @@ enum Field {
     Value,
     Attrs,
     Format,
+    Crdt,
 }
 
-const FIELDS: [(&str, Field); 13] = [
+const FIELDS: [(&str, Field); 14] = [
     ("replica", Field::Replica),
     ("seq", Field::Seq),
     ("kind", Field::Kind),
@@ -99,6 +104,7 @@ const FIELDS: [(&str, Field); 13] = [
     ("value", Field::Value),
     ("attrs", Field::Attrs),
     ("format", Field::Format),
+    ("crdt", Field::Crdt),
 ];
 
 /// A field name: known, or unknown with the hash of its name.
@@ -234,6 +240,15 @@ impl Parser {
             }
             _ => {}
         }
+        if matches!(kind, Kind::Write | Kind::Read) {
+            if let Some(why) = ev.crdt_unknown.take() {
+                return Err(reason(format!(
+                    "field `crdt`: {why} (expected lww, mv, counter or set)"
+                )));
+            }
+        } else {
+            ev.crdt = None;
+        }
         if ev.has_vc {
             if !ev.vc.is_sorted_by_key(|&(q, _)| q) {
                 ev.vc.sort_unstable_by_key(|&(q, _)| q);
@@ -271,6 +286,8 @@ impl Scratch {
         self.msg = None;
         self.key = None;
         self.op = None;
+        self.crdt = None;
+        self.crdt_unknown = None;
         self.value = None;
         self.attrs = None;
         self.format = None;
@@ -532,7 +549,25 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                 Field::Value => {
                     let v: Value = map.next_value()?;
                     p.ev.add_hash(tag, hash_value(&v));
-                    p.ev.value = (!v.is_null()).then_some(v);
+                    // An explicit null is kept: for a read it is what the read returned.
+                    p.ev.value = Some(v);
+                }
+                Field::Crdt => {
+                    // Any JSON here is fine on kinds other than write and read (the field is
+                    // ignored there), so it is judged once the kind is known.
+                    let v: Value = map.next_value()?;
+                    p.ev.add_hash(tag, hash_value(&v));
+                    match &v {
+                        Value::Null => {}
+                        Value::String(s) => match Crdt::parse(s) {
+                            Some(c) => p.ev.crdt = Some(c),
+                            None => p.ev.crdt_unknown = Some(format!("unknown type {s:?}")),
+                        },
+                        other => {
+                            p.ev.crdt_unknown =
+                                Some(format!("must be a string, got {}", json_type(other)));
+                        }
+                    }
                 }
                 Field::Attrs => {
                     let v: Value = map.next_value()?;

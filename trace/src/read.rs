@@ -682,6 +682,7 @@ impl Shard {
             replica: ev.replica.expect("checked by parse"),
             kind: ev.kind.unwrap_or(Kind::Local),
             op: ev.op.unwrap_or_default(),
+            crdt: ev.crdt,
             flags,
             seq: ev.seq.expect("checked by parse"),
             lamport: ev.lamport.unwrap_or(0),

@@ -18,7 +18,7 @@ use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde_json::{Map, Value};
 
 use crate::intern::{Interner, Sym};
-use crate::model::{Event, EventId, Header, Kind, Op};
+use crate::model::{Crdt, Event, EventId, Header, Kind, Op};
 use crate::vcenc::{self, VcIter};
 
 /// "No such index" marker for optional side-table references.
@@ -33,6 +33,8 @@ pub struct EventRec {
     pub kind: Kind,
     /// The write's op; [`Op::Set`] when absent.
     pub op: Op,
+    /// The key's declared type (writes and reads only; ignored on other kinds).
+    pub crdt: Option<Crdt>,
     /// Presence bits: [`EventRec::HAS_LAMPORT`], [`EventRec::HAS_WALL`], [`EventRec::HAS_VC`],
     /// [`EventRec::HAS_PARENTS`], [`EventRec::HAS_OP`].
     pub flags: u8,
@@ -46,7 +48,8 @@ pub struct EventRec {
     pub msg: Sym,
     /// Key, a [`Trace::syms`] id, or [`NONE`].
     pub key: Sym,
-    /// Index into the value table, or [`NONE`].
+    /// Index into the value table, or [`NONE`] when the line has no `value` field (an explicit
+    /// `null` is stored).
     pub value: u32,
     /// Index into the attrs table, or [`NONE`].
     pub attrs: u32,
@@ -376,6 +379,7 @@ impl Trace {
             key: e.key().map(|k| self.syms.resolve(k).to_string()),
             op: (e.flags & EventRec::HAS_OP != 0).then_some(e.op),
             value: self.value(e).cloned(),
+            crdt: e.crdt,
             attrs: self.attrs(e).cloned(),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use weft_trace::{ReadError, ReadOptions, Trace, TraceBuilder};
+use weft_trace::{Crdt, ReadError, ReadOptions, Trace, TraceBuilder};
 
 fn strict(text: &str) -> Result<Trace, ReadError> {
     Trace::from_ndjson_str("t.jsonl", text, &ReadOptions::default())
@@ -34,6 +34,8 @@ fn malformed_lines_name_file_line_and_reason() {
         (r#"{"replica":"a","seq":2,"lamport":-3}"#, "t.jsonl:2: field `lamport`: must be an integer ≥ 0, got -3"),
         (r#"{"replica":"a","seq":2,"op":"mul","kind":"write","key":"k"}"#, "t.jsonl:2: field `op`: unknown op \"mul\" (expected set, inc, add or remove)"),
         (r#"{"replica":"a","seq":2,"parents":[["b"]]}"#, "t.jsonl:2: field `parents`: entry 0: got 1 elements (expected [replica, seq])"),
+        (r#"{"replica":"a","seq":2,"kind":"write","key":"k","crdt":"register"}"#, "t.jsonl:2: field `crdt`: unknown type \"register\" (expected lww, mv, counter or set)"),
+        (r#"{"replica":"a","seq":2,"crdt":7,"kind":"read","key":"k"}"#, "t.jsonl:2: field `crdt`: must be a string, got a number (expected lww, mv, counter or set)"),
         (r#"{"replica":"a","seq":2,"attrs":3}"#, "t.jsonl:2: field `attrs`: must be an object, got a number"),
         (r#"{"replica":"a","seq":2,"seq":3}"#, "t.jsonl:2: field `seq` appears twice"),
         (r#"{"replica":"a","seq":2,"x":1,"x":1}"#, "t.jsonl:2: field `x` appears twice"),
@@ -51,6 +53,53 @@ fn malformed_lines_name_file_line_and_reason() {
         err("{\"format\":\"weft-trace/2\"}\n"),
         "t.jsonl:1: unsupported format \"weft-trace/2\" (this weft reads \"weft-trace/1\")"
     );
+}
+
+#[test]
+fn crdt_is_kept_on_writes_and_reads_and_ignored_elsewhere() {
+    let t = strict(concat!(
+        r#"{"replica":"a","seq":1,"kind":"write","key":"k","op":"inc","value":2,"crdt":"counter"}"#,
+        "\n",
+        r#"{"replica":"a","seq":2,"kind":"read","key":"k","value":2,"crdt":"counter"}"#,
+        "\n",
+        r#"{"replica":"a","seq":3,"kind":"send","msg":"m","crdt":"bogus"}"#,
+        "\n",
+        r#"{"replica":"a","seq":4,"crdt":{"x":1}}"#,
+        "\n",
+        r#"{"replica":"a","seq":5,"kind":"read","key":"k","crdt":null}"#,
+        "\n",
+    ))
+    .unwrap();
+    let crdt: Vec<_> = t.events().iter().map(|e| e.crdt).collect();
+    assert_eq!(
+        crdt,
+        [Some(Crdt::Counter), Some(Crdt::Counter), None, None, None]
+    );
+    assert_eq!(t.to_event(0).crdt, Some(Crdt::Counter));
+    let line = serde_json::to_string(&t.to_event(1)).unwrap();
+    assert!(line.contains(r#""crdt":"counter""#), "{line}");
+}
+
+#[test]
+fn an_explicit_null_value_is_kept_and_a_missing_one_is_not() {
+    let t = strict(concat!(
+        r#"{"replica":"a","seq":1,"kind":"read","key":"k","value":null}"#,
+        "\n",
+        r#"{"replica":"a","seq":2,"kind":"read","key":"k"}"#,
+        "\n",
+    ))
+    .unwrap();
+    let e = t.events();
+    assert_eq!(t.value(&e[0]), Some(&serde_json::Value::Null));
+    assert_eq!(t.value(&e[1]), None);
+    // The owned model round-trips the difference.
+    let line = serde_json::to_string(&t.to_event(0)).unwrap();
+    assert!(line.contains(r#""value":null"#), "{line}");
+    let back: weft_trace::Event = serde_json::from_str(&line).unwrap();
+    assert_eq!(back.value, Some(serde_json::Value::Null));
+    let back: weft_trace::Event =
+        serde_json::from_str(&serde_json::to_string(&t.to_event(1)).unwrap()).unwrap();
+    assert_eq!(back.value, None);
 }
 
 #[test]
