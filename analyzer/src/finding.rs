@@ -5,7 +5,7 @@
 use weft_trace::EventId;
 
 use crate::graph::human_ns;
-use crate::report::Code;
+use crate::report::{Code, ReadEvidence};
 
 /// A violation found by the analysis, before ids are resolved to names. `node` is the finder's
 /// own node number; reports sort by the node's id.
@@ -15,6 +15,8 @@ pub(crate) struct Finding {
     pub code: Code,
     pub related: Vec<EventId>,
     pub message: String,
+    /// The structured evidence of a read code.
+    pub read: Option<Box<ReadEvidence>>,
 }
 
 /// `seq-gap` on the first present event of a replica, when its seq is not 1.
@@ -28,6 +30,7 @@ pub(crate) fn first_seq_gap(node: u32, replica: &str, seq: u64) -> Finding {
             seq - 1,
             if seq == 2 { " is" } else { "s are" }
         ),
+        read: None,
     }
 }
 
@@ -43,6 +46,7 @@ pub(crate) fn seq_gap(node: u32, id: &EventId, prev: &EventId) -> Finding {
             if gap == 1 { "" } else { "s" },
             if gap == 1 { "is" } else { "are" }
         ),
+        read: None,
     }
 }
 
@@ -53,6 +57,7 @@ pub(crate) fn unmatched_recv(node: u32, id: &EventId, msg: &str) -> Finding {
         code: Code::UnmatchedRecv,
         related: vec![],
         message: format!("{id} receives message {msg:?}, which no send in the trace carries"),
+        read: None,
     }
 }
 
@@ -80,6 +85,7 @@ pub(crate) fn duplicate_msg(node: u32, msg: &str, senders: &[EventId]) -> Findin
             senders.len(),
             listed(senders, |s| s.to_string())
         ),
+        read: None,
     }
 }
 
@@ -93,6 +99,7 @@ pub(crate) fn missing_event(node: u32, id: &EventId, missing: &[(EventId, &str)]
             "{id} depends on events that are not in the trace: {}",
             listed(missing, |(m, why)| format!("{m} ({why})"))
         ),
+        read: None,
     }
 }
 
@@ -112,6 +119,7 @@ pub(crate) fn lamport_violation(
             if bad.len() == 1 { "" } else { "s" },
             listed(bad, |(p, la)| format!("{p} has {la}"))
         ),
+        read: None,
     }
 }
 
@@ -135,6 +143,7 @@ pub(crate) fn wall_clock_inversion(
             a.replica,
             b.replica,
         ),
+        read: None,
     }
 }
 
@@ -147,6 +156,7 @@ pub(crate) fn duplicate_event(node: u32, id: &EventId) -> Finding {
         message: format!(
             "{id} was read more than once with different content; the first copy read is the one analysed"
         ),
+        read: None,
     }
 }
 
@@ -171,5 +181,6 @@ pub(crate) fn vc_mismatch(node: u32, id: &EventId, diffs: &[(String, u64, u64)])
             "{id}'s vector clock differs from the one its causal past implies: {}{more}",
             shown.join("; ")
         ),
+        read: None,
     }
 }

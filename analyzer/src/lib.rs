@@ -90,6 +90,7 @@ pub(crate) fn assemble(
     unresolved: Vec<Unresolved>,
     replicas: u64,
     complete: bool,
+    reads_checked: u64,
 ) -> Report {
     findings.sort_by(|(ia, a), (ib, b)| {
         (ia, a.code.as_str(), &a.related).cmp(&(ib, b.code.as_str(), &b.related))
@@ -118,6 +119,7 @@ pub(crate) fn assemble(
             event: None,
             related: vec![],
             message: format!("{m} (line skipped)"),
+            read: None,
         })
         .collect();
     let mut listed = std::collections::BTreeMap::<Code, usize>::new();
@@ -137,6 +139,7 @@ pub(crate) fn assemble(
             event: Some(id),
             related,
             message: f.message,
+            read: f.read,
         });
     }
     let summary = Summary {
@@ -147,6 +150,7 @@ pub(crate) fn assemble(
         warnings,
         conflicts: conflicts.len() as u64,
         unresolved: unresolved.len() as u64,
+        reads_checked,
         complete,
         omitted,
     };
@@ -158,3 +162,4 @@ pub(crate) fn assemble(
         unresolved,
     }
 }
+

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
-use weft_trace::EventId;
+use weft_trace::{Crdt, EventId};
 
 /// How bad a violation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -41,11 +41,21 @@ pub enum Code {
     WallClockInversion,
     /// A line skipped by `--lenient`.
     MalformedLine,
+    /// A key whose events declare different types, or a write whose op does not fit the
+    /// declared type (spec section 8).
+    CrdtTypeConflict,
+    /// A read returned a value (or element) written only by writes outside its causal past.
+    ReadOfUnseenWrite,
+    /// A read returned a value (or element) its causal past had already overwritten.
+    StaleRead,
+    /// Any other wrong read: a counter sum that differs, a missing element or sibling, a value
+    /// no write wrote, a non-array for `mv`/`set`, a repeated element.
+    ReadMismatch,
 }
 
 impl Code {
     /// Every code, in the spec's table order.
-    pub const ALL: [Code; 10] = [
+    pub const ALL: [Code; 14] = [
         Code::DuplicateEvent,
         Code::SeqGap,
         Code::MissingEvent,
@@ -56,7 +66,19 @@ impl Code {
         Code::LamportViolation,
         Code::WallClockInversion,
         Code::MalformedLine,
+        Code::CrdtTypeConflict,
+        Code::ReadOfUnseenWrite,
+        Code::StaleRead,
+        Code::ReadMismatch,
     ];
+
+    /// The codes of spec section 8 that attach to a read (a verdict on what it returned).
+    pub const READS: [Code; 3] = [Code::ReadOfUnseenWrite, Code::StaleRead, Code::ReadMismatch];
+
+    /// Whether this is one of the codes of spec section 8 (reads and key types).
+    pub fn is_read_code(self) -> bool {
+        self == Code::CrdtTypeConflict || Code::READS.contains(&self)
+    }
 
     /// The code as written in reports.
     pub fn as_str(self) -> &'static str {
@@ -71,6 +93,10 @@ impl Code {
             Code::LamportViolation => "lamport-violation",
             Code::WallClockInversion => "wall-clock-inversion",
             Code::MalformedLine => "malformed-line",
+            Code::CrdtTypeConflict => "crdt-type-conflict",
+            Code::ReadOfUnseenWrite => "read-of-unseen-write",
+            Code::StaleRead => "stale-read",
+            Code::ReadMismatch => "read-mismatch",
         }
     }
 
@@ -102,8 +128,35 @@ pub struct Violation {
     pub related: Vec<EventId>,
     /// A human explanation with the evidence.
     pub message: String,
+    /// For the read codes: the read's evidence, structured (the message says the same in
+    /// words). Not written for other codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<Box<ReadEvidence>>,
 }
 
+/// What a read returned against what its causal past implies (spec section 8), for a
+/// `read-of-unseen-write`, `stale-read` or `read-mismatch`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReadEvidence {
+    /// The key read.
+    pub key: String,
+    /// Its type, declared or inferred.
+    pub crdt: Crdt,
+    /// What the read returned.
+    pub value: Value,
+    /// What it should have returned: the sum (`counter`), the elements (`set`, `mv`: an array,
+    /// sorted by JSON text), or, with `one_of`, the values any one of which is right (`lww`:
+    /// the values of the maximal writes of its past; `[null]` when it has none).
+    pub expected: Value,
+    /// `expected` lists alternatives (`lww`), not one value.
+    pub one_of: bool,
+    /// The witness chain in happens-before order, ending with the read: for `stale-read` the
+    /// overwritten write, the write that overwrote it, the read; for `read-of-unseen-write` the
+    /// unseen write and the read; for `read-mismatch` just the read.
+    pub chain: Vec<EventId>,
+    /// How many writes of the key are in the read's causal past.
+    pub seen_writes: u64,
+}
 /// How a conflict resolves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -194,6 +247,8 @@ pub struct Summary {
     pub conflicts: u64,
     /// Unresolved entries (keys).
     pub unresolved: u64,
+    /// Reads whose value was checked against their causal past (spec section 8).
+    pub reads_checked: u64,
     /// False when a causality cycle stopped vc-mismatch and conflicts from being computed.
     pub complete: bool,
     /// Violations counted in `errors` and `warnings` but not listed in the report's

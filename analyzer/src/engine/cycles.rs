@@ -89,6 +89,7 @@ impl Engine {
                 .map(|(id, _)| id.clone())
                 .collect(),
             message,
+            read: None,
         }
     }
 }

@@ -543,6 +543,7 @@ impl Engine {
             unresolved,
             self.replicas() as u64,
             complete,
+            0,
         )
     }
 
