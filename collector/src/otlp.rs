@@ -9,6 +9,7 @@
 //! | `weft.replica` | string | `replica` (absent: resource `service.instance.id`, else `service.name`) |
 //! | `weft.seq`, `weft.lamport` | int (or a string holding a decimal integer) | `seq`, `lamport` |
 //! | `weft.kind`, `weft.msg`, `weft.key`, `weft.op` | string | `kind`, `msg`, `key`, `op` |
+//! | `weft.crdt` | string (on a `write` or `read`; ignored on other kinds) | `crdt` |
 //! | `weft.vc` | kvlist of string → int, or a string holding a JSON object | `vc` |
 //! | `weft.parents` | array of strings `replica@seq` (split at the last `@`) | `parents` |
 //! | `weft.value` | anything | `value`, converted to JSON as below |
@@ -26,7 +27,8 @@
 //! The event built from a record is then checked by a [`LineChecker`] exactly as a line of an
 //! NDJSON trace is, so every rule of trace-format §2 (seq ≥ 1, replica 1–256 bytes, kind and op
 //! spelling, `send`/`recv` need `msg`, `write`/`read` need `key`, no negative clock entries, ...)
-//! holds for OTLP input too. A record that fails is [`Rejected`] with the reason, and
+//! holds for OTLP input too (an unknown `weft.crdt` on a write or read included). A record that
+//! fails is [`Rejected`] with the reason, and
 //! [`partial_success_message`] turns the rejections into the OTLP `partial_success` text.
 //!
 //! Values of the string-index kind (`string_value_strindex`, `key_strindex`) belong to the
@@ -463,13 +465,15 @@ fn build(
 ) -> Result<Map<String, Value>, String> {
     let mut line = Map::new();
     let mut extra = Map::new();
+    // `weft.crdt` is judged once the kind is known, whatever the attributes' order.
+    let mut crdt: Option<(&str, Option<&Av>)> = None;
     for kv in attrs {
         let Some(key) = key_of(kv) else { continue };
         let v = inner(kv.value.as_ref());
         let field = match key.strip_prefix("weft.") {
             Some(
                 f @ ("replica" | "seq" | "kind" | "lamport" | "vc" | "parents" | "msg" | "key"
-                | "op" | "value"),
+                | "op" | "value" | "crdt"),
             ) => f,
             _ => {
                 let j = to_json(v, 0).map_err(|e| format!("attribute `{key}`: {e}"))?;
@@ -477,8 +481,12 @@ fn build(
                 continue;
             }
         };
-        if line.contains_key(field) {
+        if line.contains_key(field) || (field == "crdt" && crdt.is_some()) {
             return Err(format!("attribute `{key}` appears twice"));
+        }
+        if field == "crdt" {
+            crdt = Some((key, v));
+            continue;
         }
         let j = match field {
             "seq" | "lamport" => int_attr(key, v)?,
@@ -491,6 +499,18 @@ fn build(
             },
         };
         line.insert(field.to_string(), j);
+    }
+    if let Some((key, v)) = crdt {
+        // The trace reader ignores `crdt` on kinds other than write and read (any JSON there),
+        // so it is left out of their lines; on a write or read the line checker judges the
+        // spelling, as it does for an NDJSON line.
+        let kind = line.get("kind").and_then(Value::as_str);
+        if matches!(kind, Some("write" | "read")) {
+            match v {
+                Some(Av::StringValue(s)) => line.insert("crdt".into(), Value::String(s.clone())),
+                other => return Err(wrong(key, "a string", other)),
+            };
+        }
     }
     if !line.contains_key("replica") {
         let r = fallback.ok_or_else(|| NO_REPLICA.to_string())?;
@@ -753,7 +773,7 @@ mod tests {
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
     use proptest::prelude::*;
     use serde_json::json;
-    use weft_trace::{Kind, Op};
+    use weft_trace::{Crdt, Kind, Op, ReadOptions, Trace};
 
     fn av(v: Av) -> AnyValue {
         AnyValue {
@@ -852,6 +872,7 @@ mod tests {
             kv("weft.op", s("add")),
             kv("weft.value", s("milk")),
             kv("weft.msg", s("m9")),
+            kv("weft.crdt", s("set")),
         ]);
         assert_eq!(ev.replica, "r1");
         assert_eq!(ev.seq, 4);
@@ -869,6 +890,7 @@ mod tests {
         assert_eq!(ev.op, Some(Op::Add));
         assert_eq!(ev.value, Some(json!("milk")));
         assert_eq!(ev.msg.as_deref(), Some("m9"));
+        assert_eq!(ev.crdt, Some(Crdt::Set));
         assert_eq!(ev.wall_ns, Some(1_000));
         assert_eq!(ev.attrs, None);
         // The event serializes to a line the reader accepts.
@@ -1443,6 +1465,8 @@ mod tests {
                 Just("send".to_string()),
                 Just("write".to_string()),
                 Just("set".to_string()),
+                Just("read".to_string()),
+                Just("lww".to_string()),
                 Just("a@b@3".to_string()),
                 Just("@".to_string()),
                 Just(r#"{"a":1,"b":-1}"#.to_string()),
@@ -1483,6 +1507,7 @@ mod tests {
             Just("weft.key"),
             Just("weft.op"),
             Just("weft.value"),
+            Just("weft.crdt"),
             Just("weft.other"),
             Just("body"),
             Just("a"),
@@ -1526,6 +1551,140 @@ mod tests {
             }
             let _ = partial_success_message(&m);
         }
+    }
+
+    /// `weft.crdt` must give exactly what the same field gives in an NDJSON line: the type on
+    /// a write or read, a rejection with the trace reader's own reason for an unknown one, and
+    /// nothing at all (not even a rejection) on the other kinds.
+    #[test]
+    fn crdt_is_judged_as_the_trace_reader_judges_it() {
+        let kinds = ["write", "read", "send", "recv", "local"];
+        let types = ["lww", "mv", "counter", "set", "LWW", "bogus", ""];
+        for kind in kinds {
+            for ty in types {
+                let ndjson = json!({"replica": "svc", "seq": 1, "kind": kind, "key": "k",
+                                    "msg": "m", "crdt": ty, "wall_ns": 1_000})
+                .to_string();
+                let m = one(vec![log(vec![
+                    kv("weft.seq", i(1)),
+                    kv("weft.kind", s(kind)),
+                    kv("weft.crdt", s(ty)),
+                    kv("weft.key", s("k")),
+                    kv("weft.msg", s("m")),
+                ])]);
+                let case = format!("kind {kind}, crdt {ty:?}");
+                match LineChecker::new().check(ndjson.as_bytes()) {
+                    Ok(_) => {
+                        let trace =
+                            Trace::from_ndjson_str("t", &ndjson, &ReadOptions::default()).unwrap();
+                        assert_eq!(m.rejected, vec![], "{case}");
+                        assert_eq!(m.events, vec![trace.to_event(0)], "{case}");
+                        let reads_or_writes = matches!(kind, "write" | "read");
+                        assert_eq!(
+                            m.events[0].crdt,
+                            Crdt::parse(ty).filter(|_| reads_or_writes),
+                            "{case}"
+                        );
+                    }
+                    Err(e) => {
+                        assert_eq!(m.events, vec![], "{case}");
+                        assert_eq!(m.rejected.len(), 1, "{case}");
+                        assert_eq!(m.rejected[0].reason, e.reason, "{case}");
+                    }
+                }
+            }
+        }
+        // The unknown types on writes and reads are exactly the rejections, and the response
+        // names the field and the accepted spellings.
+        let r = reject(vec![
+            kv("weft.seq", i(1)),
+            kv("weft.kind", s("read")),
+            kv("weft.key", s("k")),
+            kv("weft.crdt", s("register")),
+        ]);
+        assert_eq!(
+            r,
+            "field `crdt`: unknown type \"register\" (expected lww, mv, counter or set)"
+        );
+        let m = one(vec![
+            log(vec![kv("weft.seq", i(1))]),
+            log(vec![
+                kv("weft.crdt", s("bogus")),
+                kv("weft.kind", s("write")),
+                kv("weft.key", s("k")),
+                kv("weft.seq", i(2)),
+            ]),
+        ]);
+        assert_eq!(
+            partial_success_message(&m),
+            "1 record rejected: record 1: field `crdt`: unknown type \"bogus\" \
+             (expected lww, mv, counter or set)"
+        );
+    }
+
+    #[test]
+    fn crdt_must_be_a_string_on_writes_and_reads_only() {
+        let rec = |kind: &str, crdt: AnyValue| {
+            vec![
+                kv("weft.seq", i(1)),
+                kv("weft.crdt", crdt),
+                kv("weft.kind", s(kind)),
+                kv("weft.key", s("k")),
+                kv("weft.msg", s("m")),
+            ]
+        };
+        assert_eq!(
+            reject(rec("write", i(3))),
+            "attribute `weft.crdt`: must be a string, got an int 3"
+        );
+        assert_eq!(
+            reject(rec("read", AnyValue::default())),
+            "attribute `weft.crdt`: must be a string, got an empty value"
+        );
+        // Elsewhere the attribute is ignored, whatever it holds: not a rejection, not an attr.
+        for kind in ["send", "recv", "local"] {
+            let ev = single(rec(kind, arr(vec![i(3)])));
+            assert_eq!((ev.crdt, ev.attrs), (None, None), "{kind}");
+        }
+        let ev = single(vec![kv("weft.seq", i(1)), kv("weft.crdt", s("counter"))]);
+        assert_eq!(ev.crdt, None, "no kind is local");
+        assert_eq!(
+            reject(vec![
+                kv("weft.seq", i(1)),
+                kv("weft.crdt", s("lww")),
+                kv("weft.crdt", s("lww")),
+            ]),
+            "attribute `weft.crdt` appears twice"
+        );
+        // Spans map it the same way.
+        let span = |kind: &str, ty: &str| Span {
+            attributes: vec![
+                kv("weft.replica", s("r1")),
+                kv("weft.seq", i(1)),
+                kv("weft.kind", s(kind)),
+                kv("weft.key", s("k")),
+                kv("weft.crdt", s(ty)),
+            ],
+            ..Default::default()
+        };
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span("read", "mv"), span("write", "nope")],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let m = map_traces(&req);
+        assert_eq!(m.events.len(), 1);
+        assert_eq!(m.events[0].crdt, Some(Crdt::Mv));
+        assert_eq!(m.rejected.len(), 1);
+        assert_eq!(m.rejected[0].index, 1);
+        assert!(m.rejected[0]
+            .reason
+            .starts_with("field `crdt`: unknown type \"nope\""));
     }
 
     #[test]

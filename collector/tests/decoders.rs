@@ -19,7 +19,7 @@ use prost::Message;
 use serde_json::{Map, Value};
 use weft_collector::ingest::{BadLine, Ingest};
 use weft_collector::otlp::{map_logs, map_traces, partial_success_message, Mapped};
-use weft_trace::{CheckedLine, Event, EventId, Kind, LineChecker, Op};
+use weft_trace::{CheckedLine, Crdt, Event, EventId, Kind, LineChecker, Op};
 
 /// Longest line the tested ingest path takes: small enough for generated lines to cross it.
 const MAX_LINE: usize = 512;
@@ -207,9 +207,13 @@ fn event() -> impl Strategy<Value = Event> {
         ])),
         prop::option::of(json_value()),
         prop::option::of(prop::collection::vec(("[a-z]{1,4}", json_value()), 0..3)),
+        prop::option::of(prop::sample::select(Crdt::ALL.to_vec())),
     );
     (core, optional).prop_map(
-        |((replica, seq, kind, msg, key), (lamport, vc, wall_ns, parents, op, value, attrs))| {
+        |(
+            (replica, seq, kind, msg, key),
+            (lamport, vc, wall_ns, parents, op, value, attrs, crdt),
+        )| {
             Event {
                 replica,
                 seq,
@@ -224,7 +228,7 @@ fn event() -> impl Strategy<Value = Event> {
                 op: op.filter(|_| kind == Kind::Write),
                 value: value.filter(|v| !v.is_null()),
                 attrs: attrs.map(|a| a.into_iter().collect::<Map<String, Value>>()),
-                crdt: None,
+                crdt: crdt.filter(|_| matches!(kind, Kind::Write | Kind::Read)),
             }
         },
     )
@@ -248,7 +252,7 @@ fn attr_key() -> impl Strategy<Value = String> {
     prop_oneof![
         6 => prop::sample::select(vec![
             "weft.replica", "weft.seq", "weft.kind", "weft.lamport", "weft.vc", "weft.parents",
-            "weft.msg", "weft.key", "weft.op", "weft.value", "weft.other", "body",
+            "weft.msg", "weft.key", "weft.op", "weft.value", "weft.crdt", "weft.other", "body",
             "service.name", "",
         ])
         .prop_map(String::from),
@@ -271,6 +275,8 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
             "local",
             "set",
             "inc",
+            "lww",
+            "counter",
             "a@1",
             "x@y@2",
             "@",
