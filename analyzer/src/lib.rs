@@ -27,6 +27,7 @@ mod conflicts;
 mod engine;
 mod finding;
 mod graph;
+mod reads;
 pub mod render;
 mod report;
 
@@ -162,4 +163,3 @@ pub(crate) fn assemble(
         unresolved,
     }
 }
-

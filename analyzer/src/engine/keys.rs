@@ -161,6 +161,11 @@ impl Keys {
         self.projected.insert(v, c);
     }
 
+    /// The cut-down clocks `Engine::check` keeps, by node.
+    pub fn projected(&self) -> &FxHashMap<u32, Clock> {
+        &self.projected
+    }
+
     /// Node `v`'s clock changed.
     pub fn touched(&mut self, trace: &Trace, v: u32) {
         let e = &trace.events()[v as usize];

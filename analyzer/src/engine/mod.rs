@@ -36,6 +36,7 @@ mod clocks;
 mod cycles;
 mod keys;
 mod nodes;
+mod reads;
 mod wall;
 
 pub use cycles::MAX_CYCLE_RELATED;
@@ -107,6 +108,8 @@ pub struct Engine {
     duplicate_msgs: FxHashMap<Sym, Finding>,
     wall: wall::Wall,
     keys: keys::Keys,
+    /// Section 8: key types and read verdicts.
+    reads: reads::ReadKeys,
     /// Happens-before has a cycle (or a self-parent): clocks are not maintained until the
     /// report finds it acyclic again.
     cyclic: bool,
@@ -157,6 +160,7 @@ impl Engine {
             duplicate_msgs: FxHashMap::default(),
             wall: wall::Wall::default(),
             keys: keys::Keys::default(),
+            reads: reads::ReadKeys::default(),
             cyclic: false,
             cyclic_report: None,
             bulk_min: nodes::BULK_MIN,
@@ -357,6 +361,7 @@ impl Engine {
         if conflict_write(e) {
             self.keys.add(&self.trace, v);
         }
+        self.reads.add(&self.trace, v);
     }
 
     /// Recomputes what a batch marked.
@@ -511,13 +516,17 @@ impl Engine {
         self.assemble(findings, Vec::new(), Vec::new(), false)
     }
 
-    /// The per-node, per-message and per-pair findings, and the conflicting duplicates.
+    /// The per-node, per-message and per-pair findings, the read verdicts (only the key types
+    /// while cyclic), and the conflicting duplicates.
     fn node_findings(&mut self, cyclic: bool) -> Vec<Finding> {
+        self.reads
+            .update(&self.trace, &self.clocks, self.keys.projected(), !cyclic);
         let mut findings: Vec<Finding> = self
             .findings
             .values()
             .filter(|f| !(cyclic && f.code == Code::VcMismatch))
             .chain(self.duplicate_msgs.values())
+            .chain(self.reads.findings())
             .cloned()
             .chain(self.wall.findings(&self.trace))
             .collect();
@@ -543,7 +552,7 @@ impl Engine {
             unresolved,
             self.replicas() as u64,
             complete,
-            0,
+            if complete { self.reads.checked() } else { 0 },
         )
     }
 

@@ -11,6 +11,7 @@ use super::Engine;
 /// [`Engine::propagate`]).
 pub(super) const BULK_MIN: usize = 4096;
 use super::clocks::Change;
+use super::keys::PROJECT_MAX_WRITERS;
 use crate::clock::Clock;
 use crate::conflicts::conflict_write;
 use crate::finding;
@@ -227,14 +228,15 @@ impl Engine {
         };
         if change == Change::Changed {
             self.keys.touched(&self.trace, v);
+            self.reads.touched(&self.trace, v);
         }
         Some(change)
     }
 
     /// For [`Engine::check`]'s one pass: node `v` is computed, so the clock slot it is based
     /// on will be read by its successors, and its predecessors' slots by one reader fewer; a
-    /// slot nobody will read again, and that no conflict-capable write is based on (conflict
-    /// detection reads those at the end), is discarded. With thousands of gossiping replicas
+    /// slot nobody will read again, and that no conflict-capable write or checked read is based
+    /// on (conflict detection and the reads check read those at the end), is discarded. With thousands of gossiping replicas
     /// most stored clocks are receives' that only their successors read.
     fn count_readers(&mut self, v: u32, r: &mut Readers) {
         if let Some(s) = self.clocks.slot(v) {
@@ -246,7 +248,7 @@ impl Engine {
             let (next, succs) = (self.around(v).1, self.succs.get(v).len());
             r.pending[s] += u32::from(next.is_some()) + succs as u32;
             let e = &self.trace.events()[v as usize];
-            if conflict_write(e) {
+            if conflict_write(e) || self.reads.checks_read(&self.trace, v) {
                 // A key with few writers next to a wide clock: the write keeps its own
                 // cut-down clock (where clocks are about as wide as the writer sets, the
                 // stored clock shared by the events based on it is the cheaper one to keep).
@@ -313,9 +315,14 @@ impl Engine {
             .collect();
         let mut ready: Vec<u32> = (0..n as u32).filter(|&v| indeg[v as usize] == 0).collect();
         let mut visited = 0usize;
-        let mut readers = self.discard_read.then(|| Readers {
-            writers: self.keys.small_writer_sets(&self.trace),
-            ..Readers::default()
+        let mut readers = self.discard_read.then(|| {
+            let mut writers = self.keys.small_writer_sets(&self.trace);
+            self.reads
+                .writer_sets(&self.trace, PROJECT_MAX_WRITERS, &mut writers);
+            Readers {
+                writers,
+                ..Readers::default()
+            }
         });
         while let Some(v) = ready.pop() {
             visited += 1;

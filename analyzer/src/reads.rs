@@ -1,0 +1,895 @@
+//! Reads (spec section 8): what each replica observed, checked against its causal past.
+//!
+//! A replica's state holds exactly the writes in its causal past, so a read of key `k` must
+//! return what the writes of `k` that happen before it imply: their sum (`counter`), the
+//! elements added and not removed after (`set`, add-wins), the value of one of the latest writes
+//! (`lww`), or the values of all of them (`mv`). This module judges one key at a time, given the
+//! engine's clocks ([`Seen`]), and is the only implementation: the engine calls it for each key
+//! whose writes or reads arrived or changed clock.
+//!
+//! # How `P` (the writes a read has seen) is found without looking at every write
+//!
+//! The writes of a key, grouped by replica and sorted by seq, form *chains*. A write `w` happens
+//! before read `r` exactly when `VC(r)[replica of w] ≥ seq(w)`, so the writes of chain `c` in
+//! `P` are a prefix of it, found by one binary search: `P` is a vector of prefix lengths,
+//! `O(K log L)` per read for `K` chains (writer replicas) of length at most `L`. Along a chain
+//! clocks only grow, which gives the rest:
+//!
+//! * the maximal writes `M` of `P` are among the chains' last writes in `P`, and such a last
+//!   write `x` is maximal when no other chain's last write in `P` has seen it (`O(K)` lookups);
+//! * the first write of a chain that has seen a write `a` is found by bisection, so the
+//!   smallest write of `P` that `a` happens before (a `stale-read` witness) costs `O(K log L)`;
+//! * counters sum prefix sums; a set element is present when one chain's last `add` of it in
+//!   `P` is not seen by any chain's last `remove` of it in `P`.
+//!
+//! Costs per read: `counter` `O(K log L)`; `lww` `O(K log L)` plus `O(K)` per latest write
+//! holding the value read; `mv` `O(K²)` (all of `M`); `set` `O(E · A · R)` for `E` elements
+//! with `A` and `R` chains holding adds and removes of them. A wrong read adds the cost of its
+//! evidence (`M` for the expected values: `O(K²)`).
+
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
+use serde_json::Value;
+use weft_trace::{Crdt, EventId, EventRec, Kind, Op, Sym, Trace};
+
+use crate::finding::Finding;
+use crate::report::{Code, ReadEvidence};
+
+/// The engine's clocks, as the reads check asks for them.
+pub(crate) trait Seen {
+    /// `VC(v)[q]`: the largest seq of replica `q` in the causal past of node `v`, its own seq
+    /// when `q` is its own replica.
+    fn seen(&self, v: u32, q: Sym) -> u64;
+}
+
+/// The section-8 verdicts on one key: its `crdt-type-conflict`, and one finding per wrong read.
+#[derive(Debug, Default)]
+pub(crate) struct KeyReads {
+    pub findings: Vec<Finding>,
+    /// Reads whose value was checked (`summary.reads_checked`).
+    pub checked: u64,
+}
+
+/// Whether event `e` takes part in section 8 at all: a write or a read that declares a type,
+/// or a read with a value to check. A key with none of them has no verdicts.
+pub(crate) fn involves(trace: &Trace, e: &EventRec) -> bool {
+    match e.kind {
+        Kind::Write => e.crdt.is_some(),
+        Kind::Read => e.crdt.is_some() || trace.value(e).is_some(),
+        _ => false,
+    }
+}
+
+/// Judges key `key`, whose writes and reads are `events` (any order). Reads are checked only
+/// when `complete` (happens-before is a partial order); a type conflict is reported either way.
+pub(crate) fn check_key(
+    trace: &Trace,
+    key: Sym,
+    events: &[u32],
+    complete: bool,
+    seen: &impl Seen,
+) -> KeyReads {
+    let mut out = KeyReads::default();
+    let crdt = match typing(trace, key, events) {
+        Typing::Checked(c) => c,
+        Typing::Unchecked => return out,
+        Typing::Conflict(f) => {
+            out.findings.push(f);
+            return out;
+        }
+    };
+    if !complete {
+        return out;
+    }
+    let ctx = Ctx::new(trace, key, crdt, events, seen);
+    if crdt == Crdt::Counter && !ctx.incs_are_integers() {
+        return out;
+    }
+    let evs = trace.events();
+    for &r in events {
+        let e = &evs[r as usize];
+        if e.kind != Kind::Read {
+            continue;
+        }
+        let Some(value) = trace.value(e) else {
+            continue;
+        };
+        if crdt == Crdt::Counter && integer(value).is_none() {
+            continue;
+        }
+        out.checked += 1;
+        if let Some(f) = ctx.judge(r, value) {
+            out.findings.push(f);
+        }
+    }
+    out
+}
+
+/// The outcome of a key's type rules.
+enum Typing {
+    Checked(Crdt),
+    /// No declaration and no single kind of op among its writes (or no writes).
+    Unchecked,
+    Conflict(Finding),
+}
+
+/// Orders nodes by id: replica name bytewise, then seq.
+fn by_id(trace: &Trace, a: u32, b: u32) -> std::cmp::Ordering {
+    let (ea, eb) = (&trace.events()[a as usize], &trace.events()[b as usize]);
+    (trace.replica(ea).as_bytes(), ea.seq).cmp(&(trace.replica(eb).as_bytes(), eb.seq))
+}
+
+fn smallest(trace: &Trace, nodes: impl Iterator<Item = u32>) -> Option<u32> {
+    nodes.min_by(|&a, &b| by_id(trace, a, b))
+}
+
+/// The declared type (the smallest declaring event's) and whatever disagrees with it, else the
+/// type the writes imply.
+fn typing(trace: &Trace, key: Sym, events: &[u32]) -> Typing {
+    let evs = trace.events();
+    let declaring = smallest(
+        trace,
+        events
+            .iter()
+            .copied()
+            .filter(|&v| evs[v as usize].crdt.is_some()),
+    );
+    if let Some(d) = declaring {
+        let t = evs[d as usize].crdt.expect("declaring");
+        let disagrees = |v: u32| {
+            let e = &evs[v as usize];
+            e.crdt.is_some_and(|c| c != t) || (e.kind == Kind::Write && !t.accepts(e.op))
+        };
+        return match smallest(trace, events.iter().copied().filter(|&v| disagrees(v))) {
+            None => Typing::Checked(t),
+            Some(x) => Typing::Conflict(type_conflict(trace, key, t, d, x)),
+        };
+    }
+    let mut ops = events
+        .iter()
+        .map(|&v| &evs[v as usize])
+        .filter(|e| e.kind == Kind::Write)
+        .map(|e| match e.op {
+            Op::Inc => Crdt::Counter,
+            Op::Add | Op::Remove => Crdt::Set,
+            Op::Set => Crdt::Lww,
+        });
+    match ops.next() {
+        Some(first) if ops.all(|c| c == first) => Typing::Checked(first),
+        _ => Typing::Unchecked,
+    }
+}
+
+fn type_conflict(trace: &Trace, key: Sym, t: Crdt, d: u32, x: u32) -> Finding {
+    let e = &trace.events()[x as usize];
+    let (did, xid) = (trace.id(d as usize), trace.id(x as usize));
+    let k = trace.syms().resolve(key);
+    let what = match e.crdt {
+        Some(c) if c != t => format!("{xid} declares {k:?} a {c}, but {did} declared it a {t}"),
+        _ if x == d => format!(
+            "{xid} declares {k:?} a {t} but writes it with op {}, which a {t} does not take",
+            e.op.as_str()
+        ),
+        _ => format!(
+            "{xid} writes {k:?} with op {}, which a {t} does not take ({did} declared it a {t})",
+            e.op.as_str()
+        ),
+    };
+    Finding {
+        node: x,
+        code: Code::CrdtTypeConflict,
+        related: if x == d { vec![] } else { vec![did] },
+        message: format!("{what}; the reads of {k:?} are not checked"),
+        read: None,
+    }
+}
+
+/// A JSON value's integer, when it is one (`1.0` is not: it is a different value).
+fn integer(v: &Value) -> Option<i128> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        _ => None,
+    }
+}
+
+/// A hash under which equal JSON values (as `serde_json::Value`s: `1` ≠ `1.0`, object keys in
+/// any order, `-0.0` = `0.0`) hash equal.
+fn value_hash(v: &Value) -> u64 {
+    fn go(v: &Value, h: &mut FxHasher) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    (2u8, u).hash(h);
+                } else if let Some(i) = n.as_i64() {
+                    (3u8, i).hash(h);
+                } else {
+                    let f = n.as_f64().unwrap_or(0.0);
+                    (4u8, if f == 0.0 { 0 } else { f.to_bits() }).hash(h);
+                }
+            }
+            Value::String(s) => (5u8, s).hash(h),
+            Value::Array(a) => {
+                (6u8, a.len()).hash(h);
+                for x in a {
+                    go(x, h);
+                }
+            }
+            Value::Object(m) => {
+                // Order-free: a sum of the entries' own hashes.
+                let sum = m.iter().fold(0u64, |acc, (k, x)| {
+                    let mut e = FxHasher::default();
+                    k.hash(&mut e);
+                    go(x, &mut e);
+                    acc.wrapping_add(e.finish())
+                });
+                (7u8, m.len(), sum).hash(h);
+            }
+        }
+    }
+    let mut h = FxHasher::default();
+    go(v, &mut h);
+    h.finish()
+}
+
+/// Distinct JSON values, numbered in order of first appearance.
+#[derive(Default)]
+struct Values<'a> {
+    by_hash: FxHashMap<u64, Vec<u32>>,
+    values: Vec<&'a Value>,
+}
+
+impl<'a> Values<'a> {
+    fn find(&self, v: &Value) -> Option<u32> {
+        self.by_hash
+            .get(&value_hash(v))?
+            .iter()
+            .copied()
+            .find(|&c| self.values[c as usize] == v)
+    }
+
+    fn intern(&mut self, v: &'a Value) -> u32 {
+        if let Some(c) = self.find(v) {
+            return c;
+        }
+        let c = self.values.len() as u32;
+        self.values.push(v);
+        self.by_hash.entry(value_hash(v)).or_default().push(c);
+        c
+    }
+}
+
+static NULL: Value = Value::Null;
+
+/// One key's writes arranged for the checks: chains in id order, so a write's index in
+/// `nodes` orders writes by id.
+struct Ctx<'a, S> {
+    trace: &'a Trace,
+    key: Sym,
+    crdt: Crdt,
+    seen: &'a S,
+    /// Per chain: its replica; chain `c` is `nodes[starts[c]..starts[c + 1]]`, by seq.
+    reps: Vec<Sym>,
+    starts: Vec<usize>,
+    nodes: Vec<u32>,
+    seqs: Vec<u64>,
+    chain_of: Vec<u32>,
+    /// Per write: its value's number in `values` (a write without value wrote null).
+    class: Vec<u32>,
+    values: Values<'a>,
+    /// Per value: the writes that wrote it (for sets: the adds), ascending.
+    writers: Vec<Vec<usize>>,
+    /// Per value (sets only): its removes, ascending.
+    removes: Vec<Vec<usize>>,
+    /// Counters: `cum[i]` = the sum of the increments of `nodes[..i]`.
+    cum: Vec<i128>,
+    ints: bool,
+}
+
+impl<'a, S: Seen> Ctx<'a, S> {
+    fn new(trace: &'a Trace, key: Sym, crdt: Crdt, events: &[u32], seen: &'a S) -> Self {
+        let evs = trace.events();
+        let mut nodes: Vec<u32> = events
+            .iter()
+            .copied()
+            .filter(|&v| evs[v as usize].kind == Kind::Write)
+            .collect();
+        nodes.sort_unstable_by(|&a, &b| by_id(trace, a, b));
+        let mut ctx = Ctx {
+            trace,
+            key,
+            crdt,
+            seen,
+            reps: Vec::new(),
+            starts: Vec::new(),
+            seqs: nodes.iter().map(|&v| evs[v as usize].seq).collect(),
+            chain_of: Vec::with_capacity(nodes.len()),
+            class: Vec::with_capacity(nodes.len()),
+            values: Values::default(),
+            writers: Vec::new(),
+            removes: Vec::new(),
+            cum: Vec::new(),
+            ints: true,
+            nodes,
+        };
+        for (i, &v) in ctx.nodes.iter().enumerate() {
+            let e = &evs[v as usize];
+            if ctx.reps.last() != Some(&e.replica) {
+                ctx.reps.push(e.replica);
+                ctx.starts.push(i);
+            }
+            ctx.chain_of.push((ctx.reps.len() - 1) as u32);
+            let value = trace.value(e).unwrap_or(&NULL);
+            let c = ctx.values.intern(value);
+            ctx.class.push(c);
+            if ctx.writers.len() <= c as usize {
+                ctx.writers.resize_with(c as usize + 1, Vec::new);
+                ctx.removes.resize_with(c as usize + 1, Vec::new);
+            }
+            if e.op == Op::Remove {
+                ctx.removes[c as usize].push(i);
+            } else {
+                ctx.writers[c as usize].push(i);
+            }
+        }
+        ctx.starts.push(ctx.nodes.len());
+        if crdt == Crdt::Counter {
+            ctx.cum.reserve(ctx.nodes.len() + 1);
+            ctx.cum.push(0);
+            let mut sum: i128 = 0;
+            for &v in &ctx.nodes {
+                let inc = match trace.value(&evs[v as usize]) {
+                    None | Some(Value::Null) => Some(1),
+                    Some(x) => integer(x),
+                };
+                match inc {
+                    Some(i) => sum += i,
+                    None => ctx.ints = false,
+                }
+                ctx.cum.push(sum);
+            }
+        }
+        ctx
+    }
+
+    fn incs_are_integers(&self) -> bool {
+        self.ints
+    }
+
+    fn id(&self, v: u32) -> EventId {
+        self.trace.id(v as usize)
+    }
+
+    /// The prefix lengths of the chains in the causal past of read `r`.
+    fn past(&self, r: u32) -> Vec<usize> {
+        (0..self.reps.len())
+            .map(|c| {
+                let seqs = &self.seqs[self.starts[c]..self.starts[c + 1]];
+                let upto = self.seen.seen(r, self.reps[c]);
+                seqs.partition_point(|&s| s <= upto)
+            })
+            .collect()
+    }
+
+    fn in_past(&self, p: &[usize], i: usize) -> bool {
+        let c = self.chain_of[i] as usize;
+        i - self.starts[c] < p[c]
+    }
+
+    /// The last write of chain `c` in the past, if any.
+    fn last(&self, p: &[usize], c: usize) -> Option<usize> {
+        (p[c] > 0).then(|| self.starts[c] + p[c] - 1)
+    }
+
+    /// Whether write `i`, the last of its chain in the past, is maximal there: no other
+    /// chain's last write in the past has seen it.
+    fn maximal(&self, p: &[usize], i: usize) -> bool {
+        let own = self.chain_of[i] as usize;
+        let (rep, seq) = (self.reps[own], self.seqs[i]);
+        (0..self.reps.len()).all(|c| {
+            c == own
+                || self
+                    .last(p, c)
+                    .is_none_or(|l| self.seen.seen(self.nodes[l], rep) < seq)
+        })
+    }
+
+    /// The maximal writes of the past (`M`), ascending.
+    fn maxima(&self, p: &[usize]) -> Vec<usize> {
+        (0..self.reps.len())
+            .filter_map(|c| self.last(p, c))
+            .filter(|&i| self.maximal(p, i))
+            .collect()
+    }
+
+    /// The smallest write of the past that write `a` happens before, among the writes of
+    /// `candidates` (ascending) or, when `None`, among all: per chain, the first one that has
+    /// seen `a` (clocks grow along a chain, so a bisection); the first chain with one has the
+    /// smallest.
+    fn first_after(&self, p: &[usize], a: usize, candidates: Option<&[usize]>) -> Option<usize> {
+        let (rep, seq) = (self.reps[self.chain_of[a] as usize], self.seqs[a]);
+        let after = |i: usize| i != a && self.seen.seen(self.nodes[i], rep) >= seq;
+        let Some(candidates) = candidates else {
+            return (0..self.reps.len()).find_map(|c| {
+                let run = self.starts[c]..self.starts[c] + p[c];
+                let k = partition_point(run.len(), |j| !after(run.start + j));
+                (k < run.len()).then(|| run.start + k)
+            });
+        };
+        let mut from = 0;
+        while from < candidates.len() {
+            let c = self.chain_of[candidates[from]] as usize;
+            let run = candidates[from..].partition_point(|&i| self.chain_of[i] as usize == c);
+            let group = &candidates[from..from + run];
+            from += run;
+            let group = &group[..group.partition_point(|&i| i - self.starts[c] < p[c])];
+            if let Some(&i) = group.get(group.partition_point(|&i| !after(i))) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// The verdict on read `r` that returned `value`.
+    fn judge(&self, r: u32, value: &Value) -> Option<Finding> {
+        let p = self.past(r);
+        match self.crdt {
+            Crdt::Counter => self.counter(r, value, &p),
+            Crdt::Lww => self.lww(r, value, &p),
+            Crdt::Mv => self.elements(r, value, &p, Self::mv_expected, Self::register_status),
+            Crdt::Set => self.elements(r, value, &p, Self::set_expected, Self::set_status),
+        }
+    }
+
+    fn counter(&self, r: u32, value: &Value, p: &[usize]) -> Option<Finding> {
+        let read = integer(value)?;
+        let (mut sum, mut n) = (0i128, 0usize);
+        for (c, &len) in p.iter().enumerate() {
+            sum += self.cum[self.starts[c] + len] - self.cum[self.starts[c]];
+            n += len;
+        }
+        if read == sum {
+            return None;
+        }
+        let expected = i64::try_from(sum)
+            .map(Value::from)
+            .or_else(|_| u64::try_from(sum).map(Value::from))
+            .unwrap_or_else(|_| Value::String(sum.to_string()));
+        let message = format!(
+            "{} read {} = {}, expected {sum} (the sum of {} it has seen)",
+            self.id(r),
+            self.key_name(),
+            shown(value),
+            plural(n, "increment", "increments")
+        );
+        Some(self.mismatch(r, value, p, expected, false, message))
+    }
+
+    fn lww(&self, r: u32, value: &Value, p: &[usize]) -> Option<Finding> {
+        let class = self.values.find(value);
+        // Right: the value of a maximal write of the past; or null when the past is empty.
+        let latest_holds = (0..self.reps.len()).any(|c| {
+            self.last(p, c)
+                .is_some_and(|i| Some(self.class[i]) == class && self.maximal(p, i))
+        });
+        if latest_holds || (value.is_null() && p.iter().all(|&l| l == 0)) {
+            return None;
+        }
+        if let Some(c) = class {
+            let writes = &self.writers[c as usize];
+            match writes.iter().copied().find(|&i| self.in_past(p, i)) {
+                None => return Some(self.unseen(r, value, p, writes[0], false)),
+                Some(a) => {
+                    let b = self
+                        .first_after(p, a, None)
+                        .expect("a write of the past that is not maximal has a successor there");
+                    return Some(self.stale(r, value, p, a, b));
+                }
+            }
+        }
+        let (expected, _) = self.mv_expected(p);
+        let message = format!(
+            "{} read {} = {}, which no write of it wrote; expected {}",
+            self.id(r),
+            self.key_name(),
+            shown(value),
+            self.one_of(&expected, p)
+        );
+        Some(self.mismatch(r, value, p, expected, true, message))
+    }
+
+    /// `lww` expectations in words: the values of the latest writes seen, or null.
+    fn one_of(&self, expected: &Value, p: &[usize]) -> String {
+        let vals = expected.as_array().map_or(&[][..], |a| &a[..]);
+        if p.iter().all(|&l| l == 0) {
+            return "null (it has seen no write of it)".into();
+        }
+        let ids: Vec<String> = self
+            .maxima(p)
+            .into_iter()
+            .map(|i| self.id(self.nodes[i]).to_string())
+            .collect();
+        let vals: Vec<String> = vals.iter().map(shown).collect();
+        if vals.len() == 1 {
+            format!(
+                "{} (the latest write it has seen: {})",
+                vals[0],
+                ids.join(", ")
+            )
+        } else {
+            format!(
+                "one of {} (the latest writes it has seen: {})",
+                vals.join(", "),
+                ids.join(", ")
+            )
+        }
+    }
+
+    /// `mv`: the values of the maximal writes, sorted by JSON text, and their classes.
+    fn mv_expected(&self, p: &[usize]) -> (Value, Vec<u32>) {
+        let mut classes: Vec<u32> = self.maxima(p).iter().map(|&i| self.class[i]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        (self.sorted_values(&classes), classes)
+    }
+
+    /// `set`: the elements added in the past and not removed after, sorted by JSON text.
+    fn set_expected(&self, p: &[usize]) -> (Value, Vec<u32>) {
+        let classes: Vec<u32> = (0..self.values.values.len() as u32)
+            .filter(|&c| self.set_status(p, c) == Status::Present)
+            .collect();
+        (self.sorted_values(&classes), classes)
+    }
+
+    fn sorted_values(&self, classes: &[u32]) -> Value {
+        let mut vals: Vec<(String, Value)> = classes
+            .iter()
+            .map(|&c| {
+                let v = self.values.values[c as usize];
+                (
+                    serde_json::to_string(v).expect("values serialize"),
+                    v.clone(),
+                )
+            })
+            .collect();
+        vals.sort_by(|a, b| a.0.cmp(&b.0));
+        Value::Array(vals.into_iter().map(|(_, v)| v).collect())
+    }
+
+    /// An `mv` element: present (a maximal write wrote it), stale (written in the past only by
+    /// overwritten writes: the smallest of them), unseen (written only outside the past: the
+    /// smallest), or never written.
+    fn register_status(&self, p: &[usize], c: u32) -> Status {
+        let writes = &self.writers[c as usize];
+        if writes.is_empty() {
+            return Status::Unwritten;
+        }
+        let mut first_in_past = None;
+        for &i in writes {
+            if !self.in_past(p, i) {
+                continue;
+            }
+            first_in_past.get_or_insert(i);
+            if self.last(p, self.chain_of[i] as usize) == Some(i) && self.maximal(p, i) {
+                return Status::Present;
+            }
+        }
+        match first_in_past {
+            Some(a) => Status::Stale(a),
+            None => Status::Unseen(writes[0]),
+        }
+    }
+
+    /// A set element: present (an add of it in the past that no remove of it in the past
+    /// follows), stale (every add of it in the past is removed after: the smallest add), unseen
+    /// (added only outside the past: the smallest add), or never added.
+    fn set_status(&self, p: &[usize], c: u32) -> Status {
+        let adds = &self.writers[c as usize];
+        if adds.is_empty() {
+            return Status::Unwritten;
+        }
+        let removes = &self.removes[c as usize];
+        let mut first_in_past = None;
+        let mut from = 0;
+        while from < adds.len() {
+            let chain = self.chain_of[adds[from]] as usize;
+            let run = adds[from..].partition_point(|&i| self.chain_of[i] as usize == chain);
+            let group = &adds[from..from + run];
+            from += run;
+            let in_past = group.partition_point(|&i| i - self.starts[chain] < p[chain]);
+            if in_past == 0 {
+                continue;
+            }
+            first_in_past.get_or_insert(group[0]);
+            // Earlier adds of the chain happen before its last one: if that one is removed
+            // after, so are they.
+            let a = group[in_past - 1];
+            if self.first_after(p, a, Some(removes)).is_none() {
+                return Status::Present;
+            }
+        }
+        match first_in_past {
+            Some(a) => Status::Stale(a),
+            None => Status::Unseen(adds[0]),
+        }
+    }
+
+    /// `mv` and `set` reads: the elements examined together (unseen, else stale, else a
+    /// mismatch with the expected elements).
+    fn elements(
+        &self,
+        r: u32,
+        value: &Value,
+        p: &[usize],
+        expected: fn(&Self, &[usize]) -> (Value, Vec<u32>),
+        status: fn(&Self, &[usize], u32) -> Status,
+    ) -> Option<Finding> {
+        let Some(items) = value.as_array() else {
+            let (exp, _) = expected(self, p);
+            let message = format!(
+                "{} read {} = {}, which is not an array: a {} read returns {}; expected {}",
+                self.id(r),
+                self.key_name(),
+                shown(value),
+                self.crdt,
+                if self.crdt == Crdt::Set {
+                    "its elements"
+                } else {
+                    "its siblings"
+                },
+                shown(&exp)
+            );
+            return Some(self.mismatch(r, value, p, exp, false, message));
+        };
+        let mut classes: Vec<Option<u32>> = items.iter().map(|v| self.values.find(v)).collect();
+        let mut repeated = false;
+        {
+            let mut seen_classes = classes.clone();
+            seen_classes.sort_unstable();
+            // Values no write wrote can repeat too: compare those by value.
+            let unknown: Vec<&Value> = items
+                .iter()
+                .zip(&classes)
+                .filter(|(_, c)| c.is_none())
+                .map(|(v, _)| v)
+                .collect();
+            repeated |= seen_classes
+                .windows(2)
+                .any(|w| w[0].is_some() && w[0] == w[1]);
+            repeated |= unknown
+                .iter()
+                .enumerate()
+                .any(|(i, a)| unknown[i + 1..].iter().any(|b| a == b));
+        }
+        classes.sort_unstable();
+        classes.dedup();
+        let known: Vec<u32> = classes.iter().flatten().copied().collect();
+        let statuses: Vec<(u32, Status)> = known.iter().map(|&c| (c, status(self, p, c))).collect();
+        if let Some(w) = statuses
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Status::Unseen(w) => Some(*w),
+                _ => None,
+            })
+            .min()
+        {
+            return Some(self.unseen(r, value, p, w, true));
+        }
+        if let Some((c, a)) = statuses
+            .iter()
+            .filter_map(|(c, s)| match s {
+                Status::Stale(a) => Some((*c, *a)),
+                _ => None,
+            })
+            .min_by_key(|&(_, a)| a)
+        {
+            let removes = (self.crdt == Crdt::Set).then(|| &self.removes[c as usize][..]);
+            let b = self
+                .first_after(p, a, removes)
+                .expect("a stale element's write is followed in the past");
+            return Some(self.stale(r, value, p, a, b));
+        }
+        let (exp, want) = expected(self, p);
+        let unwritten = classes.iter().any(|c| c.is_none())
+            || statuses.iter().any(|(_, s)| *s == Status::Unwritten);
+        if !repeated && !unwritten && known == want {
+            return None;
+        }
+        let why = if repeated {
+            "an element is repeated".to_string()
+        } else {
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|c| !known.contains(c))
+                .map(|&c| shown(self.values.values[c as usize]))
+                .collect();
+            let extra: Vec<String> = items
+                .iter()
+                .zip(items.iter().map(|v| self.values.find(v)))
+                .filter(|(_, c)| c.is_none_or(|c| !want.contains(&c)))
+                .map(|(v, _)| shown(v))
+                .collect();
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("missing {}", missing.join(", ")));
+            }
+            if !extra.is_empty() {
+                parts.push(format!(
+                    "{} no write of it {}",
+                    extra.join(", "),
+                    if self.crdt == Crdt::Set {
+                        "added"
+                    } else {
+                        "wrote"
+                    }
+                ));
+            }
+            parts.join("; ")
+        };
+        let message = format!(
+            "{} read {} = {}, expected {} ({}; it has seen {} of the key)",
+            self.id(r),
+            self.key_name(),
+            shown(value),
+            shown(&exp),
+            why,
+            plural(p.iter().sum(), "write", "writes")
+        );
+        Some(self.mismatch(r, value, p, exp, false, message))
+    }
+
+    fn key_name(&self) -> &str {
+        self.trace.syms().resolve(self.key)
+    }
+
+    fn expected_of(&self, p: &[usize]) -> (Value, bool) {
+        match self.crdt {
+            Crdt::Lww => {
+                if p.iter().all(|&l| l == 0) {
+                    (Value::Array(vec![Value::Null]), true)
+                } else {
+                    (self.mv_expected(p).0, true)
+                }
+            }
+            Crdt::Mv => (self.mv_expected(p).0, false),
+            Crdt::Set => (self.set_expected(p).0, false),
+            Crdt::Counter => unreachable!("counter reads are only ever mismatched"),
+        }
+    }
+
+    /// The structured evidence; `chain` is the witness writes, the read is added at its end.
+    fn evidence(
+        &self,
+        r: u32,
+        value: &Value,
+        p: &[usize],
+        expected: Value,
+        one_of: bool,
+        chain: &[u32],
+    ) -> Option<Box<ReadEvidence>> {
+        Some(Box::new(ReadEvidence {
+            key: self.key_name().to_owned(),
+            crdt: self.crdt,
+            value: value.clone(),
+            expected,
+            one_of,
+            chain: chain.iter().chain([&r]).map(|&v| self.id(v)).collect(),
+            seen_writes: p.iter().sum::<usize>() as u64,
+        }))
+    }
+
+    fn mismatch(
+        &self,
+        r: u32,
+        value: &Value,
+        p: &[usize],
+        expected: Value,
+        one_of: bool,
+        message: String,
+    ) -> Finding {
+        Finding {
+            node: r,
+            code: Code::ReadMismatch,
+            related: vec![],
+            message,
+            read: self.evidence(r, value, p, expected, one_of, &[]),
+        }
+    }
+
+    /// `read-of-unseen-write`: `w` (a write index) is the smallest write of what was read (an
+    /// element of it), none of whose writes the read has seen.
+    fn unseen(&self, r: u32, value: &Value, p: &[usize], w: usize, element: bool) -> Finding {
+        let wv = self.nodes[w];
+        let (rid, wid) = (self.id(r), self.id(wv));
+        let what = shown(self.values.values[self.class[w] as usize]);
+        let message = format!(
+            "{rid} read {} = {}, but only writes it had not seen {} {}{what} (the smallest: {wid}, not in its causal past)",
+            self.key_name(),
+            shown(value),
+            if self.crdt == Crdt::Set { "added" } else { "wrote" },
+            if element { "the element " } else { "" },
+        );
+        let (expected, one_of) = self.expected_of(p);
+        Finding {
+            node: r,
+            code: Code::ReadOfUnseenWrite,
+            related: vec![wid],
+            message,
+            read: self.evidence(r, value, p, expected, one_of, &[wv]),
+        }
+    }
+
+    /// `stale-read`: write `a` of the past wrote what was read (an element of it), and `b`, a
+    /// write of the past, overwrote (removed) it before the read.
+    fn stale(&self, r: u32, value: &Value, p: &[usize], a: usize, b: usize) -> Finding {
+        let (av, bv) = (self.nodes[a], self.nodes[b]);
+        let (rid, aid, bid) = (self.id(r), self.id(av), self.id(bv));
+        let what = shown(self.values.values[self.class[a] as usize]);
+        let (wrote, overwrote) = if self.crdt == Crdt::Set {
+            ("added", "removed")
+        } else {
+            ("wrote", "overwrote")
+        };
+        let message = format!(
+            "{rid} read {} = {}, but {aid} {wrote} {what} and {bid} {overwrote} it before the read ({aid} → {bid} → {rid})",
+            self.key_name(),
+            shown(value),
+        );
+        let (expected, one_of) = self.expected_of(p);
+        Finding {
+            node: r,
+            code: Code::StaleRead,
+            related: vec![aid, bid],
+            message,
+            read: self.evidence(r, value, p, expected, one_of, &[av, bv]),
+        }
+    }
+}
+
+/// The first `i` in `0..n` for which `pred` is false (`pred` true then false over the range).
+fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// What the past says of one element (or register value) a read returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Present,
+    /// The smallest write of the past that wrote it; all are overwritten.
+    Stale(usize),
+    /// The smallest write that wrote it; none is in the past.
+    Unseen(usize),
+    /// No write of the key wrote (added) it.
+    Unwritten,
+}
+
+/// At most this many characters of a value are quoted in a message.
+const MAX_SHOWN: usize = 80;
+
+/// A value as JSON text, cut to [`MAX_SHOWN`] characters.
+fn shown(v: &Value) -> String {
+    let text = serde_json::to_string(v).expect("values serialize");
+    if text.chars().count() <= MAX_SHOWN {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_SHOWN).collect();
+    format!("{cut}…")
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
