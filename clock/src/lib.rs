@@ -15,7 +15,8 @@
 //! - A sender puts its send's [`Context`] on the message (as text: [`Context::to_header`]); the
 //!   receiver reads it back with [`Context::from_header`], which refuses malformed or oversized
 //!   input with a [`ClockError`] and never panics.
-//! - A [`WeftEvent`] says what happened (kind, key or message, operation, value). [`emit`] sends
+//! - A [`WeftEvent`] says what happened (kind, key or message, operation, value, the key's
+//!   replicated type [`Crdt`]; for a read, the value it returned). [`emit`] sends
 //!   it with its stamp through any OpenTelemetry [`Logger`](opentelemetry::logs::Logger);
 //!   [`attach`] writes the attributes onto a record you emit yourself.
 //!
@@ -26,15 +27,15 @@
 //!
 //! ## Example
 //!
-//! A phone writes and sends the change to an edge node, which had written concurrently and then
-//! receives it:
+//! A phone writes and sends the change to an edge node, which had written concurrently, then
+//! receives it and reads the key:
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
 //!
 //! use opentelemetry::logs::LoggerProvider as _;
 //! use opentelemetry_sdk::logs::SdkLoggerProvider;
-//! use weft_clock::{emit, Context, Op, ReplicaClock, WeftEvent};
+//! use weft_clock::{emit, Context, Crdt, Op, ReplicaClock, WeftEvent};
 //! # use opentelemetry::logs::AnyValue;
 //! # use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord};
 //! # use std::sync::{Arc, Mutex};
@@ -66,9 +67,10 @@
 //! let mut phone = ReplicaClock::new("phone");
 //! let mut edge = ReplicaClock::new("edge");
 //!
-//! // The phone sells one item, then sends the change to the edge node.
+//! // The phone sells one item (the stock is a counter), then sends the change to the edge node.
 //! let sold = phone.tick();
-//! emit(&logger, &sold, &WeftEvent::write("sku-1/stock").op(Op::Inc).value(-1), at(0));
+//! let sale = WeftEvent::write("sku-1/stock").op(Op::Inc).value(-1).crdt(Crdt::Counter);
+//! emit(&logger, &sold, &sale, at(0));
 //! let send = phone.tick();
 //! let msg = send.id().to_string(); // "phone@2": the send's own id is a unique message id
 //! emit(&logger, &send, &WeftEvent::send(&msg), at(1));
@@ -77,7 +79,8 @@
 //!
 //! // Meanwhile the edge node restocks, knowing nothing of the sale.
 //! let restock = edge.tick();
-//! emit(&logger, &restock, &WeftEvent::write("sku-1/stock").op(Op::Inc).value(10), at(1));
+//! let delivery = WeftEvent::write("sku-1/stock").op(Op::Inc).value(10).crdt(Crdt::Counter);
+//! emit(&logger, &restock, &delivery, at(1));
 //! assert!(restock.concurrent_with(&sold));
 //!
 //! // The message arrives: the edge node's clocks now cover everything the phone had done.
@@ -87,9 +90,14 @@
 //! assert_eq!(recv.vc["phone"], 2);
 //! assert!(sold.happened_before(&recv) && restock.happened_before(&recv));
 //!
+//! // The edge node shows the stock: both increments are in its past, so it must read 9
+//! // (`weft check` reports a read that does not: spec section 8).
+//! let shown = edge.tick();
+//! emit(&logger, &shown, &WeftEvent::read("sku-1/stock").crdt(Crdt::Counter).value(9), at(6));
+//!
 //! provider.force_flush()?;
 //! let records = exporter.records();
-//! assert_eq!(records.len(), 4);
+//! assert_eq!(records.len(), 5);
 //! let attr = |r: &SdkLogRecord, k: &str| {
 //!     r.attributes_iter().find(|(key, _)| key.as_str() == k).map(|(_, v)| v.clone())
 //! };
@@ -98,6 +106,9 @@
 //! assert_eq!(attr(&records[3], "weft.msg"), Some(AnyValue::from("phone@2")));
 //! assert_eq!(records[3].body(), Some(&AnyValue::from("recv phone@2")));
 //! assert_eq!(records[3].timestamp(), at(5));
+//! assert_eq!(attr(&records[4], "weft.kind"), Some(AnyValue::from("read")));
+//! assert_eq!(attr(&records[4], "weft.value"), Some(AnyValue::Int(9)));
+//! assert_eq!(attr(&records[4], "weft.crdt"), Some(AnyValue::from("counter")));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -119,7 +130,7 @@ pub use clock::{ReplicaClock, Stamp};
 pub use context::Context;
 pub use error::ClockError;
 pub use otel::{attach, emit, WeftEvent, EVENT_NAME};
-pub use weft_trace::{EventId, Kind, Op, MAX_REPLICA_BYTES};
+pub use weft_trace::{Crdt, EventId, Kind, Op, MAX_REPLICA_BYTES};
 
 /// The longest header text [`Context::from_header`] reads (64 KiB): enough for thousands of
 /// replicas, small enough that a hostile peer cannot make a receiver parse much.

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, Severity};
 use opentelemetry::Key;
 use serde_json::Value;
-use weft_trace::{Event, Kind, Op};
+use weft_trace::{Crdt, Event, Kind, Op};
 
 use crate::{Stamp, MAX_CLOCK};
 
@@ -14,9 +14,25 @@ use crate::{Stamp, MAX_CLOCK};
 /// from ordinary logs. The collector itself recognises weft events by `weft.seq` alone.
 pub const EVENT_NAME: &str = "weft.event";
 
-/// What an event did, apart from its clocks: its kind, the message or key it concerns, and for
-/// writes the operation and value. Build one per event and pass it with the event's [`Stamp`] to
+/// What an event did, apart from its clocks: its kind, the message or key it concerns, for
+/// writes the operation and value, for reads the value the read returned, and for both the
+/// key's replicated data type. Build one per event and pass it with the event's [`Stamp`] to
 /// [`emit`] or [`attach`].
+///
+/// A read with its value and type is what lets `weft check` tell whether the replica showed
+/// what its causal past implies (spec section 8: stale reads, reads of writes it had not seen):
+///
+/// ```
+/// use weft_clock::{Crdt, ReplicaClock, WeftEvent};
+///
+/// let mut phone = ReplicaClock::new("phone");
+/// let write = WeftEvent::write("sku-1/price").crdt(Crdt::Lww).value(12);
+/// let w = write.to_event(&phone.tick(), None);
+/// let read = WeftEvent::read("sku-1/price").crdt(Crdt::Lww).value(12);
+/// let r = read.to_event(&phone.tick(), None);
+/// assert_eq!((w.crdt, r.crdt), (Some(Crdt::Lww), Some(Crdt::Lww)));
+/// assert_eq!(r.value, Some(12.into())); // what the read returned
+/// ```
 ///
 /// The spec requires a `msg` on sends and receives and a `key` on writes and reads; the
 /// shorthands [`send`](Self::send), [`recv`](Self::recv), [`write`](Self::write) and
@@ -29,6 +45,7 @@ pub struct WeftEvent {
     key: Option<String>,
     op: Option<Op>,
     value: Option<Value>,
+    crdt: Option<Crdt>,
     body: Option<String>,
 }
 
@@ -86,10 +103,24 @@ impl WeftEvent {
         self
     }
 
-    /// Sets the value written, the increment, or the set element; JSON `null` means none.
+    /// Sets the value written (the increment, the set element), or for a read the value it
+    /// returned. A read that returned nothing returned `null`: pass [`Value::Null`], which is
+    /// kept (a read without `value` is one weft does not check, a read of `null` is checked).
+    ///
+    /// OpenTelemetry values have no null, so [`attach`] cannot carry one: a read whose value is
+    /// or contains `null` goes out without `weft.value` (unchecked rather than checked against
+    /// a value it did not return). [`to_event`](Self::to_event) keeps it, for NDJSON.
     pub fn value(mut self, value: impl Into<Value>) -> Self {
-        let v = value.into();
-        self.value = (!v.is_null()).then_some(v);
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets the replicated data type of the key (`lww`, `mv`, `counter`, `set`) on a write or a
+    /// read. It decides what a read must return; without it weft infers it from the key's
+    /// writes (all `inc`: counter, all `add`/`remove`: set, all `set`: lww), and never infers
+    /// `mv`. Ignored on other kinds, as the collector ignores it there.
+    pub fn crdt(mut self, crdt: Crdt) -> Self {
+        self.crdt = Some(crdt);
         self
     }
 
@@ -107,7 +138,9 @@ impl WeftEvent {
 
     /// The weft event the collector makes of a record that [`attach`] (or [`emit`]) filled with
     /// this event, `stamp` and `wall`, apart from `attrs` (which the collector fills with the
-    /// record's other attributes and body). Useful to write weft-trace/1 NDJSON directly.
+    /// record's other attributes and body) and from nulls in the value, which this keeps and
+    /// OpenTelemetry cannot carry. Useful to write weft-trace/1 NDJSON directly: there a read
+    /// that returned `null` is recorded, and checked, as such.
     pub fn to_event(&self, stamp: &Stamp, wall: Option<SystemTime>) -> Event {
         Event {
             replica: stamp.replica.clone(),
@@ -122,8 +155,24 @@ impl WeftEvent {
             op: self.op,
             value: self.value.clone(),
             attrs: None,
-            crdt: None,
+            crdt: self.crdt.filter(|_| self.reads_or_writes()),
         }
+    }
+
+    /// Whether the event is a write or a read: the kinds `crdt` belongs to.
+    fn reads_or_writes(&self) -> bool {
+        matches!(self.kind, Kind::Write | Kind::Read)
+    }
+
+    /// The value as `attach` carries it: nulls cannot be. A read's value with a null anywhere is
+    /// left out whole; elsewhere nulls inside objects and arrays are dropped, and a top-level
+    /// null is left out (for a register write the same as writing null).
+    fn value_to_attach(&self) -> Option<AnyValue> {
+        let v = self.value.as_ref()?;
+        if self.kind == Kind::Read && has_null(v) {
+            return None;
+        }
+        json_to_any(v)
     }
 
     /// The generated body: what happened, in a few words.
@@ -161,9 +210,11 @@ impl WeftEvent {
 /// Sets `weft.replica`, `weft.seq` and `weft.lamport` (ints), `weft.kind`, `weft.vc` (a map of
 /// replica to int), `weft.parents` (strings `replica@seq`, only for a
 /// [`merge`](crate::ReplicaClock::merge)), and `weft.msg`, `weft.key`, `weft.op`, `weft.value`
-/// when the event has them. The value is converted as JSON reads: objects to maps, arrays to
-/// lists, integers that fit an `i64` to ints and other numbers to doubles, booleans and strings
-/// as themselves. OpenTelemetry has no null, so nulls inside objects and arrays are left out.
+/// when the event has them, `weft.crdt` when a write or read has it. The value is converted as
+/// JSON reads: objects to maps, arrays to lists, integers that fit an `i64` to ints and other
+/// numbers to doubles, booleans and strings as themselves. OpenTelemetry has no null, so nulls
+/// inside objects and arrays are left out, and a read whose value holds a null has no
+/// `weft.value` (see [`WeftEvent::value`]).
 ///
 /// `wall` becomes the record's timestamp, which the collector reads as the event's `wall_ns`.
 /// The library never reads the clock itself, so a caller with a simulated or recorded clock gets
@@ -208,8 +259,11 @@ pub fn attach<R: LogRecord>(
     if let Some(op) = event.op {
         record.add_attribute("weft.op", op.as_str());
     }
-    if let Some(v) = event.value.as_ref().and_then(json_to_any) {
+    if let Some(v) = event.value_to_attach() {
         record.add_attribute("weft.value", v);
+    }
+    if let Some(c) = event.crdt.filter(|_| event.reads_or_writes()) {
+        record.add_attribute("weft.crdt", c.as_str());
     }
 }
 
@@ -259,6 +313,16 @@ fn json_to_any(v: &Value) -> Option<AnyValue> {
                 .collect(),
         )),
     })
+}
+
+/// Whether a JSON value is or holds a null.
+fn has_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().any(has_null),
+        Value::Object(o) => o.values().any(has_null),
+        _ => false,
+    }
 }
 
 /// Nanoseconds since the Unix epoch, negative before it; `None` beyond what `i64` holds.
@@ -422,6 +486,81 @@ mod tests {
         attach(&mut rec, &send, &WeftEvent::send("b@1"), None);
         assert_eq!(rec.get("weft.msg"), Some(&s("b@1")));
         assert_eq!(rec.get("weft.parents"), None);
+    }
+
+    #[test]
+    fn reads_carry_the_value_returned_and_writes_and_reads_their_type() {
+        let mut a = ReplicaClock::new("phone");
+        let w = a.tick();
+        let r = a.tick();
+        let write = WeftEvent::write("sku-1/price").crdt(Crdt::Lww).value(12);
+        let mut rec = Rec::default();
+        attach(&mut rec, &w, &write, None);
+        assert_eq!(rec.get("weft.crdt"), Some(&s("lww")));
+        assert_eq!(rec.get("weft.value"), Some(&AnyValue::Int(12)));
+        assert_eq!(rec.keys().last(), Some(&"weft.crdt"));
+        let e = write.to_event(&w, None);
+        assert_eq!((e.crdt, e.value), (Some(Crdt::Lww), Some(json!(12))));
+
+        let read = |v: Value| WeftEvent::read("cart").crdt(Crdt::Set).value(v);
+        let attached = |ev: &WeftEvent| {
+            let mut rec = Rec::default();
+            attach(&mut rec, &r, ev, None);
+            (
+                rec.get("weft.crdt").cloned(),
+                rec.get("weft.value").cloned(),
+            )
+        };
+        let list = |vs: Vec<AnyValue>| AnyValue::ListAny(Box::new(vs));
+        assert_eq!(
+            attached(&read(json!(["milk", 2]))),
+            (
+                Some(s("set")),
+                Some(list(vec![s("milk"), AnyValue::Int(2)]))
+            )
+        );
+        // An empty result is a value: the read is checked against it.
+        assert_eq!(
+            attached(&read(json!([]))),
+            (Some(s("set")), Some(list(vec![])))
+        );
+        // OpenTelemetry has no null: a read that returned null, or an array holding one, goes
+        // out without a value rather than as a different one ([null, 3] is not [3]).
+        for v in [json!(null), json!([null, 3]), json!({"a": [null]})] {
+            assert_eq!(attached(&read(v.clone())), (Some(s("set")), None), "{v}");
+            // ... while the event itself keeps what the read returned, for NDJSON.
+            assert_eq!(read(v.clone()).to_event(&r, None).value, Some(v));
+        }
+        // A read that recorded no value has none, which is not a null.
+        let unread = WeftEvent::read("cart");
+        assert_eq!(attached(&unread), (None, None));
+        assert_eq!(unread.to_event(&r, None).value, None);
+        // A write's nulls inside are dropped as before (a set write's own null is its default).
+        let mut rec = Rec::default();
+        attach(
+            &mut rec,
+            &w,
+            &WeftEvent::write("k").value(json!([null, 3])),
+            None,
+        );
+        assert_eq!(rec.get("weft.value"), Some(&list(vec![AnyValue::Int(3)])));
+
+        // The type belongs to writes and reads: elsewhere neither attached nor in the event.
+        for ev in [
+            WeftEvent::send("m1").crdt(Crdt::Counter),
+            WeftEvent::local().crdt(Crdt::Mv),
+        ] {
+            let mut rec = Rec::default();
+            attach(&mut rec, &r, &ev, None);
+            assert_eq!(rec.get("weft.crdt"), None);
+            assert_eq!(ev.to_event(&r, None).crdt, None);
+        }
+        let e = WeftEvent::read("k").crdt(Crdt::Mv).to_event(&r, None);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap()["crdt"],
+            json!("mv"),
+            "spelled as the trace format spells it"
+        );
     }
 
     #[test]

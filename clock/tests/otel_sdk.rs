@@ -10,7 +10,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
 use opentelemetry_sdk::Resource;
 use serde_json::{json, Map, Value};
-use weft_clock::{attach, emit, Context, Op, ReplicaClock, Stamp, WeftEvent, EVENT_NAME};
+use weft_clock::{attach, emit, Context, Crdt, Op, ReplicaClock, Stamp, WeftEvent, EVENT_NAME};
 use weft_trace::{Event, ReadOptions, Trace};
 
 /// Keeps every exported record (the SDK's `InMemoryLogExporter` needs its `testing` feature,
@@ -67,7 +67,9 @@ fn to_line(r: &SdkLogRecord) -> Value {
             continue;
         };
         let j = match (field, v) {
-            ("replica" | "kind" | "msg" | "key" | "op", AnyValue::String(s)) => json!(s.as_str()),
+            ("replica" | "kind" | "msg" | "key" | "op" | "crdt", AnyValue::String(s)) => {
+                json!(s.as_str())
+            }
             ("seq" | "lamport", AnyValue::Int(i)) => json!(i),
             ("vc", AnyValue::Map(m)) => Value::Object(
                 m.iter()
@@ -145,7 +147,10 @@ fn two_replicas_exchanging_a_message_emit_section_7_records() {
     let edge_price = edge.tick();
     record(
         &edge_price,
-        WeftEvent::write("sku-1/price").op(Op::Set).value(13),
+        WeftEvent::write("sku-1/price")
+            .op(Op::Set)
+            .value(13)
+            .crdt(Crdt::Lww),
         at(2),
     );
     let recv = edge.receive(&Context::from_header(&header).unwrap());
@@ -160,7 +165,12 @@ fn two_replicas_exchanging_a_message_emit_section_7_records() {
     let merge = phone.merge(&[recv.context()]);
     record(&merge, WeftEvent::local(), None);
     let read = phone.tick();
-    record(&read, WeftEvent::read("sku-1/price"), at(9));
+    // It reads the price: 13, one of the two concurrent writes it has seen (last writer wins).
+    record(
+        &read,
+        WeftEvent::read("sku-1/price").crdt(Crdt::Lww).value(13),
+        at(9),
+    );
 
     provider.force_flush().unwrap();
     let records = exporter.0.lock().unwrap().clone();
@@ -207,6 +217,7 @@ fn two_replicas_exchanging_a_message_emit_section_7_records() {
             ("weft.key", s("sku-1/price")),
             ("weft.op", s("set")),
             ("weft.value", AnyValue::Int(13)),
+            ("weft.crdt", s("lww")),
         ],
         vec![
             ("weft.replica", s("edge")),
@@ -234,6 +245,8 @@ fn two_replicas_exchanging_a_message_emit_section_7_records() {
             ("weft.lamport", AnyValue::Int(5)),
             ("weft.vc", vc(&[("edge", 2), ("phone", 4)])),
             ("weft.key", s("sku-1/price")),
+            ("weft.value", AnyValue::Int(13)),
+            ("weft.crdt", s("lww")),
         ],
     ];
     for (i, (r, want)) in records.iter().zip(&expected).enumerate() {
