@@ -11,8 +11,9 @@
 //! - [`grow`]: a live model grown batch by batch from the incremental engine;
 //! - [`pvec`]: the chunked arrays that let a growing model hand out cheap snapshots;
 //! - [`state`]: [`state::App`], changed only by [`state::Action`]s;
+//! - [`witness`]: a read violation opened in the details pane, its witness chain resolved;
 //! - [`keys`]: terminal events to actions;
-//! - [`render`]: `render(&App, &mut Frame)`;
+//! - [`render`]: `render(&App, &mut Frame)`; [`read_view`] draws a read violation's evidence;
 //! - [`live`]: following a collector's `/v1/stream`;
 //! - [`run`]: the terminal and the event loop.
 //!
@@ -35,8 +36,10 @@ pub mod keys;
 pub mod live;
 pub mod model;
 pub mod pvec;
+pub mod read_view;
 pub mod render;
 pub mod run;
 pub mod state;
+pub mod witness;
 
 pub use run::{run, OnQuit, Options, Source, TuiError};

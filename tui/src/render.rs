@@ -33,14 +33,14 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
-fn rect(a: Area) -> Rect {
+pub(crate) fn rect(a: Area) -> Rect {
     Rect::new(a.x, a.y, a.w, a.h)
 }
 
 /// Colours and glyphs, resolved once per frame from the options.
-struct Theme {
-    color: bool,
-    ascii: bool,
+pub(crate) struct Theme {
+    pub(crate) color: bool,
+    pub(crate) ascii: bool,
 }
 
 impl Theme {
@@ -51,7 +51,7 @@ impl Theme {
         }
     }
 
-    fn fg(&self, c: Color) -> Style {
+    pub(crate) fn fg(&self, c: Color) -> Style {
         if self.color {
             Style::default().fg(c)
         } else {
@@ -112,7 +112,7 @@ enum Line4 {
     ArrowLeft,
 }
 
-fn block<'a>(title: String, focused: bool, t: &Theme) -> Block<'a> {
+pub(crate) fn block<'a>(title: String, focused: bool, t: &Theme) -> Block<'a> {
     let border = if focused {
         t.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     } else {
@@ -293,7 +293,8 @@ fn diagram(app: &App, g: &Geometry, t: &Theme, buf: &mut Buffer) {
                 if !app.visible(p) {
                     continue;
                 }
-                let hot = app.selected.is_some_and(|s| s == n || s == p);
+                let hot = app.selected.is_some_and(|s| s == n || s == p)
+                    || app.detail_read.as_ref().is_some_and(|d| d.on_path(p, n));
                 let style = if hot { edge_hot } else { edge };
                 let lp = m.lane(p);
                 let sender_slot = slot_of[lp as usize];
@@ -385,7 +386,7 @@ fn diagram(app: &App, g: &Geometry, t: &Theme, buf: &mut Buffer) {
     }
 }
 
-type Deco = Option<(char, Style)>;
+pub(crate) type Deco = Option<(char, Style)>;
 
 /// How one event looks: the decoration left of the glyph, the glyph's style, the decoration
 /// right of it. Shapes carry the meaning; colour repeats it.
@@ -429,6 +430,10 @@ fn event_look(app: &App, t: &Theme, n: u32, in_chain: bool) -> (Deco, Style, Dec
     if in_chain {
         style = style.add_modifier(Modifier::BOLD);
         left = Some(('*', t.fg(Color::Cyan).add_modifier(Modifier::BOLD)));
+    }
+    if let Some(digit) = crate::read_view::witness_look(app, t, n) {
+        style = style.add_modifier(Modifier::BOLD);
+        left = Some(digit);
     }
     if app.mark == Some(n) {
         left = Some(('A', t.fg(Color::Cyan).add_modifier(Modifier::BOLD)));
@@ -507,6 +512,10 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
     let m = &app.model;
     if let Some(c) = app.detail_conflict {
         conflict_detail(app, g, t, frame, c as usize);
+        return;
+    }
+    if let Some(d) = &app.detail_read {
+        crate::read_view::read_detail(app, g, t, frame, d);
         return;
     }
     let b = block(" details ".to_string(), false, t);

@@ -691,6 +691,8 @@ pub struct App {
     pub violation_cursor: usize,
     /// The conflict shown side by side in the details pane.
     pub detail_conflict: Option<u32>,
+    /// The read violation explained in the details pane, its witness chain in the diagram.
+    pub detail_read: Option<crate::witness::ReadDetail>,
     /// The last search.
     pub search: Option<Search>,
     /// The filter.
@@ -852,6 +854,7 @@ impl App {
             conflict_cursor: 0,
             violation_cursor: 0,
             detail_conflict: None,
+            detail_read: None,
             search: None,
             filter: None,
             replay: None,
@@ -944,6 +947,7 @@ impl App {
                 self.set_detail_conflict(None);
             }
         }
+        self.keep_detail_read(n);
         if let Some(n) = n {
             self.scroll_to(n);
         }
@@ -975,6 +979,9 @@ impl App {
     /// Shows conflict `c` side by side in the details pane (and computes its fork point once).
     pub fn set_detail_conflict(&mut self, c: Option<u32>) {
         self.detail_conflict = c;
+        if c.is_some() {
+            self.detail_read = None;
+        }
         self.fork = c.and_then(|c| {
             let conf = self.model.report.conflicts.get(c as usize)?;
             let (a, b) = (self.model.find(&conf.a)?, self.model.find(&conf.b)?);
@@ -1285,6 +1292,8 @@ impl App {
             self.focus = Pane::Diagram;
         } else if self.detail_conflict.is_some() {
             self.set_detail_conflict(None);
+        } else if self.detail_read.is_some() {
+            self.detail_read = None;
         } else if self.mark.is_some() {
             self.mark = None;
             self.order = None;
@@ -1402,6 +1411,7 @@ impl App {
                 match self.model.violation_node[v as usize] {
                     Some(node) => {
                         self.reveal(Some(node));
+                        self.set_detail_read(Some(v));
                         self.focus = Pane::Diagram;
                     }
                     None => {
@@ -1611,8 +1621,10 @@ impl App {
         for k in 0..total {
             let i = (start + k) % total;
             if let Some(node) = self.model.violation_node[order[i] as usize] {
+                let v = order[i];
                 self.violation_cursor = i;
                 self.reveal(Some(node));
+                self.set_detail_read(Some(v));
                 return;
             }
         }
@@ -1818,6 +1830,7 @@ impl App {
             self.model.report.conflicts.iter().position(same)
         });
         self.set_detail_conflict(shown.map(|c| c as u32));
+        self.remap_detail_read(&old);
         self.conflict_cursor = self
             .conflict_cursor
             .min(self.model.report.conflicts.len().saturating_sub(1));
