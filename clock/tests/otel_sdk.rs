@@ -288,6 +288,13 @@ fn two_replicas_exchanging_a_message_emit_section_7_records() {
     assert_eq!(report.summary.errors, 0, "{}", report.to_json_string());
     assert_eq!(report.summary.warnings, 0, "{}", report.to_json_string());
     assert_eq!(report.summary.conflicts, 1, "{}", report.to_json_string());
+    // The read's value and type came through, and 13 is right for it.
+    assert_eq!(
+        report.summary.reads_checked,
+        1,
+        "{}",
+        report.to_json_string()
+    );
     let c = &report.conflicts[0];
     assert_eq!(
         (c.a.to_string(), c.b.to_string()),
