@@ -294,6 +294,52 @@ fn the_path_between_the_witnesses_is_drawn_hot() {
     );
 }
 
+/// Followed live, the read's verdict changes with the batch that completes its past: until r2's
+/// events arrive, r3's read returns a value written outside its (known) past, a
+/// `read-of-unseen-write`; once they do, it is the stale read, and the grown model (the
+/// incremental engine's findings) carries the same evidence and chain as the one built whole.
+#[test]
+fn a_live_model_opens_the_read_once_its_witnesses_arrive() {
+    use weft_tui::grow::{Growing, LineParser};
+    let lines: Vec<&str> = STALE.trim().lines().collect();
+    let (r2, rest): (Vec<&str>, Vec<&str>) = lines.iter().partition(|l| l.contains(r#""r2""#));
+    let mut parser = LineParser::new("live");
+    let mut grown = Growing::new();
+    let mut a = App::live("http://127.0.0.1:4318", Config::default());
+    a.apply(Action::Resize { w: 120, h: 30 });
+    for batch in [rest, r2] {
+        let text = batch.join("\n") + "\n";
+        grown.feed(parser.parse(text.as_bytes()).unwrap());
+        grown.refresh_report();
+        a.apply(Action::Model(grown.snapshot()));
+        a.apply(Action::NextViolation);
+        let open = a.detail_read.as_ref().expect("a read violation is open");
+        let code = a.model.report.violations[open.violation as usize].code;
+        if a.model.len() < 9 {
+            assert_eq!(code, Code::ReadOfUnseenWrite);
+            assert_eq!(
+                open.witnesses,
+                vec![Some(node(&a, "r1@1")), Some(node(&a, "r3@2"))]
+            );
+        } else {
+            assert_eq!(code, Code::StaleRead);
+        }
+    }
+    let d = a.detail_read.clone().expect("opened on the complete model");
+    assert_eq!(
+        d.witnesses,
+        nodes(&a, &["r1@1", "r2@2", "r3@2"])
+            .into_iter()
+            .map(Some)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.model.report.violations,
+        model(STALE).report.violations,
+        "the same evidence as the model built whole"
+    );
+}
+
 #[test]
 fn witness_digits() {
     assert_eq!(witness_digit(0), '1');
