@@ -77,6 +77,11 @@ pub enum Bug {
     NonIdempotentMerge,
     /// Never retransmits a delta that was lost.
     DropDelta,
+    /// Sometimes answers a read from an older snapshot of its state.
+    StaleRead,
+    /// Sometimes merges a peer's state through a path that records no receive (no event, no
+    /// clock merge), so its state holds writes its causal past does not.
+    UnrecordedMerge,
 }
 
 /// A latency distribution.
@@ -453,6 +458,8 @@ impl Bug {
             Bug::LwwByWallClock => "lww-by-wall-clock",
             Bug::NonIdempotentMerge => "non-idempotent-merge",
             Bug::DropDelta => "drop-delta",
+            Bug::StaleRead => "stale-read",
+            Bug::UnrecordedMerge => "unrecorded-merge",
         }
     }
 }

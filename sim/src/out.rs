@@ -5,6 +5,8 @@
 use std::io;
 use std::sync::mpsc::{Receiver, SyncSender};
 
+use weft_trace::Crdt;
+
 /// What an emitted event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EvKind {
@@ -202,8 +204,9 @@ impl TraceOut {
         Ok(())
     }
 
-    /// Emits one event. `vc` is the full clock (only non-zero entries are written); `value` is
-    /// JSON text; `attrs` is JSON object text.
+    /// Emits one event. `vc` is the full clock (only non-zero entries are written); `key` is the
+    /// key's name with its data type, written as `crdt` so that `weft check` knows what every
+    /// read must return (spec section 8); `value` is JSON text; `attrs` is JSON object text.
     #[allow(clippy::too_many_arguments)]
     pub fn event(
         &mut self,
@@ -214,7 +217,7 @@ impl TraceOut {
         vc: Option<&[u64]>,
         wall_ns: i64,
         msg: Option<u64>,
-        key: Option<&str>,
+        key: Option<(&str, Crdt)>,
         op: Option<&str>,
         value: Option<&str>,
         attrs: Option<&str>,
@@ -266,9 +269,11 @@ impl TraceOut {
             put_u64(l, m);
             l.push(b'"');
         }
-        if let Some(k) = key {
+        if let Some((k, crdt)) = key {
             l.extend_from_slice(b",\"key\":\"");
             l.extend_from_slice(k.as_bytes());
+            l.extend_from_slice(b"\",\"crdt\":\"");
+            l.extend_from_slice(crdt.as_str().as_bytes());
             l.push(b'"');
         }
         if let Some(o) = op {

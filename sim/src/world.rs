@@ -10,10 +10,13 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::rc::Rc;
 
-use crate::config::{Bug, Clocks, Config, Latency, Nanos, SyncKind, Workload, MS};
+use crate::config::{Bug, Clocks, Config, Nanos, SyncKind, Workload, MS};
 use crate::crdt::{Crdt, CrdtKind, Digest, Dot, Stamp, Val};
 use crate::out::{EvKind, TraceOut};
 use crate::rng::Rng;
+
+mod reads;
+mod sync;
 
 /// 2026-01-01T00:00:00Z: simulated time 0 on a replica whose wall clock is exact.
 pub const EPOCH_NS: i64 = 1_767_225_600 * 1_000_000_000;
@@ -21,8 +24,6 @@ pub const EPOCH_NS: i64 = 1_767_225_600 * 1_000_000_000;
 /// Most deltas a replica keeps for peers that have not acknowledged them; a peer further
 /// behind is sent the whole state.
 const DELTA_LOG_MAX: usize = 4096;
-/// Most ops in one op-sync message.
-const OPS_PER_MESSAGE: usize = 512;
 
 /// What a run did and how it ended.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -68,13 +69,29 @@ struct Op {
 /// Per-key deltas (or states), shared by every peer that is sent the same interval.
 type Parts = Rc<[(u32, Crdt)]>;
 
+/// What a message carries. Op and delta messages carry everything in the sender's state the
+/// receiver has not acknowledged — the sender's own writes *and* those it received from others
+/// — because the receive makes the receiver's causal past include the sender's whole past: a
+/// message that carried less would make the trace claim writes the receiver's state lacks.
 #[derive(Clone, Debug)]
 enum Payload {
-    Ops(Vec<Rc<Op>>),
+    /// Entries of the sender's op log after the receiver's acknowledgement, up to `upto`.
+    Ops {
+        upto: u64,
+        ops: Vec<Rc<Op>>,
+    },
     State(Rc<Vec<Crdt>>),
-    Delta { upto: u64, parts: Parts },
-    AckOps { delivered: u64 },
-    AckDelta { upto: u64 },
+    /// The join of the sender's delta log after the receiver's acknowledgement, up to `upto`.
+    Delta {
+        upto: u64,
+        parts: Parts,
+    },
+    AckOps {
+        upto: u64,
+    },
+    AckDelta {
+        upto: u64,
+    },
 }
 
 impl Payload {
@@ -116,14 +133,29 @@ struct Replica {
     online: bool,
     digest: Option<u64>,
     // op sync
+    /// Per origin, how many of its ops were delivered here (ops of one origin are delivered in
+    /// their counter order).
     delivered: Vec<u64>,
-    own_ops: VecDeque<Rc<Op>>,
+    /// Every op delivered here — its own and relayed ones — in delivery order (a causal order,
+    /// so every prefix is causally closed), numbered from 1, kept until every peer has
+    /// acknowledged it.
+    op_log: VecDeque<(u64, Rc<Op>)>,
+    /// The number the next op-log entry gets.
+    op_next: u64,
+    /// Per peer, the op-log entry up to which it acknowledged.
     ops_acked: Vec<u64>,
+    /// Ops received before their causal dependencies (a log prefix is causally closed, so only
+    /// a defensive buffer: a correct run leaves it empty once a message is processed).
     pending: Vec<Rc<Op>>,
     // delta sync
+    /// Every change of the state — its own writes and what merges from peers changed — as
+    /// numbered per-key deltas, kept for peers that have not acknowledged them.
     deltas: VecDeque<(u64, u32, Crdt)>,
     delta_next: u64,
     delta_acked: Vec<u64>,
+    // the stale-read bug
+    /// The older copy of the state the buggy replica sometimes answers reads from.
+    snapshot: Option<Vec<Crdt>>,
 }
 
 /// The world of one run.
@@ -289,12 +321,14 @@ impl World {
                     online: true,
                     digest: None,
                     delivered: if op_sync { vec![0; n] } else { Vec::new() },
-                    own_ops: VecDeque::new(),
+                    op_log: VecDeque::new(),
+                    op_next: 1,
                     ops_acked: if op_sync { vec![0; n] } else { Vec::new() },
                     pending: Vec::new(),
                     deltas: VecDeque::new(),
                     delta_next: 1,
                     delta_acked: if delta_sync { vec![0; n] } else { Vec::new() },
+                    snapshot: None,
                 }
             })
             .collect();
@@ -409,6 +443,9 @@ impl World {
                     self.schedule(t + gap, Action::NextOp);
                 }
                 Action::Tick(r) => {
+                    if self.has_bug(Bug::UnrecordedMerge, r) {
+                        self.unrecorded_merge(r);
+                    }
                     self.sync(r)?;
                     let jitter = self.rng.below(self.cfg.sync_interval / 5 + 1);
                     self.schedule(
@@ -507,7 +544,10 @@ impl World {
         let rep = &self.replicas[r as usize];
         let lamport = (self.cfg.clocks != Clocks::None).then_some(rep.lamport);
         let vc = (self.cfg.clocks == Clocks::Full).then_some(rep.vc.as_slice());
-        let key = key.map(|k| self.key_names[k as usize].as_str());
+        let key = key.map(|k| {
+            let k = k as usize;
+            (self.key_names[k].as_str(), self.kinds[k].trace_type())
+        });
         self.trace.event(
             r, rep.seq, kind, lamport, vc, wall, msg, key, op, value, attrs,
         )
@@ -519,9 +559,7 @@ impl World {
         self.out.ops += 1;
         let key = self.work.below(self.kinds.len() as u64) as u32;
         if self.work.chance(self.cfg.read_ratio) {
-            self.local_tick(r);
-            let value = self.replicas[r as usize].state[key as usize].read_json();
-            return self.emit(r, EvKind::Read, None, Some(key), None, Some(&value), None);
+            return self.read(r, key);
         }
         self.local_tick(r);
         let wall = self.wall(r);
@@ -605,441 +643,23 @@ impl World {
         );
         self.scratch = value;
         res?;
-        let rep = &mut self.replicas[r as usize];
         match self.cfg.sync {
             SyncKind::State => {}
-            SyncKind::Delta => {
-                let n = rep.delta_next;
-                rep.delta_next += 1;
-                rep.deltas.push_back((n, key, delta));
-                if rep.deltas.len() > DELTA_LOG_MAX {
-                    rep.deltas.pop_front();
-                }
-            }
+            SyncKind::Delta => self.log_delta(r, key, delta),
             SyncKind::Op => {
+                let rep = &mut self.replicas[r as usize];
                 rep.delivered[r as usize] = dot.counter;
                 let deps: Rc<[u64]> = rep.delivered.as_slice().into();
-                rep.own_ops.push_back(Rc::new(Op {
+                let op = Rc::new(Op {
                     origin: r,
                     counter: dot.counter,
                     deps,
                     key,
                     delta,
-                }));
+                });
+                Self::log_op(rep, op);
             }
         }
         Ok(())
-    }
-
-    // ---- sync ----
-
-    fn sync(&mut self, r: u32) -> io::Result<()> {
-        let n = self.cfg.replicas;
-        match self.cfg.sync {
-            SyncKind::State => {
-                let mut p = self.rng.below(u64::from(n - 1)) as u32;
-                if p >= r {
-                    p += 1;
-                }
-                let snapshot = Rc::new(self.replicas[r as usize].state.clone());
-                let bytes = 16
-                    + snapshot
-                        .iter()
-                        .map(|c| c.wire_len() as u64 + 4)
-                        .sum::<u64>();
-                self.send(r, p, bytes, Payload::State(snapshot))?;
-            }
-            SyncKind::Delta => {
-                let bug = self.has_bug(Bug::DropDelta, r);
-                // Peers usually acknowledged the same point: join each distinct interval once.
-                let mut joined: Vec<(u64, Parts)> = Vec::new();
-                for p in 0..n {
-                    if p == r {
-                        continue;
-                    }
-                    let rep = &self.replicas[r as usize];
-                    let acked = rep.delta_acked[p as usize];
-                    let upto = rep.delta_next - 1;
-                    if acked >= upto {
-                        continue;
-                    }
-                    let parts = match joined.iter().find(|j| j.0 == acked) {
-                        Some(j) => j.1.clone(),
-                        None => {
-                            let parts = Self::delta_interval(rep, acked, bug);
-                            joined.push((acked, parts.clone()));
-                            parts
-                        }
-                    };
-                    if bug {
-                        // The bug: a delta is sent once and forgotten, delivered or not.
-                        self.replicas[r as usize].delta_acked[p as usize] = upto;
-                    }
-                    if parts.is_empty() {
-                        continue;
-                    }
-                    let bytes = 24
-                        + parts
-                            .iter()
-                            .map(|(_, c)| c.wire_len() as u64 + 4)
-                            .sum::<u64>();
-                    self.send(r, p, bytes, Payload::Delta { upto, parts })?;
-                }
-                self.gc_deltas(r);
-            }
-            SyncKind::Op => {
-                for p in 0..n {
-                    if p == r {
-                        continue;
-                    }
-                    let rep = &self.replicas[r as usize];
-                    let acked = rep.ops_acked[p as usize];
-                    let start = rep.own_ops.partition_point(|o| o.counter <= acked);
-                    if start == rep.own_ops.len() {
-                        continue;
-                    }
-                    let ops: Vec<Rc<Op>> = rep
-                        .own_ops
-                        .range(start..)
-                        .take(OPS_PER_MESSAGE)
-                        .cloned()
-                        .collect();
-                    let bytes = 16
-                        + ops
-                            .iter()
-                            .map(|o| 24 + 8 * o.deps.len() as u64 + o.delta.wire_len() as u64)
-                            .sum::<u64>();
-                    self.send(r, p, bytes, Payload::Ops(ops))?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// What a peer that acknowledged up to `acked` is missing: the join of the later deltas,
-    /// per key — or the whole state when the log no longer reaches back that far.
-    fn delta_interval(rep: &Replica, acked: u64, bug: bool) -> Parts {
-        let base = rep.deltas.front().map_or(rep.delta_next, |d| d.0);
-        if acked + 1 < base && !bug {
-            return rep
-                .state
-                .iter()
-                .enumerate()
-                .map(|(k, c)| (k as u32, c.clone()))
-                .collect();
-        }
-        let mut parts: Vec<(u32, Crdt)> = Vec::new();
-        let start = rep.deltas.partition_point(|d| d.0 <= acked);
-        for (_, key, d) in rep.deltas.range(start..) {
-            match parts.iter_mut().find(|(k, _)| k == key) {
-                Some((_, c)) => {
-                    c.merge(d);
-                }
-                None => parts.push((*key, d.clone())),
-            }
-        }
-        parts.sort_by_key(|p| p.0);
-        parts.into()
-    }
-
-    fn gc_deltas(&mut self, r: u32) {
-        let rep = &mut self.replicas[r as usize];
-        let min = rep
-            .delta_acked
-            .iter()
-            .enumerate()
-            .filter(|&(p, _)| p != r as usize)
-            .map(|(_, &a)| a)
-            .min()
-            .unwrap_or(0);
-        while rep.deltas.front().is_some_and(|d| d.0 <= min) {
-            rep.deltas.pop_front();
-        }
-    }
-
-    fn link_up(&self, a: u32, b: u32) -> bool {
-        if self.healed {
-            return true;
-        }
-        if !self.replicas[a as usize].online || !self.replicas[b as usize].online {
-            return false;
-        }
-        self.cfg.net.partitions.iter().all(|p| {
-            if self.now < p.from || self.now >= p.to {
-                return true;
-            }
-            let group = |r: u32| p.groups.iter().position(|g| g.contains(&r));
-            matches!((group(a), group(b)), (Some(x), Some(y)) if x == y)
-        })
-    }
-
-    fn latency(&mut self, a: u32, b: u32, bytes: u64) -> Nanos {
-        let net = &self.cfg.net;
-        let base = match net.latency {
-            Latency::Const(d) => d,
-            Latency::Uniform(lo, hi) => self.rng.between(lo, hi),
-            Latency::Exp(m) => self.rng.exp(m as f64) as Nanos,
-        };
-        // The hub is well connected: its links are five times faster.
-        let base = if net.hub && (a == 0 || b == 0) {
-            base / 5
-        } else {
-            base
-        };
-        let transfer = bytes
-            .saturating_mul(1_000_000_000)
-            .checked_div(net.bandwidth)
-            .unwrap_or(0);
-        let held = if self.rng.chance(net.reorder) {
-            self.rng.between(base, 5 * base.max(MS))
-        } else {
-            0
-        };
-        base + transfer + held
-    }
-
-    /// Sends a message from `r` to `p`: a `send` event for state-carrying payloads, then the
-    /// network decides its fate.
-    fn send(&mut self, r: u32, p: u32, bytes: u64, payload: Payload) -> io::Result<()> {
-        let id = self.next_msg;
-        self.next_msg += 1;
-        let traced = payload.traced();
-        if traced {
-            self.out.messages += 1;
-            self.local_tick(r);
-            let what = match &payload {
-                Payload::Ops(ops) => format!(
-                    "{{\"bytes\":{bytes},\"sync\":\"op\",\"ops\":{},\"to\":\"{}\"}}",
-                    ops.len(),
-                    self.trace.name(p)
-                ),
-                Payload::State(_) => format!(
-                    "{{\"bytes\":{bytes},\"sync\":\"state\",\"to\":\"{}\"}}",
-                    self.trace.name(p)
-                ),
-                Payload::Delta { parts, .. } => {
-                    format!(
-                        "{{\"bytes\":{bytes},\"sync\":\"delta\",\"keys\":{},\"to\":\"{}\"}}",
-                        parts.len(),
-                        self.trace.name(p)
-                    )
-                }
-                _ => unreachable!("acks are not traced"),
-            };
-            self.attrs[0] = what;
-            let attrs = std::mem::take(&mut self.attrs[0]);
-            self.emit(r, EvKind::Send, Some(id), None, None, None, Some(&attrs))?;
-            self.attrs[0] = attrs;
-        } else {
-            self.out.acks += 1;
-        }
-        self.out.bytes += bytes;
-        let rep = &self.replicas[r as usize];
-        let vc = (traced && !rep.vc.is_empty()).then(|| Rc::from(rep.vc.as_slice()));
-        let msg = Message {
-            from: r,
-            to: p,
-            id,
-            bytes,
-            lamport: rep.lamport,
-            hlc: rep.hlc,
-            vc,
-            payload,
-        };
-        if !self.link_up(r, p) || self.rng.chance(self.cfg.net.loss) {
-            self.out.lost += 1;
-            return Ok(());
-        }
-        let copies = if self.rng.chance(self.cfg.net.dup) {
-            self.out.duplicated += 1;
-            2
-        } else {
-            1
-        };
-        let slot = match self.free_slots.pop() {
-            Some(s) => {
-                self.messages[s as usize] = Some(msg);
-                self.deliveries_left[s as usize] = copies;
-                s
-            }
-            None => {
-                self.messages.push(Some(msg));
-                self.deliveries_left.push(copies);
-                (self.messages.len() - 1) as u32
-            }
-        };
-        for _ in 0..copies {
-            let d = self.latency(r, p, bytes);
-            self.schedule(self.now + d, Action::Deliver(slot));
-        }
-        Ok(())
-    }
-
-    fn deliver(&mut self, slot: u32) -> io::Result<()> {
-        let left = &mut self.deliveries_left[slot as usize];
-        *left -= 1;
-        let msg = if *left == 0 {
-            self.free_slots.push(slot);
-            self.messages[slot as usize]
-                .take()
-                .expect("a scheduled delivery has its message")
-        } else {
-            let m = self.messages[slot as usize]
-                .as_ref()
-                .expect("a scheduled delivery has its message");
-            Message {
-                from: m.from,
-                to: m.to,
-                id: m.id,
-                bytes: m.bytes,
-                lamport: m.lamport,
-                hlc: m.hlc,
-                vc: m.vc.clone(),
-                payload: m.payload.clone(),
-            }
-        };
-        let p = msg.to;
-        if msg.payload.traced() {
-            self.receive_clocks(p, &msg);
-            let attrs = format!(
-                "{{\"bytes\":{},\"from\":\"{}\"}}",
-                msg.bytes,
-                self.trace.name(msg.from)
-            );
-            self.emit(
-                p,
-                EvKind::Recv,
-                Some(msg.id),
-                None,
-                None,
-                None,
-                Some(&attrs),
-            )?;
-        }
-        let buggy_merge = self.has_bug(Bug::NonIdempotentMerge, p);
-        match msg.payload {
-            Payload::State(state) => {
-                let rep = &mut self.replicas[p as usize];
-                let mut changed = false;
-                for (mine, theirs) in rep.state.iter_mut().zip(state.iter()) {
-                    changed |= if buggy_merge {
-                        mine.merge_buggy(theirs)
-                    } else {
-                        mine.merge(theirs)
-                    };
-                }
-                if changed {
-                    rep.digest = None;
-                }
-            }
-            Payload::Delta { upto, parts } => {
-                let rep = &mut self.replicas[p as usize];
-                let mut changed = false;
-                for (k, d) in parts.iter() {
-                    let mine = &mut rep.state[*k as usize];
-                    changed |= if buggy_merge {
-                        mine.merge_buggy(d)
-                    } else {
-                        mine.merge(d)
-                    };
-                }
-                if changed {
-                    rep.digest = None;
-                }
-                self.send(p, msg.from, 16, Payload::AckDelta { upto })?;
-            }
-            Payload::AckDelta { upto } => {
-                let a = &mut self.replicas[p as usize].delta_acked[msg.from as usize];
-                *a = (*a).max(upto);
-                self.gc_deltas(p);
-            }
-            Payload::Ops(ops) => {
-                let origin = msg.from;
-                for op in ops {
-                    self.receive_op(p, op, buggy_merge);
-                }
-                let delivered = self.replicas[p as usize].delivered[origin as usize];
-                self.send(p, origin, 16, Payload::AckOps { delivered })?;
-            }
-            Payload::AckOps { delivered } => {
-                let rep = &mut self.replicas[p as usize];
-                let a = &mut rep.ops_acked[msg.from as usize];
-                *a = (*a).max(delivered);
-                let me = p as usize;
-                let min = rep
-                    .ops_acked
-                    .iter()
-                    .enumerate()
-                    .filter(|&(q, _)| q != me)
-                    .map(|(_, &a)| a)
-                    .min()
-                    .unwrap_or(0);
-                while rep.own_ops.front().is_some_and(|o| o.counter <= min) {
-                    rep.own_ops.pop_front();
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Merges the clocks a received message carries (unless a bug says otherwise) and makes
-    /// the receive a local event.
-    fn receive_clocks(&mut self, p: u32, msg: &Message) {
-        let no_vc_merge = self.has_bug(Bug::VcNoMerge, p);
-        let no_max = self.has_bug(Bug::LamportNoMax, p);
-        let rep = &mut self.replicas[p as usize];
-        if !no_max {
-            rep.lamport = rep.lamport.max(msg.lamport);
-        }
-        rep.hlc = rep.hlc.max(msg.hlc);
-        if let (Some(theirs), false) = (&msg.vc, no_vc_merge) {
-            for (mine, &t) in rep.vc.iter_mut().zip(theirs.iter()) {
-                *mine = (*mine).max(t);
-            }
-        }
-        self.local_tick(p);
-    }
-
-    /// Op-based delivery: exactly once, in causal order; buffers ops whose dependencies have
-    /// not been delivered yet.
-    fn receive_op(&mut self, p: u32, op: Rc<Op>, buggy: bool) {
-        let rep = &mut self.replicas[p as usize];
-        if op.counter <= rep.delivered[op.origin as usize] {
-            if buggy && op.delta.is_counter() {
-                // The bug: a duplicate op is applied again.
-                rep.state[op.key as usize].merge_buggy(&op.delta);
-                rep.digest = None;
-            }
-            return;
-        }
-        if rep
-            .pending
-            .iter()
-            .any(|q| q.origin == op.origin && q.counter == op.counter)
-        {
-            return;
-        }
-        rep.pending.push(op);
-        // Deliver everything that became deliverable.
-        loop {
-            let rep = &mut self.replicas[p as usize];
-            let ready = rep.pending.iter().position(|o| {
-                o.counter == rep.delivered[o.origin as usize] + 1
-                    && o.deps
-                        .iter()
-                        .enumerate()
-                        .all(|(q, &d)| q == o.origin as usize || d <= rep.delivered[q])
-            });
-            let Some(i) = ready else { break };
-            let o = rep.pending.swap_remove(i);
-            rep.delivered[o.origin as usize] = o.counter;
-            let crdt = &mut rep.state[o.key as usize];
-            if buggy {
-                crdt.merge_buggy(&o.delta);
-            } else {
-                crdt.merge(&o.delta);
-            }
-            rep.digest = None;
-        }
     }
 }

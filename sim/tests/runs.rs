@@ -3,7 +3,9 @@
 
 use proptest::prelude::*;
 use weft_analyzer::{analyze, Code, Report};
-use weft_sim::config::{parse_partition, Bug, Clocks, Config, Profile, SyncKind, Workload, SEC};
+use weft_sim::config::{
+    parse_partition, Bug, Clocks, Config, Intermittent, Profile, SyncKind, Workload, SEC,
+};
 use weft_sim::{simulate, Outcome};
 use weft_trace::{ReadOptions, Trace};
 
@@ -192,10 +194,16 @@ fn bug_non_idempotent_merge_diverges_under_duplicates() {
     assert!(!o.converged);
 }
 
+/// Peers relay the deltas they receive, so a delta is gone for good only when it is lost on
+/// every link at once: while its replica is offline.
 #[test]
-fn bug_drop_delta_diverges_under_loss() {
+fn bug_drop_delta_diverges_when_offline() {
     let mut cfg = small(SyncKind::Delta, Workload::Mixed, Profile::Lan, 2);
     cfg.net.loss = 0.2;
+    cfg.net.intermittent = Some(Intermittent {
+        online: SEC,
+        offline: SEC,
+    });
     cfg.settle_limit = 20 * SEC;
     let (clean, _) = run(&cfg);
     assert!(clean.converged);
