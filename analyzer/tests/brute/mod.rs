@@ -1,4 +1,5 @@
-//! Brute-force reference implementation of `/work/shared/spec/trace-format.md`, sections 1–6.
+//! Brute-force reference implementation of `/work/shared/spec/trace-format.md`, sections 1–6
+//! and 8 (section 8, the reads, is in `reads.rs`).
 //!
 //! This is deliberately naive: every event is kept as the `serde_json::Value` it was read as,
 //! events are addressed by their index in the id-sorted list, happens-before is a dense boolean
@@ -15,6 +16,8 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub mod reads;
 
 /// An event id `(replica, seq)`. The derived tuple order is exactly the spec's id order
 /// (§2 "Ids sort by replica (bytewise), then seq (numeric)"): `String`'s `Ord` compares the
@@ -119,6 +122,19 @@ pub fn malformed_reason(v: &Value) -> Option<String> {
     if let Some(op) = o.get("op") {
         if !op.as_str().is_some_and(|op| OPS.contains(&op)) {
             return Some("unknown op".into());
+        }
+    }
+    // crdt: "on a write or read, a value other than the four makes the line malformed" (on
+    // other kinds it is ignored). Read literally, `"crdt": null` is such a value; weft-trace
+    // accepts it as no declaration. No fixture or generator writes it.
+    if kind == "write" || kind == "read" {
+        if let Some(c) = o.get("crdt") {
+            if !c
+                .as_str()
+                .is_some_and(|c| ["lww", "mv", "counter", "set"].contains(&c))
+            {
+                return Some("unknown crdt".into());
+            }
         }
     }
     // attrs: object
@@ -260,6 +276,11 @@ fn read_events(lines: &[String]) -> (BTreeMap<Id, Value>, u64, BTreeSet<Id>) {
 }
 
 pub fn brute_report(lines: &[String]) -> Value {
+    brute_full(lines).0
+}
+
+/// The report, and the reference's verdict on every read it checked (section 8).
+pub fn brute_full(lines: &[String]) -> (Value, Vec<reads::ReadCheck>) {
     let (kept, duplicates, differing) = read_events(lines);
 
     // Events indexed 0..n in id order, so comparing indices == comparing ids.
@@ -615,6 +636,16 @@ pub fn brute_report(lines: &[String]) -> Value {
         // Counter increments (op "inc") never conflict: nothing to do.
     }
 
+    // §8: key types (whether or not the trace is complete) and reads (only when it is).
+    let section8 = reads::check(&ids, &evs, &hb, !has_cycle);
+    for f in &section8.findings {
+        violations.push(violation(
+            f.code,
+            ids[f.event].clone(),
+            f.related.iter().map(|&i| ids[i].clone()),
+        ));
+    }
+
     // ---- §6 sorting and output ----
     // "violations by (event, code)"; ties (possible for wall-clock-inversion: one b can be the
     // worst edge for both (p, q) and (p', q)) broken by related.
@@ -666,7 +697,7 @@ pub fn brute_report(lines: &[String]) -> Value {
         })
         .collect();
 
-    json!({
+    let report = json!({
         "format": "weft-report/1",
         "summary": {
             "events": n,
@@ -676,12 +707,15 @@ pub fn brute_report(lines: &[String]) -> Value {
             "warnings": warnings,
             "conflicts": conflicts_json.len(),
             "unresolved": unresolved_json.len(),
+            // §8 "summary.reads_checked counts the reads whose value was checked."
+            "reads_checked": section8.checked.len(),
             "complete": !has_cycle,
         },
         "violations": violations_json,
         "conflicts": conflicts_json,
         "unresolved": unresolved_json,
-    })
+    });
+    (report, section8.checked)
 }
 
 /// §5 register last-writer-wins: "the winner is the larger (lamport, replica) when both have
@@ -785,6 +819,7 @@ pub fn project_to_spec(report: &Value) -> Value {
                     "warnings",
                     "conflicts",
                     "unresolved",
+                    "reads_checked",
                     "complete",
                 ],
             ),
