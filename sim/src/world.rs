@@ -443,9 +443,6 @@ impl World {
                     self.schedule(t + gap, Action::NextOp);
                 }
                 Action::Tick(r) => {
-                    if self.has_bug(Bug::UnrecordedMerge, r) {
-                        self.unrecorded_merge(r);
-                    }
                     self.sync(r)?;
                     let jitter = self.rng.below(self.cfg.sync_interval / 5 + 1);
                     self.schedule(

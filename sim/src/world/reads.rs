@@ -16,8 +16,7 @@ use crate::out::EvKind;
 
 /// How often the `stale-read` replica answers a read from its snapshot rather than its state.
 const STALE_ANSWER: f64 = 0.5;
-/// How often, at each of its sync ticks, the `unrecorded-merge` replica also merges a peer's
-/// state behind the instrumentation's back.
+/// How often the `unrecorded-merge` replica refreshes from a peer's state before a read.
 const UNRECORDED_MERGE: f64 = 0.25;
 
 impl CrdtKind {
@@ -39,6 +38,9 @@ impl World {
     /// A read of `key` at `r`: a local event carrying what the replica's state holds (or, with
     /// the `stale-read` bug, sometimes what an older copy of it held).
     pub(super) fn read(&mut self, r: u32, key: u32) -> io::Result<()> {
+        if self.has_bug(Bug::UnrecordedMerge, r) {
+            self.unrecorded_merge(r);
+        }
         self.local_tick(r);
         let value = if self.has_bug(Bug::StaleRead, r) {
             self.maybe_stale_value(r, key)
@@ -65,11 +67,12 @@ impl World {
         }
     }
 
-    /// The `unrecorded-merge` bug, at one of `r`'s sync ticks: sometimes `r` also merges the
-    /// current state of a peer it can reach through a path that records nothing — no receive
-    /// event, no clock merge, no entry in its sync logs — as an app with a second,
-    /// uninstrumented sync channel. Its state then holds writes its causal past does not.
-    pub(super) fn unrecorded_merge(&mut self, r: u32) {
+    /// The `unrecorded-merge` bug, before one of `r`'s reads: sometimes `r` first refreshes
+    /// from the current state of a peer it can reach, through a path that records nothing — no
+    /// receive event, no clock merge, no entry in its sync logs — as an app whose reads fall
+    /// back to fetching from a peer outside its instrumented sync. Its state then holds writes
+    /// its causal past does not, and the read shows them.
+    fn unrecorded_merge(&mut self, r: u32) {
         if !self.rng.chance(UNRECORDED_MERGE) {
             return;
         }
