@@ -901,7 +901,7 @@ fn json_report_counts_and_orders_as_the_spec_says() {
     assert_eq!(
         r["summary"],
         serde_json::json!({"events": 19, "replicas": 9, "duplicates": 0, "errors": 3, "warnings": 6,
-                           "conflicts": 7, "unresolved": 3, "complete": true})
+                           "conflicts": 7, "unresolved": 3, "reads_checked": 0, "complete": true})
     );
     // Violations by (event, code), ids by replica bytes then numeric seq; `event: null` first.
     assert_eq!(
@@ -1021,7 +1021,8 @@ fn json_report_of_a_clean_trace() {
     assert_eq!(
         r["summary"],
         serde_json::json!({"events": 4, "replicas": 2, "duplicates": 0, "errors": 0, "warnings": 0,
-                           "conflicts": 0, "unresolved": 0, "complete": true})
+                           "conflicts": 0, "unresolved": 0, "reads_checked": 0,
+                           "complete": true})
     );
     for k in ["violations", "conflicts", "unresolved"] {
         assert_eq!(r[k], serde_json::json!([]), "{k}: {r}");
@@ -1263,7 +1264,7 @@ fn the_xml_checker_rejects_what_it_should() {
     assert_eq!(ok.child("b").unwrap().text, "x < y é");
 }
 
-const SPEC_CODES: [&str; 9] = [
+const SPEC_CODES: [&str; 13] = [
     "duplicate-event",
     "seq-gap",
     "missing-event",
@@ -1273,6 +1274,10 @@ const SPEC_CODES: [&str; 9] = [
     "vc-mismatch",
     "lamport-violation",
     "wall-clock-inversion",
+    "crdt-type-conflict",
+    "read-of-unseen-write",
+    "stale-read",
+    "read-mismatch",
 ];
 
 /// Runs the same check as JUnit and as JSON, parses both, and checks what every level shares.

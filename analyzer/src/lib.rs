@@ -36,8 +36,8 @@ pub use conflicts::element_text;
 pub use engine::{Engine, MAX_CYCLE_RELATED};
 pub use graph::{human_ns, CausalGraph, EdgeKind};
 pub use report::{
-    Code, Conflict, ConflictWhy, FailOn, Findings, KeyFindings, Report, Rule, Severity, Summary,
-    Unresolved, Violation, REPORT_FORMAT,
+    Code, Conflict, ConflictWhy, FailOn, Findings, KeyFindings, ReadEvidence, Report, Rule,
+    Severity, Summary, Unresolved, Violation, REPORT_FORMAT,
 };
 
 use weft_trace::{EventId, Trace};

@@ -41,6 +41,12 @@ pub(crate) trait Seen {
     /// `VC(v)[q]`: the largest seq of replica `q` in the causal past of node `v`, its own seq
     /// when `q` is its own replica.
     fn seen(&self, v: u32, q: Sym) -> u64;
+
+    /// `VC(v)[q]` for each `q` of `qs`, into `out` (one clock lookup for all of them).
+    fn seen_all(&self, v: u32, qs: &[Sym], out: &mut Vec<u64>) {
+        out.clear();
+        out.extend(qs.iter().map(|&q| self.seen(v, q)));
+    }
 }
 
 /// The section-8 verdicts on one key: its `crdt-type-conflict`, and one finding per wrong read.
@@ -367,11 +373,12 @@ impl<'a, S: Seen> Ctx<'a, S> {
 
     /// The prefix lengths of the chains in the causal past of read `r`.
     fn past(&self, r: u32) -> Vec<usize> {
+        let mut upto = Vec::with_capacity(self.reps.len());
+        self.seen.seen_all(r, &self.reps, &mut upto);
         (0..self.reps.len())
             .map(|c| {
                 let seqs = &self.seqs[self.starts[c]..self.starts[c + 1]];
-                let upto = self.seen.seen(r, self.reps[c]);
-                seqs.partition_point(|&s| s <= upto)
+                seqs.partition_point(|&s| s <= upto[c])
             })
             .collect()
     }
@@ -494,7 +501,7 @@ impl<'a, S: Seen> Ctx<'a, S> {
         }
         let (expected, _) = self.mv_expected(p);
         let message = format!(
-            "{} read {} = {}, which no write of it wrote; expected {}",
+            "{} read {} = {}, which no write of the key wrote; expected {}",
             self.id(r),
             self.key_name(),
             shown(value),
@@ -507,7 +514,7 @@ impl<'a, S: Seen> Ctx<'a, S> {
     fn one_of(&self, expected: &Value, p: &[usize]) -> String {
         let vals = expected.as_array().map_or(&[][..], |a| &a[..]);
         if p.iter().all(|&l| l == 0) {
-            return "null (it has seen no write of it)".into();
+            return "null (it has seen no write of the key)".into();
         }
         let ids: Vec<String> = self
             .maxima(p)
@@ -720,7 +727,7 @@ impl<'a, S: Seen> Ctx<'a, S> {
             }
             if !extra.is_empty() {
                 parts.push(format!(
-                    "{} no write of it {}",
+                    "{}: no write of the key {} it",
                     extra.join(", "),
                     if self.crdt == Crdt::Set {
                         "added"

@@ -140,19 +140,27 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             " (incomplete: causality cycle)".to_string()
         },
     );
+    if s.reads_checked > 0 {
+        let _ = writeln!(
+            out,
+            "    {} checked against their causal past",
+            plural(s.reads_checked, "read", "reads")
+        );
+    }
 
     for (severity, title) in [(Severity::Error, "Errors"), (Severity::Warning, "Warnings")] {
+        // Section 8's findings have a section of their own (below).
         let of: Vec<&Violation> = report
             .violations
             .iter()
-            .filter(|v| v.severity == severity)
+            .filter(|v| v.severity == severity && !v.code.is_read_code())
             .collect();
         // Counted but not listed in the report (beyond its bound per code).
         let hidden: u64 = report
             .summary
             .omitted
             .iter()
-            .filter(|(c, _)| c.severity() == severity)
+            .filter(|(c, _)| c.severity() == severity && !c.is_read_code())
             .map(|(_, n)| n)
             .sum();
         if of.is_empty() && hidden == 0 {
@@ -168,7 +176,7 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                 p.yellow(&head)
             }
         );
-        for code in Code::ALL {
+        for code in Code::ALL.into_iter().filter(|c| !c.is_read_code()) {
             let group: Vec<&&Violation> = of.iter().filter(|v| v.code == code).collect();
             let hidden = report.omitted(code);
             if group.is_empty() && hidden == 0 {
@@ -221,6 +229,8 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
         }
     }
 
+    reads_text(&mut out, report, opts, &p);
+
     if !report.conflicts.is_empty() {
         let _ = writeln!(
             out,
@@ -271,6 +281,102 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
         }
     }
     out
+}
+
+/// The "Reads" section: section 8's findings grouped by code, each with its evidence (what was
+/// read, what the causal past implies, the witness chain).
+fn reads_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) {
+    let codes = [Code::CrdtTypeConflict].into_iter().chain(Code::READS);
+    let total: u64 = codes
+        .clone()
+        .map(|c| {
+            report.violations.iter().filter(|v| v.code == c).count() as u64 + report.omitted(c)
+        })
+        .sum();
+    if total == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.red(&format!(
+            "Reads ({} wrong of {} checked)",
+            total
+                - report
+                    .violations
+                    .iter()
+                    .filter(|v| v.code == Code::CrdtTypeConflict)
+                    .count() as u64
+                - report.omitted(Code::CrdtTypeConflict),
+            report.summary.reads_checked
+        ))
+    );
+    for code in codes {
+        let group: Vec<&Violation> = report
+            .violations
+            .iter()
+            .filter(|v| v.code == code)
+            .collect();
+        let hidden = report.omitted(code);
+        if group.is_empty() && hidden == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {} ({})",
+            p.bold(code.as_str()),
+            group.len() as u64 + hidden
+        );
+        let (shown, more) = capped(&group, opts.limit);
+        for v in shown {
+            let _ = writeln!(out, "    {}", v.message);
+            if let Some(ev) = &v.read {
+                let chain: Vec<String> = ev.chain.iter().map(ToString::to_string).collect();
+                let expected = if ev.one_of {
+                    let alts: Vec<String> = ev
+                        .expected
+                        .as_array()
+                        .map(|a| a.iter().map(|x| x.to_string()).collect())
+                        .unwrap_or_default();
+                    if alts.len() == 1 {
+                        alts.join("")
+                    } else {
+                        format!("one of {}", alts.join(", "))
+                    }
+                } else {
+                    ev.expected.to_string()
+                };
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    p.dim(&format!(
+                        "  {} {:?}: read {}, expected {expected}; {} of the key seen; chain {}",
+                        ev.crdt,
+                        ev.key,
+                        ev.value,
+                        plural(ev.seen_writes, "write", "writes"),
+                        chain.join(" → ")
+                    ))
+                );
+            } else if !v.related.is_empty() {
+                let rel: Vec<String> = v.related.iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    p.dim(&format!("  related: {}", rel.join(", ")))
+                );
+            }
+        }
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "    ... and {} more {code} findings not listed",
+                more as u64 + hidden
+            );
+        } else if more > 0 {
+            let _ = writeln!(out, "    ... and {more} more");
+        }
+    }
 }
 
 /// One key's conflicts in numbers, for keys with more conflicts than are listed: how many, among
@@ -415,7 +521,11 @@ pub fn junit(report: &Report, fail_on: FailOn) -> String {
         }
         cases.push(Case {
             name: code.as_str().to_string(),
-            class: "weft.violations",
+            class: if code.is_read_code() {
+                "weft.reads"
+            } else {
+                "weft.violations"
+            },
             fails: reaches && (!of.is_empty() || hidden > 0),
             findings: of.len() as u64 + hidden,
             lines,

@@ -44,6 +44,19 @@ impl Seen for EngineSeen<'_> {
         }
         self.clocks.entry(self.trace, v, q)
     }
+
+    fn seen_all(&self, v: u32, qs: &[Sym], out: &mut Vec<u64>) {
+        let e = &self.trace.events()[v as usize];
+        let clock = self.projected.get(&v).or_else(|| self.clocks.base_clock(v));
+        out.clear();
+        out.extend(qs.iter().map(|&q| {
+            if q == e.replica {
+                e.seq
+            } else {
+                clock.map_or(0, |c| c.get(q))
+            }
+        }));
+    }
 }
 
 impl ReadKeys {
