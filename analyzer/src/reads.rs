@@ -499,7 +499,7 @@ impl<'a, S: Seen> Ctx<'a, S> {
                 }
             }
         }
-        let (expected, _) = self.mv_expected(p);
+        let (expected, _) = self.expected_of(p);
         let message = format!(
             "{} read {} = {}, which no write of the key wrote; expected {}",
             self.id(r),
