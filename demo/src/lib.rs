@@ -366,6 +366,11 @@ impl Replicas {
         if let Some(op) = e.op {
             ev = ev.op(op);
         }
+        // The key's type, so that the collector's live analysis knows what each read must
+        // return (an undeclared multi-value register would be judged as LWW).
+        if let Some(crdt) = e.crdt {
+            ev = ev.crdt(crdt);
+        }
         if let Some(v) = &e.value {
             ev = ev.value(v.clone());
         }
