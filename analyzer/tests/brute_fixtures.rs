@@ -1,13 +1,14 @@
 //! Cross-checks the hand-written golden reports in the workspace's `fixtures/` directory against
 //! the brute-force reference: for every `fixtures/NAME.jsonl` with a sibling `NAME.report.json`,
-//! `brute_report(lines)` must equal the golden report with its `"message"` fields removed.
+//! `brute_report(lines)` must equal the golden report with its `"message"` fields and read
+//! evidence (`"read"`, filled in from the tool like the messages) removed.
 //!
 //! Fixtures that contain malformed lines (they need `--lenient`, which the reference doesn't
 //! model) are skipped and listed. The test fails when no fixture could be compared at all.
 
 mod brute;
 
-use brute::{brute_report, json_diff, malformed_reason, strip_messages};
+use brute::{brute_report, json_diff, malformed_reason, project_to_spec, strip_messages};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +80,7 @@ fn golden_reports_match_brute_force_reference() {
         let golden_text = std::fs::read_to_string(report_path).unwrap();
         let golden: Value = serde_json::from_str(&golden_text)
             .unwrap_or_else(|e| panic!("{}: not JSON: {e}", report_path.display()));
-        let golden = strip_messages(&golden);
+        let golden = strip_messages(&project_to_spec(&golden));
         let brute = brute_report(&lines);
         compared += 1;
         if golden != brute {
