@@ -58,6 +58,8 @@ pub struct Counts {
     pub conflicts: u64,
     /// Unresolved keys.
     pub unresolved: u64,
+    /// Reads checked against their causal past (spec section 8).
+    pub reads_checked: u64,
     /// Whether happens-before is a partial order.
     pub complete: bool,
 }
@@ -142,6 +144,7 @@ fn counts(report: &Report, events: u64) -> Counts {
         warnings: report.summary.warnings,
         conflicts: report.summary.conflicts,
         unresolved: report.summary.unresolved,
+        reads_checked: report.summary.reads_checked,
         complete: report.summary.complete,
     }
 }

@@ -153,6 +153,7 @@ pub(crate) fn status(s: &AppState) -> serde_json::Value {
         "warnings": c.warnings,
         "conflicts": c.conflicts,
         "unresolved": c.unresolved,
+        "reads_checked": c.reads_checked,
         "complete": c.complete,
         "findings_changes": v.next_change,
     })
@@ -184,6 +185,11 @@ pub(crate) fn metrics(s: &AppState, out: &mut String) {
         "weft_unresolved_keys",
         "Keys whose concurrent writes stay unresolved.",
         c.unresolved,
+    );
+    gauge(
+        "weft_reads_checked",
+        "Reads checked against their causal past in the live report (wrong ones: weft_violations of the read codes).",
+        c.reads_checked,
     );
     gauge(
         "weft_events_analysed",

@@ -87,6 +87,45 @@ async fn a_late_event_retracts_the_finding_it_resolves_and_alerts_see_it() {
 }
 
 #[tokio::test]
+async fn a_stale_read_is_alerted_on_and_a_late_write_changes_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(config(dir.path())).await.unwrap();
+    // b@2 reads 1 after b@1 overwrote a@1's 1 with 2: stale, once both writes are in its past.
+    let lines = concat!(
+        r#"{"replica":"b","seq":1,"kind":"write","key":"k","value":2,"parents":[["a",1]],"crdt":"lww"}"#,
+        "\n",
+        r#"{"replica":"b","seq":2,"kind":"read","key":"k","value":1}"#,
+        "\n",
+    );
+    assert_eq!(post(&c, lines).await.status, 200);
+    // a@1 is not there yet: 1 is a value no write of k wrote.
+    let report = fresh_report(&c).await;
+    assert_eq!(report, check_json(dir.path()));
+    assert!(report.contains("\"read-mismatch\""), "{report}");
+    let late = r#"{"replica":"a","seq":1,"kind":"write","key":"k","value":1}"#;
+    assert_eq!(post(&c, &format!("{late}\n")).await.status, 200);
+    let report = fresh_report(&c).await;
+    assert_eq!(report, check_json(dir.path()));
+    assert!(
+        report.contains("\"stale-read\"") && !report.contains("read-mismatch"),
+        "{report}"
+    );
+    let metrics = request(c.http_addr, "GET", "/metrics", &[], b"").await;
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains("weft_violations{code=\"stale-read\"} 1\n")
+            && metrics.contains("weft_violations{code=\"read-mismatch\"} 0\n")
+            && metrics.contains("weft_reads_checked 1\n"),
+        "{metrics}"
+    );
+    let status = request(c.http_addr, "GET", "/v1/status", &[], b"")
+        .await
+        .json();
+    assert_eq!(status["analysis"]["reads_checked"], 1, "{status}");
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_live_report_of_shuffled_batches_is_what_weft_check_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     for name in [
@@ -94,6 +133,8 @@ async fn the_live_report_of_shuffled_batches_is_what_weft_check_reports() {
         "partition-heal",
         "edges-vc",
         "wall-clock-inversion",
+        "reads-lww",
+        "reads-set",
     ] {
         let text = std::fs::read_to_string(root.join(format!("{name}.jsonl"))).unwrap();
         let mut lines: Vec<&str> = text
