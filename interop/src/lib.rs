@@ -10,6 +10,34 @@
 //!
 //! The crate reads and writes text only: callers read files and write output.
 //!
+//! ## CRDT document importers: one shape for every library
+//!
+//! Local-first libraries already record the causality weft needs (actors, sequence numbers,
+//! change dependencies, op counters), so their documents are imported as they are stored, with
+//! no instrumentation. Every such importer (`automerge`, `loro`) is a module with the same API,
+//! so that `weft import FORMAT`, `--input FORMAT` and the tests call them alike:
+//!
+//! ```text
+//! pub struct ImportOptions { .. }            // Default = what the CLI does without flags
+//! pub fn import(
+//!     inputs: &[(String, Vec<u8>)],          // (name as given on the command line, bytes)
+//!     opts: &ImportOptions,
+//! ) -> Result<Vec<weft_trace::Event>, ImportError>;
+//! pub enum ImportError { .. }                // the module's own typed error
+//! ```
+//!
+//! * Several inputs are one document (a snapshot plus the incremental saves made after it, or
+//!   the exports of several peers), in any order.
+//! * The events are a complete weft-trace/1 history (seq 1, 2, … per replica, `parents` only
+//!   to events in the result), in an order fixed by the document, so the same bytes give the
+//!   same trace.
+//! * `ImportError`'s `Display` is `FILE: reason` — the input's name as given and what is wrong
+//!   with it (not a document of this kind, truncated, corrupt, checksum mismatch, depends on
+//!   changes no input holds) — and importing never panics, whatever the bytes: the CLI prints it
+//!   and exits 2.
+//! * The mapping from the library's history to events is documented in the module and in the
+//!   README's table for that library.
+//!
 //! ```
 //! use weft_interop::export::{self, ExportOptions};
 //! use weft_interop::shiviz::{self, ImportOptions};
