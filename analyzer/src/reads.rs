@@ -428,18 +428,26 @@ impl<'a, S: Seen> Ctx<'a, S> {
                 (k < run.len()).then(|| run.start + k)
             });
         };
-        let mut from = 0;
-        while from < candidates.len() {
-            let c = self.chain_of[candidates[from]] as usize;
-            let run = candidates[from..].partition_point(|&i| self.chain_of[i] as usize == c);
-            let group = &candidates[from..from + run];
-            from += run;
-            let group = &group[..group.partition_point(|&i| i - self.starts[c] < p[c])];
-            if let Some(&i) = group.get(group.partition_point(|&i| !after(i))) {
-                return Some(i);
-            }
-        }
-        None
+        self.by_chain(p, candidates)
+            .find_map(|group| group.get(group.partition_point(|&i| !after(i))).copied())
+    }
+
+    /// `writes` (ascending) cut into runs of one chain each, in chain order, each run cut to
+    /// its writes in the past `p` (possibly empty).
+    fn by_chain<'s, 'w: 's>(
+        &'s self,
+        p: &'s [usize],
+        writes: &'w [usize],
+    ) -> impl Iterator<Item = &'w [usize]> + 's {
+        let mut rest = writes;
+        std::iter::from_fn(move || {
+            let &first = rest.first()?;
+            let c = self.chain_of[first] as usize;
+            let run = rest.partition_point(|&i| self.chain_of[i] as usize == c);
+            let (group, tail) = rest.split_at(run);
+            rest = tail;
+            Some(&group[..group.partition_point(|&i| i - self.starts[c] < p[c])])
+        })
     }
 
     /// The verdict on read `r` that returned `value`.
@@ -602,20 +610,13 @@ impl<'a, S: Seen> Ctx<'a, S> {
         }
         let removes = &self.removes[c as usize];
         let mut first_in_past = None;
-        let mut from = 0;
-        while from < adds.len() {
-            let chain = self.chain_of[adds[from]] as usize;
-            let run = adds[from..].partition_point(|&i| self.chain_of[i] as usize == chain);
-            let group = &adds[from..from + run];
-            from += run;
-            let in_past = group.partition_point(|&i| i - self.starts[chain] < p[chain]);
-            if in_past == 0 {
+        for group in self.by_chain(p, adds) {
+            let (Some(&first), Some(&a)) = (group.first(), group.last()) else {
                 continue;
-            }
-            first_in_past.get_or_insert(group[0]);
-            // Earlier adds of the chain happen before its last one: if that one is removed
-            // after, so are they.
-            let a = group[in_past - 1];
+            };
+            first_in_past.get_or_insert(first);
+            // Earlier adds of the chain happen before its last one in the past: if that one is
+            // removed after, so are they.
             if self.first_after(p, a, Some(removes)).is_none() {
                 return Status::Present;
             }

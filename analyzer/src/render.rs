@@ -202,30 +202,11 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                         let _ = writeln!(out, "    {}", v.message);
                     }
                 }
-                if !v.related.is_empty() && v.code != Code::MissingEvent {
-                    let (rel, more) = capped(&v.related, MAX_RELATED_SHOWN);
-                    let rel: Vec<String> = rel.iter().map(|r| r.to_string()).collect();
-                    let more = if more > 0 {
-                        format!(", and {more} more")
-                    } else {
-                        String::new()
-                    };
-                    let _ = writeln!(
-                        out,
-                        "    {}",
-                        p.dim(&format!("  related: {}{more}", rel.join(", ")))
-                    );
+                if v.code != Code::MissingEvent {
+                    related_text(&mut out, v, &p);
                 }
             }
-            if hidden > 0 {
-                let _ = writeln!(
-                    out,
-                    "    ... and {} more {code} findings not listed",
-                    more as u64 + hidden
-                );
-            } else if more > 0 {
-                let _ = writeln!(out, "    ... and {more} more");
-            }
+            group_footer(&mut out, code, more, hidden);
         }
     }
 
@@ -358,24 +339,44 @@ fn reads_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) 
                         chain.join(" → ")
                     ))
                 );
-            } else if !v.related.is_empty() {
-                let rel: Vec<String> = v.related.iter().map(ToString::to_string).collect();
-                let _ = writeln!(
-                    out,
-                    "    {}",
-                    p.dim(&format!("  related: {}", rel.join(", ")))
-                );
+            } else {
+                related_text(out, v, p);
             }
         }
-        if hidden > 0 {
-            let _ = writeln!(
-                out,
-                "    ... and {} more {code} findings not listed",
-                more as u64 + hidden
-            );
-        } else if more > 0 {
-            let _ = writeln!(out, "    ... and {more} more");
-        }
+        group_footer(out, code, more, hidden);
+    }
+}
+
+/// A finding's related ids (at most [`MAX_RELATED_SHOWN`]), dimmed, when it has any.
+fn related_text(out: &mut String, v: &Violation, p: &Paint) {
+    if v.related.is_empty() {
+        return;
+    }
+    let (rel, more) = capped(&v.related, MAX_RELATED_SHOWN);
+    let rel: Vec<String> = rel.iter().map(|r| r.to_string()).collect();
+    let more = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "    {}",
+        p.dim(&format!("  related: {}{more}", rel.join(", ")))
+    );
+}
+
+/// The end of a code's group: how many were not shown (`more`, beyond `--limit`) and not
+/// listed in the report at all (`hidden`, beyond its bound per code).
+fn group_footer(out: &mut String, code: Code, more: usize, hidden: u64) {
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "    ... and {} more {code} findings not listed",
+            more as u64 + hidden
+        );
+    } else if more > 0 {
+        let _ = writeln!(out, "    ... and {more} more");
     }
 }
 
