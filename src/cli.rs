@@ -42,8 +42,9 @@ pub enum Command {
 
     /// Simulate CRDT replicas on a bad network and write their trace.
     ///
-    /// Replicas perform a workload on CRDTs and sync over a simulated network with latency,
-    /// loss, duplication, reordering, partitions and skewed clocks. At the end the network
+    /// Replicas write and read CRDTs and sync over a simulated network with latency, loss,
+    /// duplication, reordering, partitions and skewed clocks; every read records its value,
+    /// which weft check verifies against the read's causal past. At the end the network
     /// heals, sync runs until quiescent and the replicas' states are compared. Deterministic:
     /// the same arguments and --seed give a byte-identical trace. A summary goes to stderr.
     /// Exit status: 0 converged, 1 diverged, 2 usage error.
@@ -52,6 +53,7 @@ pub enum Command {
     ///   weft sim --out run.jsonl && weft check run.jsonl
     ///   weft sim --replicas 8 --workload inventory --profile mixed --partition 5s-20s:r1,r2/r3,r4 -o -
     ///   weft sim --bug vc-no-merge --out buggy.jsonl
+    ///   weft sim --bug stale-read -o - | weft check -
     ///   weft sim --compare-sync --profile himalaya --ops 5000
     #[command(verbatim_doc_comment)]
     Sim(Box<SimArgs>),
@@ -95,12 +97,14 @@ pub enum Command {
     /// live TUI connected to the collector. q or Ctrl-C stops the replicas, then the collector
     /// (flushing), then restores the terminal; the data directory stays readable. Without a
     /// terminal (or with --no-tui) it runs for --duration, prints the `weft check` report of
-    /// what the collector stored and exits with its status (1 with --bug vc-no-merge).
+    /// what the collector stored and exits with its status (1 with --bug vc-no-merge, or
+    /// --bug stale-read: the replicas read too, and weft check judges every read).
     ///
     /// Examples:
     ///   weft demo
     ///   weft demo --replicas 8 --profile himalaya --sync op
     ///   weft demo --no-tui --duration 5s --bug vc-no-merge
+    ///   weft demo --bug stale-read --rate 100
     #[command(verbatim_doc_comment)]
     Demo(Box<DemoArgs>),
 
@@ -485,8 +489,14 @@ pub enum SimBug {
     LwwByWallClock,
     /// Merges counters by adding instead of taking the max: diverges under duplicates.
     NonIdempotentMerge,
-    /// Never retransmits a lost delta: diverges under loss (with --sync delta).
+    /// Never retransmits a lost delta: diverges once one is lost on every link, e.g. while the
+    /// replica is offline (with --sync delta).
     DropDelta,
+    /// Sometimes answers a read from an older snapshot of its state (weft check: stale-read).
+    StaleRead,
+    /// Sometimes merges its peers' state of a key before reading it, recording no receive
+    /// (weft check: read-of-unseen-write).
+    UnrecordedMerge,
 }
 
 #[derive(Debug, Args)]

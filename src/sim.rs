@@ -29,6 +29,8 @@ pub fn bug(b: SimBug) -> Bug {
         SimBug::LwwByWallClock => Bug::LwwByWallClock,
         SimBug::NonIdempotentMerge => Bug::NonIdempotentMerge,
         SimBug::DropDelta => Bug::DropDelta,
+        SimBug::StaleRead => Bug::StaleRead,
+        SimBug::UnrecordedMerge => Bug::UnrecordedMerge,
     }
 }
 
@@ -305,4 +307,29 @@ fn compare(cfg: &Config) -> ExitCode {
     }
     let all = rows.iter().all(|r| r.outcome.converged);
     ExitCode::from(u8::from(!all))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    /// `--bug` offers exactly the simulator's bugs, each under the simulator's own name (the
+    /// name the trace header and the reproducing command line carry).
+    #[test]
+    fn the_bug_flag_is_in_step_with_the_simulator() {
+        let flags: Vec<(String, Bug)> = SimBug::value_variants()
+            .iter()
+            .map(|b| {
+                let name = b.to_possible_value().expect("a flag value");
+                (name.get_name().to_string(), bug(*b))
+            })
+            .collect();
+        let sims: Vec<(String, Bug)> = Bug::ALL
+            .iter()
+            .map(|b| (b.name().to_string(), *b))
+            .collect();
+        assert_eq!(flags, sims);
+    }
 }

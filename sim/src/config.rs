@@ -79,8 +79,9 @@ pub enum Bug {
     DropDelta,
     /// Sometimes answers a read from an older snapshot of its state.
     StaleRead,
-    /// Sometimes merges a peer's state through a path that records no receive (no event, no
-    /// clock merge), so its state holds writes its causal past does not.
+    /// Sometimes merges its peers' state of a key before reading it (read repair) through a
+    /// path that records no receive (no event, no clock merge), so its state holds writes its
+    /// causal past does not.
     UnrecordedMerge,
 }
 
@@ -450,6 +451,17 @@ impl Clocks {
 }
 
 impl Bug {
+    /// Every bug (the CLI's `--bug` values must name exactly these).
+    pub const ALL: [Bug; 7] = [
+        Bug::VcNoMerge,
+        Bug::LamportNoMax,
+        Bug::LwwByWallClock,
+        Bug::NonIdempotentMerge,
+        Bug::DropDelta,
+        Bug::StaleRead,
+        Bug::UnrecordedMerge,
+    ];
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -443,6 +443,9 @@ impl World {
                     self.schedule(t + gap, Action::NextOp);
                 }
                 Action::Tick(r) => {
+                    if self.has_bug(Bug::StaleRead, r) {
+                        self.refresh_snapshot(r);
+                    }
                     self.sync(r)?;
                     let jitter = self.rng.below(self.cfg.sync_interval / 5 + 1);
                     self.schedule(

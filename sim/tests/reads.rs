@@ -155,8 +155,8 @@ fn the_reads_issue_14_found_are_consistent() {
     assert_read_consistent(&issue(SyncKind::Delta, Profile::Mixed));
 }
 
-/// `--bug stale-read`: the replica sometimes answers from a copy of its state taken at an
-/// earlier read. A snapshot holds only writes of an earlier causal past, all still in the
+/// `--bug stale-read`: the replica mostly answers from a copy of its state taken at an earlier
+/// sync tick. A snapshot holds only writes of an earlier causal past, all still in the
 /// read's past, so it can never show an unseen write: the verdicts are `stale-read` (an
 /// overwritten register value or removed element) and `read-mismatch` (a counter's older sum, an
 /// element or sibling the snapshot did not have yet) — all on that replica's reads, exactly the
@@ -188,8 +188,8 @@ fn the_stale_read_bug_is_found_as_stale_reads_of_that_replica() {
     }
 }
 
-/// `--bug unrecorded-merge`: before a read the replica sometimes merges a peer's state without a
-/// receive. Its state then holds writes outside its causal past, and what it sends passes them
+/// `--bug unrecorded-merge`: before a read the replica sometimes merges its peers' state of the
+/// key (read repair) without a receive. Its state then holds writes outside its causal past, and what it sends passes them
 /// on. On LWW
 /// registers (state ⊇ past, and along recorded edges hybrid stamps grow, so the largest stamp of
 /// the past is a maximal write) a wrong read can only return a value written outside the past:

@@ -15,9 +15,12 @@ use crate::crdt::CrdtKind;
 use crate::out::EvKind;
 
 /// How often the `stale-read` replica answers a read from its snapshot rather than its state.
-const STALE_ANSWER: f64 = 0.5;
-/// How often the `unrecorded-merge` replica refreshes from a peer's state before a read.
-const UNRECORDED_MERGE: f64 = 0.25;
+const STALE_ANSWER: f64 = 0.75;
+/// How often, at each of its sync ticks, the `stale-read` replica refreshes its snapshot: it
+/// lags a tick or two behind the state (older, and it would mostly hold keys not written yet).
+const SNAPSHOT_REFRESH: f64 = 0.5;
+/// How often the `unrecorded-merge` replica repairs a key from its peers before reading it.
+const UNRECORDED_MERGE: f64 = 0.5;
 
 impl CrdtKind {
     /// The data type the trace declares for keys of this kind (`crdt`, spec section 8): both
@@ -39,7 +42,7 @@ impl World {
     /// the `stale-read` bug, sometimes what an older copy of it held).
     pub(super) fn read(&mut self, r: u32, key: u32) -> io::Result<()> {
         if self.has_bug(Bug::UnrecordedMerge, r) {
-            self.unrecorded_merge(r);
+            self.unrecorded_merge(r, key);
         }
         self.local_tick(r);
         let value = if self.has_bug(Bug::StaleRead, r) {
@@ -50,52 +53,48 @@ impl World {
         self.emit(r, EvKind::Read, None, Some(key), None, Some(&value), None)
     }
 
-    /// The `stale-read` bug: the replica keeps a copy of its state, refreshed only by the reads
-    /// it answers from the state itself, and answers the others from that copy — as an app
-    /// that caches a snapshot for its UI and sometimes forgets to refresh it. Whether a read is
-    /// answered from the snapshot is drawn from the world's RNG (the workload's stream stays
-    /// untouched, so the buggy run performs the same operations).
+    /// The `stale-read` bug: most reads are answered from a copy of the state taken at an
+    /// earlier sync tick (see [`World::refresh_snapshot`]) instead of the state — as an app that
+    /// renders from a cached snapshot it refreshes only now and then. Draws come from the
+    /// world's RNG (the workload's stream stays untouched, so the buggy run performs the same
+    /// operations).
     fn maybe_stale_value(&mut self, r: u32, key: u32) -> String {
         let from_snapshot = self.rng.chance(STALE_ANSWER);
-        let rep = &mut self.replicas[r as usize];
+        let rep = &self.replicas[r as usize];
         match &rep.snapshot {
             Some(snapshot) if from_snapshot => snapshot[key as usize].read_json(),
-            _ => {
-                rep.snapshot = Some(rep.state.clone());
-                rep.state[key as usize].read_json()
-            }
+            _ => rep.state[key as usize].read_json(),
         }
     }
 
-    /// The `unrecorded-merge` bug, before one of `r`'s reads: sometimes `r` first refreshes
-    /// from the current state of a peer it can reach, through a path that records nothing — no
-    /// receive event, no clock merge, no entry in its sync logs — as an app whose reads fall
-    /// back to fetching from a peer outside its instrumented sync. Its state then holds writes
-    /// its causal past does not, and the read shows them.
-    fn unrecorded_merge(&mut self, r: u32) {
+    /// The `stale-read` replica's snapshot, at one of its sync ticks: sometimes replaced by a
+    /// copy of the current state.
+    pub(super) fn refresh_snapshot(&mut self, r: u32) {
+        if self.rng.chance(SNAPSHOT_REFRESH) {
+            let rep = &mut self.replicas[r as usize];
+            rep.snapshot = Some(rep.state.clone());
+        }
+    }
+
+    /// The `unrecorded-merge` bug, before `r` reads `key`: sometimes `r` first repairs the key
+    /// from the peers it can reach — merging their state of it, as a quorum read with read
+    /// repair does — through a path that records nothing: no receive event, no clock merge, no
+    /// entry in its sync logs. Its state then holds writes its causal past does not, and the
+    /// read (and what `r` sends later) shows them.
+    fn unrecorded_merge(&mut self, r: u32, key: u32) {
         if !self.rng.chance(UNRECORDED_MERGE) {
             return;
         }
-        let mut p = self.rng.below(u64::from(self.cfg.replicas - 1)) as u32;
-        if p >= r {
-            p += 1;
-        }
-        if !self.link_up(r, p) {
-            return;
-        }
-        let (mine, theirs) = if r < p {
-            let (a, b) = self.replicas.split_at_mut(p as usize);
-            (&mut a[r as usize], &b[0])
-        } else {
-            let (a, b) = self.replicas.split_at_mut(r as usize);
-            (&mut b[0], &a[p as usize])
-        };
-        let mut changed = false;
-        for (m, t) in mine.state.iter_mut().zip(&theirs.state) {
-            changed |= m.merge(t);
-        }
-        if changed {
-            mine.digest = None;
+        let k = key as usize;
+        for p in (0..self.cfg.replicas).filter(|&p| p != r) {
+            if !self.link_up(r, p) {
+                continue;
+            }
+            let theirs = self.replicas[p as usize].state[k].clone();
+            let rep = &mut self.replicas[r as usize];
+            if rep.state[k].merge(&theirs) {
+                rep.digest = None;
+            }
         }
     }
 }

@@ -178,15 +178,23 @@ impl Trace {
             .collect()
     }
 
-    /// Whether `read`'s value is what its replica's state implied at one of its earlier events:
-    /// the value of an older snapshot.
+    /// Whether `read`'s value is what its replica's state implied at one of its earlier events,
+    /// or before its first: the value of an older snapshot.
     pub fn an_older_snapshot(&self, read: &Ev) -> bool {
         let key = read.key.as_deref().unwrap();
         let value = read.value.as_ref().unwrap();
-        self.events
+        let start = Ev {
+            vc: BTreeMap::new(),
+            seq: 0,
+            ..read.clone()
+        };
+        let explained = self
+            .events
             .iter()
             .filter(|e| e.replica == read.replica && e.seq < read.seq)
-            .any(|e| self.expected(key, e).accepts(value))
+            .chain([&start])
+            .any(|e| self.expected(key, e).accepts(value));
+        explained
     }
 
     /// Whether `read`'s value (an LWW register's) was written, earlier in simulated time (the
