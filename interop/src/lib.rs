@@ -60,5 +60,6 @@
 //! assert!(dot.contains("\"a@1\" -> \"b@1\""));
 //! ```
 
+pub mod automerge;
 pub mod export;
 pub mod shiviz;
