@@ -62,4 +62,5 @@
 
 pub mod automerge;
 pub mod export;
+pub mod loro;
 pub mod shiviz;
