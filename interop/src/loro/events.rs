@@ -174,7 +174,8 @@ pub(super) fn map(
             };
             if first {
                 first = false;
-                ev.parents = Some(parents(&c, &index, trimmed, &mut attrs)?);
+                let parents = parents(&c, &index, trimmed, &mut attrs)?;
+                ev.parents = (!parents.is_empty()).then_some(parents);
                 if let Some(m) = &c.msg {
                     attrs.insert("message".into(), m.as_str().into());
                 }
