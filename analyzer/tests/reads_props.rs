@@ -125,13 +125,14 @@ fn comparable(report: &weft_analyzer::Report) -> Value {
 
 /// The lines in the order `keys` gives (a stable sort of positions by key), fed to a fresh
 /// engine in batches cut where `cuts` says; after every batch the engine's report must equal
-/// the reference's on the lines fed so far. Returns the engine's final report (full JSON) and
-/// the codes the reference found after some batch.
+/// the reference's on the lines fed so far. Returns the engine's final report (full JSON), the
+/// codes the reference found after some batch, and the lines in the order fed (which copy of a
+/// duplicated id is kept depends on it).
 fn feed_and_compare(
     lines: &[String],
     keys: &[u16],
     cuts: &[bool],
-) -> Result<(Value, BTreeSet<String>), String> {
+) -> Result<(Value, BTreeSet<String>, Vec<String>), String> {
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by_key(|&i| keys.get(i).copied().unwrap_or(i as u16));
     let mut engine = weft_analyzer::Engine::new();
@@ -165,7 +166,7 @@ fn feed_and_compare(
             ));
         }
     }
-    Ok((engine.report().to_json(), codes))
+    Ok((engine.report().to_json(), codes, fed))
 }
 
 /// The batch analysis (`weft_analyzer::analyze`) of all lines, as JSON.
@@ -455,7 +456,8 @@ fn engine_case(
     apply_faults(&mut evs, faults);
     let lines = crdt_sim::lines(&evs);
     let fail = |e: String| TestCaseError::fail(format!("{e}\n{}", lines.join("\n")));
-    let (engine, mut codes) = feed_and_compare(&lines, keys, cuts).map_err(TestCaseError::fail)?;
+    let (engine, mut codes, fed) =
+        feed_and_compare(&lines, keys, cuts).map_err(TestCaseError::fail)?;
     let (want, checks) = brute_full(&lines);
     let batch = batch_report(&lines);
     prop_assert!(
@@ -463,7 +465,7 @@ fn engine_case(
         "batch analysis differs from the reference{}",
         explain(&lines, &project_to_spec(&strip_messages(&batch)), &want)
     );
-    check_evidence(&engine, &checks).map_err(fail)?;
+    check_evidence(&engine, &brute_full(&fed).1).map_err(fail)?;
     check_evidence(&batch, &checks).map_err(fail)?;
     if want["summary"]["complete"] == json!(false) {
         codes.insert("incomplete".into());
@@ -607,7 +609,7 @@ fn each_mutant_gets_exactly_its_violation() {
             let cuts: Vec<bool> = (0..lines.len())
                 .map(|i| seed >> (i % 64) & 1 == 1)
                 .collect();
-            let (engine, _) = feed_and_compare(&lines, &keys, &cuts)
+            let (engine, _, _) = feed_and_compare(&lines, &keys, &cuts)
                 .map_err(|e| TestCaseError::fail(format!("mutant {name}: {e}")))?;
             prop_assert!(
                 project_to_spec(&strip_messages(&engine)) == want,
