@@ -13,8 +13,8 @@
 //! | op's position in its actor's history (over the actor's changes by `seq`, from 1) | `seq` |
 //! | op counter (`startOp` + index in the change) | `lamport` |
 //! | change `deps` | `parents` of the change's first event (each dep's last event) |
-//! | change timestamp (ms), when not 0 | `wall_ns` of each of its events |
-//! | change hash; message | `attrs.change` on every event; `attrs.message` on the first |
+//! | change time, when not 0 | `wall_ns` of each of its events: seconds (what Automerge's JavaScript API records) below [`SECONDS_BELOW`], else milliseconds |
+//! | change hash; message, time | `attrs.change` on every event; `attrs.message`, `attrs.time` (as recorded) on the first |
 //! | map `put` of a scalar | `write`, `op: set`, `value` the scalar as JSON ([`scalar_json`]) |
 //! | map `put` making an object | `write`, `op: set`, `value: {"make": "map"\|"list"\|"text"\|"table"}` |
 //! | map `put` of a counter | `write`, `op: set`, `value: {"counter": N}` |
@@ -58,7 +58,7 @@ use automerge::{
 };
 use weft_trace::Event;
 
-pub use events::{escape_segment, scalar_json};
+pub use events::{escape_segment, scalar_json, wall_ns, SECONDS_BELOW};
 
 /// The first bytes of every Automerge chunk (document, change, compressed change, bundle).
 pub const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];

@@ -40,21 +40,23 @@ pub(super) fn emit(doc: &Automerge, mut sink: impl FnMut(Event)) -> u64 {
     for (i, change) in changes.iter().enumerate() {
         let replica = actors.name(change.actor_id());
         let hash = change.hash().to_string();
-        let wall_ns = (change.timestamp() != 0)
-            .then(|| change.timestamp().checked_mul(1_000_000))
-            .flatten();
+        let time = change.timestamp();
+        let wall_ns = wall_ns(time);
         let parents: Vec<EventId> = change
             .deps()
             .iter()
             .filter_map(|d| last.get(d).cloned())
             .collect();
-        let mut first = Some((parents, change.message().cloned()));
+        let mut first = Some((parents, change.message().cloned(), time));
         let mut event =
             |seq: u64, lamport: Option<u64>, kind: Kind, mut attrs: Map<String, Value>| {
                 attrs.insert("change".into(), Value::String(hash.clone()));
-                let (parents, message) = first.take().unwrap_or_default();
+                let (parents, message, time) = first.take().unwrap_or_default();
                 if let Some(m) = message {
                     attrs.insert("message".into(), Value::String(m));
+                }
+                if time != 0 {
+                    attrs.insert("time".into(), json!(time));
                 }
                 Event {
                     replica: replica.to_string(),
@@ -91,6 +93,24 @@ pub(super) fn emit(doc: &Automerge, mut sink: impl FnMut(Event)) -> u64 {
         }
     }
     count
+}
+
+/// Below this a change's time is taken for seconds, at or above it for milliseconds.
+/// Automerge's JavaScript API records seconds (`Math.floor(Date.now() / 1000)` unless the app
+/// passes `time`), while apps on the Rust API often pass milliseconds; 10^11 ms is March 1973,
+/// before any Automerge document, and 10^11 s is the year 5138.
+pub const SECONDS_BELOW: i64 = 100_000_000_000;
+
+/// A change's time as `wall_ns`: none for 0 (no time recorded), seconds or milliseconds by
+/// [`SECONDS_BELOW`], none if it overflows.
+pub fn wall_ns(time: i64) -> Option<i64> {
+    if time == 0 {
+        None
+    } else if time.unsigned_abs() < SECONDS_BELOW.unsigned_abs() {
+        time.checked_mul(1_000_000_000)
+    } else {
+        time.checked_mul(1_000_000)
+    }
 }
 
 /// A map write: key, op, value.
