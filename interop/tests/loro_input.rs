@@ -187,3 +187,73 @@ fn updates_whose_dependencies_no_input_holds_name_their_file() {
          longer has"
     );
 }
+
+fn fixture(name: &str) -> (String, Vec<u8>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/loro_data");
+    (name.to_string(), std::fs::read(dir.join(name)).unwrap())
+}
+
+/// The documents `loro-crdt` (JavaScript) wrote: a three-peer todo app. The snapshot, the
+/// three per-peer update files (given in an order where each waits for the others) and the
+/// Rust library's reading of the same bytes must agree, and the contested keys are the ones
+/// the script contested.
+#[test]
+fn js_fixtures_agree_with_the_library() {
+    let snap = vec![fixture("todo.loro")];
+    let updates = vec![
+        fixture("peer-10.update"),
+        fixture("peer-9.update"),
+        fixture("peer-1.update"),
+    ];
+    let doc = LoroDoc::new();
+    doc.import(&snap[0].1).unwrap();
+    let from_snapshot = import(&snap, &ImportOptions::default()).unwrap();
+    let from_updates = import(&updates, &ImportOptions::default()).unwrap();
+    assert_eq!(from_snapshot, from_updates, "same history, same trace");
+    let checked = loro_support::agree(&doc, &from_snapshot);
+    println!("{checked:?}");
+    let rep = loro_support::report(&from_snapshot);
+    let contested: Vec<&str> = rep.unresolved.iter().map(|u| u.key.as_str()).collect();
+    println!("{contested:?} {}", from_snapshot.len());
+    for e in &from_snapshot {
+        println!("{}", serde_json::to_string(e).unwrap());
+    }
+    // Every change carries the script's message and timestamp.
+    for e in from_snapshot.iter().filter(|e| e.parents.is_some()) {
+        assert!(e.attrs.as_ref().unwrap().contains_key("message"), "{e:?}");
+    }
+    assert!(from_snapshot
+        .iter()
+        .all(|e| e.wall_ns.is_some_and(|ns| ns >= 1_700_000_000_000_000_000)));
+}
+
+#[test]
+fn js_shallow_fixture_holds_the_history_after_its_root() {
+    let shallow = fixture("todo-shallow.loro");
+    let doc = LoroDoc::from_snapshot(&shallow.1).unwrap();
+    assert!(doc.is_shallow());
+    let events = import(&[shallow], &ImportOptions::default()).unwrap();
+    let full = import(&[fixture("todo.loro")], &ImportOptions::default()).unwrap();
+    // Round 1's first 7 ops are trimmed away; its last op (the like, 14@1) is the shallow root,
+    // which Loro keeps, and which every later change builds on.
+    assert_eq!((events.len(), full.len()), (17, 24));
+    assert_eq!(
+        loro_support::agree(&doc, &events),
+        loro_support::Checked {
+            keys: 5,
+            contested: 3,
+            deleted: 1,
+            counters: 1,
+            unreachable: 0
+        }
+    );
+    let trimmed: Vec<_> = events
+        .iter()
+        .filter_map(|e| e.attrs.as_ref().unwrap().get("trimmed_deps"))
+        .collect();
+    assert_eq!(
+        trimmed,
+        [&serde_json::json!(["13@1"])],
+        "the root's dep, trimmed"
+    );
+}
