@@ -349,8 +349,9 @@ impl<'a, S: Seen> Ctx<'a, S> {
             ctx.cum.push(0);
             let mut sum: i128 = 0;
             for &v in &ctx.nodes {
+                // An inc without `value` adds 1; `"value": null` is a value, and not an integer.
                 let inc = match trace.value(&evs[v as usize]) {
-                    None | Some(Value::Null) => Some(1),
+                    None => Some(1),
                     Some(x) => integer(x),
                 };
                 match inc {
