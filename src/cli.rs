@@ -108,11 +108,13 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Demo(Box<DemoArgs>),
 
-    /// Convert other tools' logs to weft-trace/1.
+    /// Convert other tools' logs and CRDT documents to weft-trace/1.
     ///
     /// Examples:
     ///   weft import shiviz govector.log -o trace.jsonl
     ///   weft import shiviz app.log --regex '(?<host>\S+) (?<clock>\{.*\}) (?<event>.*)' --split traces/
+    ///   weft import automerge doc.automerge -o trace.jsonl
+    ///   weft import loro doc.loro -o trace.jsonl
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
 
@@ -134,6 +136,10 @@ pub enum InputFormat {
     Weft,
     /// ShiViz / GoVector logs (see `weft import shiviz --help` for the options).
     Shiviz,
+    /// Automerge documents: save() output or concatenated changes (as `weft import automerge`).
+    Automerge,
+    /// Loro snapshots and updates (as `weft import loro`).
+    Loro,
 }
 
 /// How a ShiViz / GoVector log is parsed (ShiViz's own semantics).
@@ -176,6 +182,48 @@ pub enum ImportFormat {
     ///   weft import shiviz multi.log --split traces/
     #[command(verbatim_doc_comment)]
     Shiviz(ShivizImportArgs),
+
+    /// Automerge documents: the output of save() / Automerge.save(), and files of changes from
+    /// saveIncremental() / getChanges(). Several files are one document, in any order.
+    ///
+    /// One weft event per operation: replica = the actor id (hex), seq = the op's place in its
+    /// actor's history, lamport = the op counter (so weft's LWW winner is Automerge's), parents
+    /// = the change's deps, wall_ns = the change's time, the change hash and message in attrs.
+    /// Map puts, deletes (value null, attrs.action delete) and counter increments are writes
+    /// keyed by the object's path (todos/3/done); list and text operations are local events
+    /// with their object, element and value in attrs. A file that is not Automerge data, is
+    /// truncated or corrupt, fails its checksum, or needs changes no file holds: exit 2.
+    ///
+    /// Examples:
+    ///   weft import automerge doc.automerge -o trace.jsonl && weft check trace.jsonl
+    ///   weft import automerge snapshot.automerge incremental-*.bin -o trace.jsonl
+    ///   weft tui --input automerge doc.automerge        # then press c for the conflicts
+    #[command(verbatim_doc_comment)]
+    Automerge(CrdtImportArgs),
+
+    /// Loro documents: snapshots and update exports. Several files are one document, in any
+    /// order.
+    ///
+    /// One weft event per operation: replica = the peer (named so that weft's replica order is
+    /// Loro's peer order), lamport = Loro's Lamport timestamp, parents = the change's deps. A
+    /// file that is not a Loro document, is truncated or corrupt, or fails its checksum: exit 2.
+    ///
+    /// Examples:
+    ///   weft import loro doc.loro -o trace.jsonl && weft check trace.jsonl
+    ///   weft tui --input loro snapshot.loro updates.bin
+    #[command(verbatim_doc_comment)]
+    Loro(CrdtImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrdtImportArgs {
+    /// Document files (several are one document, in any order), or - for stdin.
+    #[arg(value_name = "FILE|-", required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Where to write the trace (default stdout), e.g. -o trace.jsonl.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +261,7 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Trace files or directories (or ShiViz logs with --input shiviz), - for stdin.
+    /// Trace files or directories (or logs and documents with --input), - for stdin.
     #[arg(value_name = "FILE|DIR|-", required = true)]
     pub inputs: Vec<PathBuf>,
 
@@ -237,7 +285,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = 2, requires = "around")]
     pub depth: u32,
 
-    /// How the inputs are read.
+    /// How the inputs are read, e.g. --input automerge for an Automerge document.
     #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
     pub input: InputFormat,
 
@@ -304,7 +352,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_color: bool,
 
-    /// How the inputs are read, e.g. --input shiviz for a GoVector log.
+    /// How the inputs are read, e.g. --input shiviz for a GoVector log, --input automerge for
+    /// an Automerge document.
     #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
     pub input: InputFormat,
 
@@ -314,7 +363,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
-    /// Trace files or directories (a collector's data directory included).
+    /// Trace files or directories (a collector's data directory included), or logs and
+    /// documents with --input.
     #[arg(value_name = "FILE|DIR", conflicts_with = "connect")]
     pub inputs: Vec<PathBuf>,
 
@@ -356,7 +406,8 @@ pub struct TuiArgs {
     #[arg(long)]
     pub ascii: bool,
 
-    /// How the inputs are read, e.g. --input shiviz for a GoVector log.
+    /// How the inputs are read, e.g. --input shiviz for a GoVector log, --input automerge for
+    /// an Automerge document.
     #[arg(long, value_enum, default_value_t = InputFormat::Weft)]
     pub input: InputFormat,
 

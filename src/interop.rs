@@ -6,16 +6,33 @@ use std::process::ExitCode;
 
 use weft_interop::export::{self, Around, ExportOptions};
 use weft_interop::shiviz::{self, ImportOptions, Imported};
-use weft_trace::{expand_paths, EventId, ReadOptions, Trace};
+use weft_trace::{expand_paths, EventId, NdjsonWriter, ReadOptions, Trace};
 
 use crate::check::EXIT_INPUT;
 use crate::cli::{
-    ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs, ShivizOptions,
+    CrdtImportArgs, ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs,
+    ShivizOptions,
 };
 
-/// Reads the inputs as one trace: weft-trace/1 files and directories, or a ShiViz log. Says on
-/// stderr what was left out of a collector's segment as in flight, and each entry of a
-/// directory that is not read.
+/// CRDT libraries whose documents weft imports (`weft import FORMAT`, `--input FORMAT`).
+#[derive(Clone, Copy, Debug)]
+enum Crdt {
+    Automerge,
+    Loro,
+}
+
+impl Crdt {
+    fn name(self) -> &'static str {
+        match self {
+            Crdt::Automerge => "automerge",
+            Crdt::Loro => "loro",
+        }
+    }
+}
+
+/// Reads the inputs as one trace: weft-trace/1 files and directories, a ShiViz log, or a CRDT
+/// document. Says on stderr what was left out of a collector's segment as in flight, and each
+/// entry of a directory that is not read.
 pub fn load_trace(
     inputs: &[PathBuf],
     input: InputFormat,
@@ -51,6 +68,113 @@ pub fn load_trace(
                 .join(" ");
             Trace::from_ndjson_str(&name, &text, &ReadOptions::default()).map_err(|e| e.to_string())
         }
+        InputFormat::Automerge => crdt_trace(Crdt::Automerge, inputs),
+        InputFormat::Loro => crdt_trace(Crdt::Loro, inputs),
+    }
+}
+
+/// A CRDT document's history as a trace: imported, written as weft-trace/1 and read back like
+/// any trace file (so every check the reader makes applies).
+fn crdt_trace(crdt: Crdt, inputs: &[PathBuf]) -> Result<Trace, String> {
+    let text = crdt_ndjson(crdt, inputs)?;
+    Trace::from_ndjson_str(&joined(inputs), &text, &ReadOptions::default())
+        .map_err(|e| e.to_string())
+}
+
+fn joined(inputs: &[PathBuf]) -> String {
+    inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The files' bytes by name as given (`-` is stdin).
+fn read_files(inputs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        let name = p.display().to_string();
+        let bytes = if p.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("-: {e}"))?;
+            bytes
+        } else {
+            std::fs::read(p).map_err(|e| format!("{name}: {e}"))?
+        };
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
+/// Imports CRDT documents into weft-trace/1 text.
+fn crdt_ndjson(crdt: Crdt, inputs: &[PathBuf]) -> Result<String, String> {
+    let files = read_files(inputs)?;
+    let doc = CrdtDoc::load(crdt, &files)?;
+    let bytes = doc.write(&files, Vec::new()).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// A CRDT document read and checked, not yet written: every input error is found before any
+/// output is opened.
+enum CrdtDoc {
+    Automerge(Box<weft_interop::automerge::Automerge>),
+    Loro(Vec<weft_trace::Event>),
+}
+
+impl CrdtDoc {
+    /// Reads `files` as one document; an error is `FILE: reason`.
+    fn load(crdt: Crdt, files: &[(String, Vec<u8>)]) -> Result<CrdtDoc, String> {
+        match crdt {
+            Crdt::Automerge => weft_interop::automerge::load(files)
+                .map(|d| CrdtDoc::Automerge(Box::new(d)))
+                .map_err(|e| e.to_string()),
+            Crdt::Loro => {
+                let opts = weft_interop::loro::ImportOptions::default();
+                weft_interop::loro::import(files, &opts)
+                    .map(CrdtDoc::Loro)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            CrdtDoc::Automerge(_) => Crdt::Automerge.name(),
+            CrdtDoc::Loro(_) => Crdt::Loro.name(),
+        }
+    }
+
+    /// Writes the history to `out` as weft-trace/1, with a header naming the importer and the
+    /// inputs. Automerge's events are written as they are made (a million-op document is never
+    /// a million events in memory).
+    fn write<W: Write>(&self, files: &[(String, Vec<u8>)], out: W) -> std::io::Result<W> {
+        let mut meta = serde_json::Map::new();
+        meta.insert("name".into(), format!("weft import {}", self.name()).into());
+        let names: Vec<serde_json::Value> = files.iter().map(|(n, _)| n.clone().into()).collect();
+        meta.insert("inputs".into(), names.into());
+        let mut w = NdjsonWriter::with_header(out, &meta)?;
+        match self {
+            CrdtDoc::Automerge(doc) => {
+                let opts = weft_interop::automerge::ImportOptions::default();
+                let mut failed = None;
+                weft_interop::automerge::emit(doc, &opts, |e| {
+                    if failed.is_none() {
+                        failed = w.write(&e).err();
+                    }
+                });
+                if let Some(err) = failed {
+                    return Err(err);
+                }
+            }
+            CrdtDoc::Loro(events) => {
+                for e in events {
+                    w.write(e)?;
+                }
+            }
+        }
+        w.finish()
     }
 }
 
@@ -142,14 +266,41 @@ fn header(
 
 /// `weft import FORMAT ...`.
 pub fn import(format: &ImportFormat) -> ExitCode {
-    match format {
-        ImportFormat::Shiviz(a) => match import_shiviz(a) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("weft import: {e}");
-                ExitCode::from(EXIT_INPUT)
+    let done = match format {
+        ImportFormat::Shiviz(a) => import_shiviz(a),
+        ImportFormat::Automerge(a) => import_crdt(Crdt::Automerge, a),
+        ImportFormat::Loro(a) => import_crdt(Crdt::Loro, a),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weft import: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+/// `weft import automerge|loro`: the document read and checked first (an input error leaves no
+/// output file), then streamed to the output file or stdout (`weft import ... | head` is not an
+/// error).
+fn import_crdt(crdt: Crdt, a: &CrdtImportArgs) -> Result<(), String> {
+    let files = read_files(&a.inputs)?;
+    let doc = CrdtDoc::load(crdt, &files)?;
+    match a.out.as_deref() {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            doc.write(&files, std::io::BufWriter::new(f))
+                .map(drop)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        }
+        _ => {
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match doc.write(&files, stdout) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(format!("stdout: {e}")),
             }
-        },
+        }
     }
 }
 

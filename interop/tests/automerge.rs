@@ -266,7 +266,7 @@ fn scalar(v: u8) -> ScalarValue {
     match v % 6 {
         0 => ScalarValue::Int(i64::from(v)),
         1 => ScalarValue::Str(format!("s{v}").into()),
-        2 => ScalarValue::Boolean(v % 2 == 0),
+        2 => ScalarValue::Boolean(v.is_multiple_of(2)),
         3 => ScalarValue::Null,
         4 => ScalarValue::F64(f64::from(v) / 4.0),
         _ => ScalarValue::Uint(u64::from(v)),
