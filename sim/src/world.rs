@@ -86,8 +86,11 @@ enum Payload {
         upto: u64,
         parts: Parts,
     },
+    /// Acknowledges the sender's op log up to `upto`, and says which ops the acknowledging
+    /// replica has delivered from every origin, so that they are not relayed to it again.
     AckOps {
         upto: u64,
+        delivered: Rc<[u64]>,
     },
     AckDelta {
         upto: u64,
@@ -144,6 +147,9 @@ struct Replica {
     op_next: u64,
     /// Per peer, the op-log entry up to which it acknowledged.
     ops_acked: Vec<u64>,
+    /// Per peer, the ops it had delivered from each origin when it last acknowledged (a lower
+    /// bound of what it has now): relaying those again would only cost bytes and merges.
+    peer_delivered: Vec<Option<Rc<[u64]>>>,
     /// Ops received before their causal dependencies (a log prefix is causally closed, so only
     /// a defensive buffer: a correct run leaves it empty once a message is processed).
     pending: Vec<Rc<Op>>,
@@ -324,6 +330,7 @@ impl World {
                     op_log: VecDeque::new(),
                     op_next: 1,
                     ops_acked: if op_sync { vec![0; n] } else { Vec::new() },
+                    peer_delivered: if op_sync { vec![None; n] } else { Vec::new() },
                     pending: Vec::new(),
                     deltas: VecDeque::new(),
                     delta_next: 1,

@@ -103,12 +103,16 @@ impl World {
                     }
                     // The whole unacknowledged interval, in one message: a receive claims the
                     // sender's whole past, so a message cut short would claim ops it lacks.
-                    // The peer's own ops are left out: it has them.
+                    // Left out: the peer's own ops and those it said it had delivered.
                     let start = rep.op_log.partition_point(|e| e.0 <= acked);
+                    let has = rep.peer_delivered[p as usize].as_deref();
                     let ops: Vec<Rc<Op>> = rep
                         .op_log
                         .range(start..)
-                        .filter(|e| e.1.origin != p)
+                        .filter(|e| {
+                            let o = &e.1;
+                            o.origin != p && has.is_none_or(|d| o.counter > d[o.origin as usize])
+                        })
                         .map(|e| e.1.clone())
                         .collect();
                     if ops.is_empty() {
@@ -391,10 +395,22 @@ impl World {
                     self.replicas[p as usize].pending.is_empty(),
                     "an op-log interval after an acknowledged prefix is causally deliverable"
                 );
-                self.send(p, msg.from, 16, Payload::AckOps { upto })?;
+                let delivered: Rc<[u64]> = self.replicas[p as usize].delivered.as_slice().into();
+                let bytes = 16 + 8 * delivered.len() as u64;
+                self.send(p, msg.from, bytes, Payload::AckOps { upto, delivered })?;
             }
-            Payload::AckOps { upto } => {
-                let a = &mut self.replicas[p as usize].ops_acked[msg.from as usize];
+            Payload::AckOps { upto, delivered } => {
+                let rep = &mut self.replicas[p as usize];
+                let from = msg.from as usize;
+                let newer = rep.peer_delivered[from]
+                    .as_deref()
+                    .is_none_or(|old| old.iter().zip(delivered.iter()).all(|(o, d)| o <= d));
+                if newer {
+                    // Acks can arrive out of order: an older one must not hide what a newer
+                    // one said was delivered.
+                    rep.peer_delivered[from] = Some(delivered);
+                }
+                let a = &mut rep.ops_acked[from];
                 *a = (*a).max(upto);
                 self.gc_ops(p);
             }
