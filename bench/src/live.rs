@@ -11,7 +11,7 @@
 //! terminal: `weft_tui::run::LiveSource` (the follower, the parser thread, the model thread) posts
 //! actions; a loop like the TUI's event loop applies them to an `App` every 33 ms, turns the
 //! follower's arrival count into `Received`, ticks, selects the newest event once a second (`G`),
-//! and draws the whole screen into a 200×50 `TestBackend`. A third thread samples the arrival
+//! and draws the whole screen into a 200×50 in-memory `weft_tui::headless::Screen`. A third thread samples the arrival
 //! count every millisecond. It stops when the model shown holds every event and its findings
 //! cover them all, and prints one JSON object; the parent reads the child's peak RSS from `wait4`.
 //!
@@ -40,10 +40,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use serde::{Deserialize, Serialize};
 use weft_tui::grow::{Growing, LineParser};
+use weft_tui::headless::Screen;
 use weft_tui::live::LiveConfig;
 use weft_tui::model::Model;
 use weft_tui::run::LiveSource;
@@ -252,7 +251,7 @@ pub fn measure(url: &str, events: u64) -> Result<Measured> {
         w: WIDTH,
         h: HEIGHT,
     });
-    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
+    let mut terminal = Screen::new(WIDTH, HEIGHT);
     let mut m = Measured {
         events,
         ..Measured::default()
@@ -298,7 +297,7 @@ pub fn measure(url: &str, events: u64) -> Result<Measured> {
             last_select = Instant::now();
         }
         let applied = t.elapsed();
-        terminal.draw(|f| weft_tui::render::render(&app, f))?;
+        terminal.draw(&app);
         let total = t.elapsed();
         m.apply.push(applied.as_secs_f64());
         m.draw.push((total - applied).as_secs_f64());
@@ -462,7 +461,7 @@ fn us(v: [f64; 5]) -> String {
 /// Runs the benchmark; returns the process exit code (0 all PASS, 1 some MISS/FAIL).
 pub fn run(opts: &LiveOptions) -> Result<i32> {
     print_machine_only(
-        "weft tui --connect (LiveSource, App, frames into a ratatui TestBackend, in a child \
+        "weft tui --connect (LiveSource, App, frames into an in-memory screen, in a child \
          process following a paced in-process stream)",
     );
     let cfg = shape(opts.events, opts.replicas);

@@ -11,6 +11,7 @@
 //! cargo run --release -p weft-bench -- shapes [--quick] [--repeat N] [--max-replicas N] [--keep DIR]
 //! cargo run --release -p weft-bench -- tui [--events 1000000] [--replicas 16] [--keep DIR]
 //! cargo run --release -p weft-bench -- live [--events 1000000] [--rate 50000] [--keep DIR]
+//! cargo run --release -p weft-bench -- automerge [--ops 1000000] [--peers 4] [--repeat 3]
 //! cargo run --release -p weft-bench -- gen --events 100000 --replicas 8 --keys 100 -o t.ndjson
 //! cargo run --release -p weft-bench -- floor t.ndjson
 //! ```
@@ -28,7 +29,7 @@
 //! `GET /v1/status` and, after SIGTERM, the segment files must hold exactly the acknowledged
 //! events. `tui` measures weft-tui in a child process on check's scenario-b trace (see
 //! `weft_bench::tui`): the first frame (read, `Model::build`, first render into a 200×50
-//! `TestBackend`) under 2 s, and frames while scrolling and jumping at p99 under 16 ms, with the
+//! in-memory screen) under 2 s, and frames while scrolling and jumping at p99 under 16 ms, with the
 //! peak RSS. `shapes` checks traces of very many replicas with one event each (see
 //! `weft_bench::shapes`): (l) 1M replicas with one local event each, (m) one send received by 1M
 //! replicas, (n) 1M replicas, every other one writing a key of its own: peak RSS at most 1.5 GB
@@ -119,7 +120,7 @@ enum Cmd {
     /// The trace is check's scenario b (1M events, 16 replicas, 10k keys, vc+lamport) unless
     /// --events/--replicas say otherwise. Measures the first frame: reading the file, analysis
     /// and layout (`Model::build`), the state (`App::new`, resize) and the first full render into
-    /// a 200×50 ratatui TestBackend: < 2 s. Then frames (one action + a full draw): scrolling and
+    /// a 200×50 in-memory screen: < 2 s. Then frames (one action + a full draw): scrolling and
     /// moving the selection (Down, PageDown, Right, Left, PageUp) and jumping (Bottom, Top,
     /// NextConflict): p99 < 16 ms each; mean, p50, p99 and max reported. Peak RSS from wait4.
     /// Exit status: 0 all PASS, 1 some MISS, 2 an error.
@@ -129,7 +130,7 @@ enum Cmd {
     /// The tui benchmark's trace (1M events, 16 replicas, 10k keys, vc+lamport unless --events /
     /// --replicas say otherwise) is served as a collector's /v1/stream at --rate events/s; the
     /// child runs the live source (follower, parser and model threads) and an event loop drawing
-    /// into a 200×50 TestBackend every 33 ms. Measures the view's lag behind what was received
+    /// into a 200×50 in-memory screen every 33 ms. Measures the view's lag behind what was received
     /// (target < 1 s, while streaming and catching up after the last event), the findings' lag,
     /// frames (target p99 < 16 ms), peak RSS per event (target ≤ 250 B), then in process the
     /// cost of each 1 MiB batch (parse, engine and model, snapshot) as the trace grows and one
@@ -168,6 +169,51 @@ enum Cmd {
         /// Events per batch for the incremental run.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
+        /// Runs of each measurement; the best is kept.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Benchmark importing a Loro document (`weft import loro`) against Loro loading it.
+    ///
+    /// Builds a deterministic --ops-op document (1M by default) of --peers peers: map sets and
+    /// deletes over --keys keys, counter increments and one-character text inserts, committed
+    /// every 10 ops, with syncs. Times (best of --repeat) the library importing its snapshot
+    /// and its update export, the library reading the snapshot's whole history back, weft's
+    /// import of the snapshot, and that import plus NDJSON serialization. Prints the times and
+    /// their ratio to the library loading the updates; no target. Exit status: 0, or 2 on error.
+    Loro {
+        /// Ops in the document.
+        #[arg(long, default_value_t = 1_000_000)]
+        ops: usize,
+        /// Peers editing it.
+        #[arg(long, default_value_t = 4)]
+        peers: usize,
+        /// Map keys.
+        #[arg(long, default_value_t = 10_000)]
+        keys: usize,
+        /// Runs of each measurement; the best is kept.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Benchmark importing an Automerge document (`weft import automerge`) against the
+    /// automerge crate loading it.
+    ///
+    /// Builds a deterministic --ops-op document (1M by default) of --peers peers: map puts and
+    /// deletes over --keys keys, counter increments and one-character text inserts, committed
+    /// every 10 ops, with syncs. Times (best of --repeat) the library loading its save and its
+    /// changes, the library decoding the save's whole history, weft's import of the save, and
+    /// that import plus NDJSON serialization. Prints the times and their ratio to the library
+    /// loading the save; no target. Exit status: 0, or 2 on error.
+    Automerge {
+        /// Ops in the document.
+        #[arg(long, default_value_t = 1_000_000)]
+        ops: usize,
+        /// Peers editing it.
+        #[arg(long, default_value_t = 4)]
+        peers: usize,
+        /// Map keys.
+        #[arg(long, default_value_t = 10_000)]
+        keys: usize,
         /// Runs of each measurement; the best is kept.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
@@ -527,6 +573,28 @@ fn main() -> ExitCode {
             replicas,
             keys,
             batch,
+            repeat,
+        }),
+        Cmd::Loro {
+            ops,
+            peers,
+            keys,
+            repeat,
+        } => weft_bench::loro::run(&weft_bench::loro::LoroOptions {
+            ops,
+            peers,
+            keys,
+            repeat,
+        }),
+        Cmd::Automerge {
+            ops,
+            peers,
+            keys,
+            repeat,
+        } => weft_bench::automerge::run(&weft_bench::automerge::AutomergeOptions {
+            ops,
+            peers,
+            keys,
             repeat,
         }),
         Cmd::Gen(a) => gen_cmd(a).map(|()| 0),

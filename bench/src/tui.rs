@@ -13,11 +13,11 @@
 //! 1. read: `expand_inputs` + `Trace::read_inputs` with default options;
 //! 2. analyze + layout: `Model::build` (`weft_analyzer::analyze_full`, layering, indexes);
 //! 3. state: `App::new` (selects the first event: its cones) and `Action::Resize` to 200×50;
-//! 4. first render: `Terminal::new(TestBackend::new(200, 50))` and
-//!    `terminal.draw(|f| weft_tui::render::render(&app, f))`: the whole screen is rendered, diffed
-//!    against the previous buffer and written to the backend, as with a real terminal.
+//! 4. first render: `weft_tui::headless::Screen::new(200, 50)` and `screen.draw(&app)`: the
+//!    whole screen is rendered, diffed against the previous buffer and written to the in-memory
+//!    backend, as with a real terminal.
 //!
-//! Then two runs of frames, each frame one `app.apply(action)` plus one full `terminal.draw`:
+//! Then two runs of frames, each frame one `app.apply(action)` plus one full `screen.draw`:
 //! scrolling and moving the selection (Down, PageDown, Right, Down, PageDown, Left, PageUp,
 //! repeated: it drifts down the trace), and jumps (Bottom, NextConflict, NextConflict, Top,
 //! NextConflict, NextConflict, repeated). Every one of these actions that moves the selection
@@ -32,10 +32,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use serde::{Deserialize, Serialize};
 use weft_trace::{expand_inputs, ReadOptions, Trace};
+use weft_tui::headless::Screen;
 use weft_tui::model::Model;
 use weft_tui::state::{Action, App, Config};
 
@@ -101,7 +100,7 @@ pub fn shape(events: u64, replicas: u32) -> GenConfig {
 pub struct Frames {
     /// `app.apply(action)` of each frame.
     pub apply: Vec<f64>,
-    /// `terminal.draw(..)` of each frame.
+    /// `screen.draw(..)` of each frame.
     pub draw: Vec<f64>,
     /// Each frame: apply and draw.
     pub total: Vec<f64>,
@@ -153,8 +152,8 @@ pub fn measure(file: &Path, frames: u32) -> Result<Measured> {
     let state = t.elapsed();
 
     let t = Instant::now();
-    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
-    terminal.draw(|f| weft_tui::render::render(&app, f))?;
+    let mut terminal = Screen::new(WIDTH, HEIGHT);
+    terminal.draw(&app);
     let first_render = t.elapsed();
     let first_frame = start.elapsed();
     let rss_first_frame = sys::peak_rss();
@@ -184,7 +183,7 @@ pub fn measure(file: &Path, frames: u32) -> Result<Measured> {
 /// `frames` frames, each applying the next of `actions` (cycling) and drawing the whole screen.
 fn run_frames(
     app: &mut App,
-    terminal: &mut Terminal<TestBackend>,
+    terminal: &mut Screen,
     actions: &[Action],
     frames: u32,
 ) -> Result<Frames> {
@@ -194,7 +193,7 @@ fn run_frames(
         let t = Instant::now();
         app.apply(action.clone());
         let applied = t.elapsed();
-        terminal.draw(|f| weft_tui::render::render(app, f))?;
+        terminal.draw(app);
         let total = t.elapsed();
         out.apply.push(applied.as_secs_f64());
         out.draw.push((total - applied).as_secs_f64());
@@ -206,14 +205,8 @@ fn run_frames(
 }
 
 /// The screen shows the diagram (the frames really drew something).
-fn check_screen(terminal: &Terminal<TestBackend>) -> Result<()> {
-    let text: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+fn check_screen(terminal: &Screen) -> Result<()> {
+    let text = terminal.symbols();
     anyhow::ensure!(
         text.contains("diagram · rows"),
         "the rendered screen shows no diagram"
@@ -225,7 +218,7 @@ fn check_screen(terminal: &Terminal<TestBackend>) -> Result<()> {
 pub fn run(opts: &TuiOptions) -> Result<i32> {
     print_machine_only(&format!(
         "weft-tui benchmark (read, Model::build, frames rendered into a {WIDTH}×{HEIGHT} \
-         ratatui TestBackend, in a child process)"
+         in-memory screen, in a child process)"
     ));
     let cfg = shape(opts.events, opts.replicas);
     println!();

@@ -4,10 +4,9 @@
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use weft_demo::{default_sim, Demo, DemoConfig};
 use weft_sim::config::{Bug, Profile, SyncKind};
+use weft_tui::headless::Screen;
 use weft_tui::live::LiveConfig;
 use weft_tui::model::Model;
 use weft_tui::run::LiveSource;
@@ -89,10 +88,10 @@ fn the_live_tui_shows_events_arriving() {
     );
     let mut app = App::live(&demo.url(), Config::default());
     app.apply(Action::Resize { w: 140, h: 30 });
-    let mut term = Terminal::new(TestBackend::new(140, 30)).unwrap();
-    let draw = |app: &App, term: &mut Terminal<TestBackend>| {
-        term.draw(|f| weft_tui::render::render(app, f)).unwrap();
-        term.backend().to_string()
+    let mut term = Screen::new(140, 30);
+    let draw = |app: &App, term: &mut Screen| {
+        term.draw(app);
+        term.text()
     };
     let first = draw(&app, &mut term);
     assert!(first.contains("no events yet"), "{first}");

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod grow;
+pub mod headless;
 pub mod keys;
 pub mod live;
 pub mod model;
