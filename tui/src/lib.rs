@@ -37,10 +37,10 @@ pub mod keys;
 pub mod live;
 pub mod model;
 pub mod pvec;
-pub mod read_view;
 pub mod render;
 pub mod run;
 pub mod state;
-pub mod witness;
 
+pub use render::read_view;
 pub use run::{run, OnQuit, Options, Source, TuiError};
+pub use state::witness;

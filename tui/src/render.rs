@@ -3,6 +3,8 @@
 //! Only the rows and lanes in view are visited, so a frame costs the same for a thousand events
 //! as for a million.
 
+pub mod read_view;
+
 use ratatui::buffer::{Buffer, CellWidth};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -431,7 +433,7 @@ fn event_look(app: &App, t: &Theme, n: u32, in_chain: bool) -> (Deco, Style, Dec
         style = style.add_modifier(Modifier::BOLD);
         left = Some(('*', t.fg(Color::Cyan).add_modifier(Modifier::BOLD)));
     }
-    if let Some(digit) = crate::read_view::witness_look(app, t, n) {
+    if let Some(digit) = read_view::witness_look(app, t, n) {
         style = style.add_modifier(Modifier::BOLD);
         left = Some(digit);
     }
@@ -515,7 +517,7 @@ fn details(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         return;
     }
     if let Some(d) = &app.detail_read {
-        crate::read_view::read_detail(app, g, t, frame, d);
+        read_view::read_detail(app, g, t, frame, d);
         return;
     }
     let b = block(" details ".to_string(), false, t);

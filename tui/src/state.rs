@@ -4,6 +4,8 @@
 //! moves from one value to the next, and rendering reads it. That makes every behaviour testable
 //! without a terminal: feed actions, look at the fields.
 
+pub mod witness;
+
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -692,7 +694,7 @@ pub struct App {
     /// The conflict shown side by side in the details pane.
     pub detail_conflict: Option<u32>,
     /// The read violation explained in the details pane, its witness chain in the diagram.
-    pub detail_read: Option<crate::witness::ReadDetail>,
+    pub detail_read: Option<witness::ReadDetail>,
     /// The last search.
     pub search: Option<Search>,
     /// The filter.

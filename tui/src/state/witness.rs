@@ -10,8 +10,8 @@
 
 use weft_analyzer::Violation;
 
+use super::{chain, App};
 use crate::model::Model;
-use crate::state::{chain, App};
 
 /// The read violation in the details pane, resolved against the model it was opened on.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,10 +13,10 @@ use serde_json::Value;
 use weft_analyzer::Violation;
 use weft_trace::Kind;
 
+use super::{block, rect, Deco, Theme};
 use crate::model::Model;
-use crate::render::{block, rect, Deco, Theme};
+use crate::state::witness::{role, ReadDetail};
 use crate::state::{App, Geometry};
-use crate::witness::{role, ReadDetail};
 
 /// The digit that marks witness `i` (from 0) in the diagram; chains are at most three long, a
 /// longer one would show `+` from the tenth on.
