@@ -2,6 +2,8 @@
 //! health and Prometheus metrics. Handlers decode and validate, then hand batches to the store's
 //! one owner through [`Ingest`]; they never touch files except to read committed events.
 
+mod findings;
+
 use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -59,8 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/traces", post(post_traces).layer(otlp_limit))
         .route("/v1/stream", get(get_stream))
         .route("/v1/status", get(get_status))
-        .route("/v1/report", get(crate::findings_api::get_report))
-        .route("/v1/findings", get(crate::findings_api::get_findings))
+        .route("/v1/report", get(findings::get_report))
+        .route("/v1/findings", get(findings::get_findings))
         .route("/metrics", get(get_metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth))
         .route("/healthz", get(get_health))
@@ -580,7 +582,7 @@ fn status_json(s: &AppState) -> serde_json::Value {
         "dropped_batches": c.dropped.load(Ordering::Relaxed),
         "skipped_otlp_records": c.skipped.load(Ordering::Relaxed),
         "queue_depth": s.ingest.queue_depth(),
-        "analysis": crate::findings_api::status(s),
+        "analysis": findings::status(s),
         "store": {
             "writable": stats.health == Health::Ok,
             "health": stats.health,
@@ -704,7 +706,7 @@ async fn get_metrics(State(s): State<AppState>) -> Response {
         "Batches waiting for the store.",
         s.ingest.queue_depth() as u64,
     );
-    crate::findings_api::metrics(&s, &mut out);
+    findings::metrics(&s, &mut out);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

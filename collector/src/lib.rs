@@ -26,7 +26,6 @@
 //! ```
 
 pub mod analysis;
-mod findings_api;
 mod findings_diff;
 pub mod grpc;
 pub mod http;

@@ -9,8 +9,8 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::AppState;
 use crate::analysis::Analysis;
-use crate::http::AppState;
 
 fn no_analysis() -> Response {
     (
@@ -134,7 +134,7 @@ pub(crate) async fn get_findings(
                 }
             }
         });
-    crate::http::ndjson_stream(stream)
+    super::ndjson_stream(stream)
 }
 
 /// The `analysis` object of `/v1/status`.
