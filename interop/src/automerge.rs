@@ -54,10 +54,12 @@ use std::collections::HashSet;
 use std::fmt;
 
 use automerge::{
-    Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode,
+    AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode,
 };
 use weft_trace::Event;
 
+/// The loaded document [`load`] returns, re-exported so callers need not depend on the crate.
+pub use automerge::Automerge;
 pub use events::{escape_segment, scalar_json, wall_ns, SECONDS_BELOW};
 
 /// The first bytes of every Automerge chunk (document, change, compressed change, bundle).
@@ -172,11 +174,17 @@ pub fn import(
 /// of events.
 pub fn for_each_event(
     inputs: &[(String, Vec<u8>)],
-    _opts: &ImportOptions,
+    opts: &ImportOptions,
     sink: impl FnMut(Event),
 ) -> Result<u64, ImportError> {
     let doc = load(inputs)?;
-    Ok(events::emit(&doc, sink))
+    Ok(emit(&doc, opts, sink))
+}
+
+/// The events of a document [`load`] returned (every error is found by `load`, so a caller can
+/// load before it opens its output, and leave no partial file behind). Returns how many.
+pub fn emit(doc: &Automerge, _opts: &ImportOptions, sink: impl FnMut(Event)) -> u64 {
+    events::emit(doc, sink)
 }
 
 /// Loads the inputs into one document, checking each on its own first so that an error names
