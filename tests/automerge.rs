@@ -1,5 +1,5 @@
 //! `weft import automerge` and `--input automerge`, end to end through the binary, on the
-//! documents written by Automerge's JavaScript package (interop/tests/automerge_data).
+//! documents written by Automerge's JavaScript package (fixtures/automerge).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("interop/tests/automerge_data")
+        .join("fixtures/automerge")
         .join(name)
 }
 

@@ -1,6 +1,7 @@
 //! Invariants shared by the fuzz targets: each target decodes its input and hands the result
 //! here, where everything that must hold beyond "no panic" is asserted.
 
+pub mod automerge;
 pub mod shiviz;
 
 use std::sync::LazyLock;

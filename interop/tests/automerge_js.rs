@@ -1,4 +1,4 @@
-//! Files written by Automerge's JavaScript package (automerge_data/make_fixtures.mjs, committed
+//! Files written by Automerge's JavaScript package (fixtures/automerge/make_fixtures.mjs, committed
 //! with its output; the tests need no node): imported, checked against the Rust crate's reading
 //! of the same file key by key (support/agree.rs), and against what the JavaScript library
 //! itself showed when it wrote them (expected.json: getConflicts, the value shown, counters).
@@ -16,7 +16,7 @@ use weft_trace::{Event, ReadOptions, Trace};
 
 fn data(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/automerge_data")
+        .join("../fixtures/automerge")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
