@@ -84,7 +84,7 @@ impl LocalInterner {
         if self.strs.len() <= id as usize {
             self.strs.resize(id as usize + 1, None);
         }
-        self.strs[id as usize] = Some((boxed.clone(), crate::parse::hash_str(s)));
+        self.strs[id as usize] = Some((boxed.clone(), crate::hash::hash_str(s)));
         self.ids.insert(boxed, id);
         id
     }

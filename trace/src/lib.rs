@@ -37,6 +37,7 @@
 //! ```
 
 pub mod collector_dir;
+mod hash;
 pub mod intern;
 pub mod model;
 mod parse;
