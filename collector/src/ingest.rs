@@ -93,7 +93,7 @@ impl Ingest {
                     seq,
                     fingerprint,
                 }) => lines.push(Line {
-                    bytes: trim(raw).to_vec(),
+                    bytes: raw.trim_ascii().to_vec(),
                     replica,
                     seq,
                     fingerprint,
@@ -163,18 +163,6 @@ impl Ingest {
     pub fn queue_depth(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &b[start..end]
 }
 
 #[cfg(test)]

@@ -468,26 +468,18 @@ fn event_look(app: &App, t: &Theme, n: u32, in_chain: bool) -> (Deco, Style, Dec
 
 /// Nanoseconds since the epoch as UTC text, to the microsecond.
 pub fn wall_text(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let sub = ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
+    // Every i64 of nanoseconds (years 1677 to 2262) is a date `time` represents.
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .expect("an i64 of nanoseconds is within time's range");
     format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{:06}Z",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60,
-        sub / 1000
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
     )
 }
 
@@ -1182,4 +1174,24 @@ fn help(t: &Theme, frame: &mut Frame, area: Rect) {
     }
     let b = block(" keys (any key closes) ".to_string(), true, t);
     frame.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }), r);
+}
+
+#[cfg(test)]
+mod wall_tests {
+    use super::wall_text;
+
+    #[test]
+    fn wall_clocks_read_as_utc_dates_on_both_sides_of_the_epoch() {
+        assert_eq!(wall_text(0), "1970-01-01 00:00:00.000000Z");
+        assert_eq!(
+            wall_text(1_700_000_000_123_456_789),
+            "2023-11-14 22:13:20.123456Z"
+        );
+        assert_eq!(wall_text(-1), "1969-12-31 23:59:59.999999Z");
+        assert_eq!(
+            wall_text(951_782_400_000_000_000),
+            "2000-02-29 00:00:00.000000Z"
+        );
+        assert_eq!(wall_text(i64::MIN), "1677-09-21 00:12:43.145224Z");
+    }
 }
