@@ -257,6 +257,10 @@ pub enum ExportFormat {
     Dot,
     /// A Mermaid sequence diagram (small traces).
     Mermaid,
+    /// Apache Parquet, one row per event (columns in the README), for archives and query
+    /// engines such as DuckDB; needs -o FILE or a redirected stdout. `weft check`, `weft tui`
+    /// and `weft export` read .parquet files back.
+    Parquet,
 }
 
 #[derive(Debug, Args)]

@@ -384,6 +384,9 @@ pub fn export(a: &ExportArgs) -> ExitCode {
 }
 
 fn run_export(a: &ExportArgs) -> Result<(), String> {
+    if a.to == ExportFormat::Parquet {
+        return crate::parquet::export(a);
+    }
     let around = match &a.around {
         Some(text) => Some(Around {
             event: EventId::parse_text(text)
@@ -402,6 +405,7 @@ fn run_export(a: &ExportArgs) -> Result<(), String> {
         ExportFormat::Shiviz => export::shiviz(&trace, &analysis, &opts),
         ExportFormat::Dot => export::dot(&trace, &analysis, &opts),
         ExportFormat::Mermaid => export::mermaid(&trace, &analysis, &opts),
+        ExportFormat::Parquet => unreachable!("written by crate::parquet::export above"),
     }
     .map_err(|e| e.to_string())?;
     write_out(a.out.as_deref(), &text)

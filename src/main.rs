@@ -5,6 +5,7 @@ mod cli;
 mod collect;
 mod demo;
 mod interop;
+mod parquet;
 mod sim;
 mod tui;
 

@@ -40,6 +40,7 @@ pub mod collector_dir;
 mod hash;
 pub mod intern;
 pub mod model;
+pub mod parquet;
 mod parse;
 pub mod read;
 pub mod store;
@@ -53,5 +54,5 @@ pub use read::{
     expand_inputs, expand_paths, CheckedLine, Expanded, Input, LineChecker, LinePos, ReadError,
     ReadOptions, Skipped, TraceBuilder,
 };
-pub use store::{Appended, EventRec, InFlight, Malformed, Trace, MAX_MALFORMED_KEPT, NONE};
+pub use store::{Appended, EventRec, InFlight, Malformed, Place, Trace, MAX_MALFORMED_KEPT, NONE};
 pub use write::NdjsonWriter;

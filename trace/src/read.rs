@@ -21,6 +21,8 @@ use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, InFlight, Malformed, Trace, NONE};
 use crate::vcenc;
 
+pub(crate) mod rows;
+
 /// How to read.
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
@@ -72,7 +74,7 @@ pub enum ReadError {
 }
 
 /// The message of a caught panic.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -327,6 +329,9 @@ fn sniff(mut r: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
             "convert it first, e.g. with iconv -f UTF-16 -t UTF-8",
         );
     }
+    if head.starts_with(crate::parquet::MAGIC) {
+        return Err(crate::parquet::stdin_refused());
+    }
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let whole: Box<dyn BufRead> = Box::new(io::Cursor::new(head).chain(r));
     Ok(if gzip { gunzip(whole) } else { whole })
@@ -363,9 +368,9 @@ fn complete_prefix(f: &mut File) -> io::Result<(u64, u64)> {
     ))
 }
 
-/// File names a directory contributes: `*.jsonl`, `*.ndjson`, and those gzipped.
+/// File names a directory contributes: `*.jsonl`, `*.ndjson`, those gzipped, and `*.parquet`.
 pub fn is_trace_file_name(name: &str) -> bool {
-    [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+    [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".parquet"]
         .iter()
         .any(|s| name.ends_with(s))
 }
@@ -455,7 +460,7 @@ pub fn expand_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Expanded, ReadError> 
             .collect();
         return Err(ReadError::Empty {
             inputs: format!(
-                "{} (no *.jsonl, *.ndjson or *.jsonl.gz file in it)",
+                "{} (no *.jsonl, *.ndjson, *.jsonl.gz or *.parquet file in it)",
                 names.join(", ")
             ),
         });
@@ -1111,6 +1116,7 @@ impl TraceBuilder {
                 line: cur.line,
                 column,
                 reason,
+                place: crate::store::Place::Line,
             };
             if self.opts.lenient {
                 // Kept up to a bound, counted always: any number of malformed lines read in
@@ -1127,6 +1133,13 @@ impl TraceBuilder {
     /// is recorded in [`Trace::in_flight`].
     pub fn read_inputs(&mut self, inputs: &[Input]) -> Result<(), ReadError> {
         for input in inputs {
+            // Parquet (by name or magic bytes) is read by column, not by line.
+            if let Input::File(p) = input {
+                if crate::parquet::is_parquet_file(p) {
+                    crate::parquet::read_into(self, p)?;
+                    continue;
+                }
+            }
             let opened = input.open_measured()?;
             let name = input.name();
             self.read(&name, opened.reader)?;

@@ -117,24 +117,39 @@ impl EventRec {
 /// lenient read of any number of malformed lines takes bounded memory.
 pub const MAX_MALFORMED_KEPT: usize = 1000;
 
-/// A line that was skipped in lenient mode.
+/// A line (or a row of a columnar file) that was skipped in lenient mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
     /// The input it came from.
     pub source: String,
-    /// 1-based line number.
+    /// 1-based line number, or row number when `place` is [`Place::Row`].
     pub line: u64,
     /// 1-based column, for JSON syntax errors.
     pub column: Option<u64>,
     /// Why it was rejected.
     pub reason: String,
+    /// What `line` counts: NDJSON lines, or the rows of a Parquet file (which have no lines).
+    pub place: Place,
+}
+
+/// What [`Malformed::line`] counts, so that a message points where a user can look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Place {
+    /// Lines of NDJSON text: `FILE:LINE[:COL]: reason`.
+    #[default]
+    Line,
+    /// Rows of a Parquet file, from 1 across its row groups: `FILE:row N: reason`.
+    Row,
 }
 
 impl std::fmt::Display for Malformed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.column {
-            Some(c) => write!(f, "{}:{}:{}: {}", self.source, self.line, c, self.reason),
-            None => write!(f, "{}:{}: {}", self.source, self.line, self.reason),
+        match (self.place, self.column) {
+            (Place::Row, _) => write!(f, "{}:row {}: {}", self.source, self.line, self.reason),
+            (Place::Line, Some(c)) => {
+                write!(f, "{}:{}:{}: {}", self.source, self.line, c, self.reason)
+            }
+            (Place::Line, None) => write!(f, "{}:{}: {}", self.source, self.line, self.reason),
         }
     }
 }
