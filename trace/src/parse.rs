@@ -12,10 +12,12 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-pub(crate) use crate::hash::{hash_str, hash_value};
 use crate::hash::{h2, NULL_HASH};
+pub(crate) use crate::hash::{hash_str, hash_value};
 use crate::intern::{LocalInterner, SharedInterner, Sym};
 use crate::model::{Crdt, Kind, Op};
+
+mod fast;
 
 /// Longest replica name accepted, in bytes.
 pub const MAX_REPLICA_BYTES: usize = 256;
@@ -72,6 +74,8 @@ pub(crate) struct Parser {
     pub ev: Scratch,
     prev_vc_ids: Vec<Sym>,
     cur_vc_ids: Vec<Sym>,
+    /// The SIMD fast path's buffers.
+    fast: fast::Fast,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -139,7 +143,6 @@ impl Visitor<'_> for FieldNameSeed {
     }
 }
 
-
 impl Parser {
     /// A parser interning into `names` (replica names) and `syms` (messages and keys).
     pub fn new(names: SharedInterner, syms: SharedInterner) -> Self {
@@ -149,11 +152,22 @@ impl Parser {
             ev: Scratch::default(),
             prev_vc_ids: Vec::new(),
             cur_vc_ids: Vec::new(),
+            fast: fast::Fast::default(),
         }
     }
 
     /// Parses `line` (no newline). On success the event's fields are in `self.ev`.
     pub fn parse(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
+        self.ev.reset();
+        if fast::fill(self, line) {
+            return self.finish(line);
+        }
+        self.parse_serde(line)
+    }
+
+    /// [`Parser::parse`] without the SIMD fast path: the serde visitor reads the line, and
+    /// explains it when it is rejected.
+    pub fn parse_serde(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         self.ev.reset();
         let mut de = serde_json::Deserializer::from_slice(line);
         let res = de
@@ -162,6 +176,11 @@ impl Parser {
         if let Err(e) = res {
             return Err(line_error(&e, line));
         }
+        self.finish(line)
+    }
+
+    /// The rules that need the whole line read, once `self.ev` holds its fields.
+    fn finish(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         let ev = &mut self.ev;
         if ev.replica.is_none() && ev.format.is_some() {
             let fields: Map<String, Value> =
