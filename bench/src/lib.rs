@@ -3,7 +3,7 @@
 //! benchmarks of the simulator `weft sim` ([`sim`]), the collector `weft collect` ([`ingest`])
 //! and the terminal UI `weft tui` ([`tui`], and following a live stream: [`live`]), and
 //! conflict detection on hot keys ([`hotkeys`]), and the memory of `weft check` on very many
-//! replicas with one event each ([`shapes`]).
+//! replicas with one event each ([`shapes`]), and importing a large Loro document ([`loro`]).
 
 pub mod bench;
 pub mod engine;
@@ -12,6 +12,7 @@ pub mod gen;
 pub mod hotkeys;
 pub mod ingest;
 pub mod live;
+pub mod loro;
 pub mod shapes;
 pub mod sim;
 pub mod sys;
