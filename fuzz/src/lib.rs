@@ -2,6 +2,7 @@
 //! here, where everything that must hold beyond "no panic" is asserted.
 
 pub mod automerge;
+pub mod loro;
 pub mod shiviz;
 
 use std::sync::LazyLock;
