@@ -7,9 +7,7 @@ use weft_analyzer::render::{self, TextOptions};
 use weft_analyzer::FailOn;
 
 use crate::cli::{self, CheckArgs, Format};
-
-/// Exit status for usage and input errors.
-pub const EXIT_INPUT: u8 = 2;
+use crate::EXIT_INPUT;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     let t0 = std::time::Instant::now();

@@ -11,8 +11,8 @@ use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
 use weft_tui::{OnQuit, Options, Source};
 
-use crate::check::EXIT_INPUT;
 use crate::cli::{CheckArgs, DemoArgs, FailOn, Format};
+use crate::EXIT_INPUT;
 
 pub fn run(a: &DemoArgs) -> ExitCode {
     let cfg = match config(a) {

@@ -1,5 +1,7 @@
 //! Reading traces in any supported form, and `weft import` / `weft export`.
 
+mod parquet;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,11 +10,11 @@ use weft_interop::export::{self, Around, ExportOptions};
 use weft_interop::shiviz::{self, ImportOptions, Imported};
 use weft_trace::{expand_paths, EventId, NdjsonWriter, ReadOptions, Trace};
 
-use crate::check::EXIT_INPUT;
 use crate::cli::{
     CrdtImportArgs, ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs,
     ShivizOptions,
 };
+use crate::EXIT_INPUT;
 
 /// CRDT libraries whose documents weft imports (`weft import FORMAT`, `--input FORMAT`).
 #[derive(Clone, Copy, Debug)]
@@ -385,7 +387,7 @@ pub fn export(a: &ExportArgs) -> ExitCode {
 
 fn run_export(a: &ExportArgs) -> Result<(), String> {
     if a.to == ExportFormat::Parquet {
-        return crate::parquet::export(a);
+        return parquet::export(a);
     }
     let around = match &a.around {
         Some(text) => Some(Around {
@@ -405,7 +407,7 @@ fn run_export(a: &ExportArgs) -> Result<(), String> {
         ExportFormat::Shiviz => export::shiviz(&trace, &analysis, &opts),
         ExportFormat::Dot => export::dot(&trace, &analysis, &opts),
         ExportFormat::Mermaid => export::mermaid(&trace, &analysis, &opts),
-        ExportFormat::Parquet => unreachable!("written by crate::parquet::export above"),
+        ExportFormat::Parquet => unreachable!("written by parquet::export above"),
     }
     .map_err(|e| e.to_string())?;
     write_out(a.out.as_deref(), &text)

@@ -5,13 +5,16 @@ mod cli;
 mod collect;
 mod demo;
 mod interop;
-mod parquet;
 mod sim;
 mod tui;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// The exit status of a usage or input error (an unreadable file, a malformed line): the
+/// spec's `2`, for every subcommand.
+pub(crate) const EXIT_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

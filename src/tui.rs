@@ -7,8 +7,8 @@ use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
 use weft_tui::{Options, Source};
 
-use crate::check::EXIT_INPUT;
 use crate::cli::TuiArgs;
+use crate::EXIT_INPUT;
 
 /// Longest line a live stream may carry (the collector's own default limit).
 const MAX_LIVE_LINE: usize = 1 << 20;
