@@ -27,6 +27,7 @@ mod conflicts;
 mod engine;
 mod finding;
 mod graph;
+mod par;
 mod reads;
 pub mod render;
 mod report;

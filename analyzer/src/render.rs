@@ -27,16 +27,48 @@ pub fn json(report: &Report) -> String {
 
 /// Streams the JSON form of [`json`] to `out` without building it in memory first.
 pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
-    fn array<T: serde::Serialize>(
+    write_json_on(report, out, crate::par::default_threads())
+}
+
+/// [`write_json`] with the items of the arrays serialized on `threads` threads, a window of
+/// chunks at a time (so the text in memory stays a few MiB), written in order: the same bytes
+/// on any number of threads.
+pub fn write_json_on(
+    report: &Report,
+    out: &mut impl std::io::Write,
+    threads: usize,
+) -> std::io::Result<()> {
+    /// Items serialized by one thread at a time.
+    const CHUNK: usize = 2048;
+    fn array<T: serde::Serialize + Sync>(
         out: &mut impl std::io::Write,
         name: &str,
         items: &[T],
         last: bool,
+        threads: usize,
     ) -> std::io::Result<()> {
         write!(out, "  \"{name}\": [")?;
-        for (i, item) in items.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-            serde_json::to_writer(&mut *out, item)?;
+        let chunks: Vec<(usize, &[T])> = items
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(i, c)| (i * CHUNK, c))
+            .collect();
+        for window in chunks.chunks(threads.max(1) * 4) {
+            let texts = crate::par::map_all(window, threads, |&(first, chunk)| {
+                let mut text = Vec::with_capacity(chunk.len() * 128);
+                for (i, item) in chunk.iter().enumerate() {
+                    text.extend_from_slice(if first + i == 0 {
+                        b"\n    "
+                    } else {
+                        b",\n    "
+                    });
+                    serde_json::to_writer(&mut text, item).expect("report items serialize");
+                }
+                text
+            });
+            for text in texts {
+                out.write_all(&text)?;
+            }
         }
         if !items.is_empty() {
             out.write_all(b"\n  ")?;
@@ -54,9 +86,9 @@ pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Re
         "  \"summary\": {},",
         serde_json::to_string(&report.summary)?
     )?;
-    array(out, "violations", &report.violations, false)?;
-    array(out, "conflicts", &report.conflicts, false)?;
-    array(out, "unresolved", &report.unresolved, true)?;
+    array(out, "violations", &report.violations, false, threads)?;
+    array(out, "conflicts", &report.conflicts, false, threads)?;
+    array(out, "unresolved", &report.unresolved, true, threads)?;
     writeln!(out, "}}")
 }
 

@@ -177,78 +177,44 @@ impl Keys {
     /// The keys with conflicts or unresolved siblings, in the report's order (key bytewise),
     /// each shared: a key's `Arc` stays the same until one of its writes arrives or changes
     /// clock, so a reader can skip the keys it has seen.
-    pub fn shared(&mut self, trace: &Trace, clocks: &NodeClocks) -> Vec<Arc<KeyFindings>> {
-        self.update(trace, clocks);
+    pub fn shared(
+        &mut self,
+        trace: &Trace,
+        clocks: &NodeClocks,
+        threads: usize,
+    ) -> Vec<Arc<KeyFindings>> {
+        self.update(trace, clocks, threads);
         self.sorted_keys(trace)
             .into_iter()
             .map(|k| Arc::clone(&self.results[&k]))
             .collect()
     }
 
-    /// Recomputes the dirty keys.
-    fn update(&mut self, trace: &Trace, clocks: &NodeClocks) {
-        for key in std::mem::take(&mut self.dirty) {
-            let Some(writes) = self.writes.get(&key) else {
-                continue;
-            };
-            let order = Clocks::new(trace, clocks, &self.projected, writes);
-            // Registers (set) form one group; set elements (add/remove) one group each.
-            let mut registers: Vec<u32> = Vec::new();
-            let mut elements: FxHashMap<String, (Value, Vec<u32>)> = FxHashMap::default();
-            for (w, &v) in writes.iter().enumerate() {
-                let e = &trace.events()[v as usize];
-                if e.op == Op::Set {
-                    registers.push(w as u32);
-                } else {
-                    let value = trace.value(e).cloned().unwrap_or(Value::Null);
-                    let text = serde_json::to_string(&value).expect("values serialize");
-                    elements
-                        .entry(text)
-                        .or_insert_with(|| (value, Vec::new()))
-                        .1
-                        .push(w as u32);
+    /// Recomputes the dirty keys, spread over `threads` threads (each key is independent; the
+    /// results are stored in the order the keys were taken, as on one thread).
+    fn update(&mut self, trace: &Trace, clocks: &NodeClocks, threads: usize) {
+        let dirty: Vec<Sym> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let (writes, projected) = (&self.writes, &self.projected);
+        let found = if dirty.len() < crate::par::MIN_PARALLEL {
+            // The collector's frequent reports: a few keys, and this engine's warm buffers.
+            let scratch = &mut self.scratch;
+            dirty
+                .iter()
+                .map(|&key| key_findings(scratch, trace, clocks, projected, writes, key))
+                .collect()
+        } else {
+            crate::par::map(&dirty, threads, Scratch::default, |scratch, &key| {
+                key_findings(scratch, trace, clocks, projected, writes, key)
+            })
+        };
+        for (key, found) in dirty.into_iter().zip(found) {
+            match found {
+                Some(found) => {
+                    self.results.insert(key, Arc::new(found));
                 }
-            }
-            let by_writer =
-                |g: &mut Vec<u32>| g.sort_unstable_by_key(|&v| (order.replica(v), order.seq(v)));
-            let mut conflicts = Vec::new();
-            by_writer(&mut registers);
-            let unresolved = if registers.is_empty() {
-                None
-            } else {
-                key_conflicts_in(
-                    &mut self.scratch,
-                    &order,
-                    trace,
-                    key,
-                    None,
-                    &registers,
-                    &mut conflicts,
-                )
-            };
-            for (_, (value, mut group)) in elements {
-                by_writer(&mut group);
-                key_conflicts_in(
-                    &mut self.scratch,
-                    &order,
-                    trace,
-                    key,
-                    Some(&value),
-                    &group,
-                    &mut conflicts,
-                );
-            }
-            sort_conflicts(&mut conflicts);
-            if conflicts.is_empty() && unresolved.is_none() {
-                self.results.remove(&key);
-            } else {
-                let key_text = trace.syms().resolve(key).to_owned();
-                let found = KeyFindings {
-                    key: key_text,
-                    conflicts,
-                    unresolved,
-                };
-                self.results.insert(key, Arc::new(found));
+                None => {
+                    self.results.remove(&key);
+                }
             }
         }
     }
@@ -259,8 +225,9 @@ impl Keys {
         mut self,
         trace: &Trace,
         clocks: &NodeClocks,
+        threads: usize,
     ) -> (Vec<Conflict>, Vec<Unresolved>) {
-        self.update(trace, clocks);
+        self.update(trace, clocks, threads);
         self.collect(trace)
     }
 
@@ -289,4 +256,72 @@ impl Keys {
         });
         keys
     }
+}
+
+/// Key `key`'s conflicts and unresolved siblings (`None` when it has neither, or no writes).
+fn key_findings(
+    scratch: &mut Scratch,
+    trace: &Trace,
+    clocks: &NodeClocks,
+    projected: &FxHashMap<u32, Clock>,
+    writes: &FxHashMap<Sym, Vec<u32>>,
+    key: Sym,
+) -> Option<KeyFindings> {
+    let writes = writes.get(&key)?;
+    let order = Clocks::new(trace, clocks, projected, writes);
+    // Registers (set) form one group; set elements (add/remove) one group each.
+    let mut registers: Vec<u32> = Vec::new();
+    let mut elements: FxHashMap<String, (Value, Vec<u32>)> = FxHashMap::default();
+    for (w, &v) in writes.iter().enumerate() {
+        let e = &trace.events()[v as usize];
+        if e.op == Op::Set {
+            registers.push(w as u32);
+        } else {
+            let value = trace.value(e).cloned().unwrap_or(Value::Null);
+            let text = serde_json::to_string(&value).expect("values serialize");
+            elements
+                .entry(text)
+                .or_insert_with(|| (value, Vec::new()))
+                .1
+                .push(w as u32);
+        }
+    }
+    let by_writer =
+        |g: &mut Vec<u32>| g.sort_unstable_by_key(|&v| (order.replica(v), order.seq(v)));
+    let mut conflicts = Vec::new();
+    by_writer(&mut registers);
+    let unresolved = if registers.is_empty() {
+        None
+    } else {
+        key_conflicts_in(
+            scratch,
+            &order,
+            trace,
+            key,
+            None,
+            &registers,
+            &mut conflicts,
+        )
+    };
+    for (_, (value, mut group)) in elements {
+        by_writer(&mut group);
+        key_conflicts_in(
+            scratch,
+            &order,
+            trace,
+            key,
+            Some(&value),
+            &group,
+            &mut conflicts,
+        );
+    }
+    sort_conflicts(&mut conflicts);
+    if conflicts.is_empty() && unresolved.is_none() {
+        return None;
+    }
+    Some(KeyFindings {
+        key: trace.syms().resolve(key).to_owned(),
+        conflicts,
+        unresolved,
+    })
 }

@@ -122,6 +122,9 @@ pub struct Engine {
     /// [`Engine::check`]: the engine is fed once and read once, so a topological pass may
     /// discard the clocks nothing will read again.
     discard_read: bool,
+    /// Threads the per-key work (conflicts, read verdicts) may use; the report is the same
+    /// on any number.
+    threads: usize,
 }
 
 impl Default for Engine {
@@ -165,6 +168,7 @@ impl Engine {
             cyclic_report: None,
             bulk_min: nodes::BULK_MIN,
             discard_read: false,
+            threads: crate::par::default_threads(),
         }
     }
 
@@ -201,7 +205,13 @@ impl Engine {
     /// thousands of replicas gossiping whole states, most stored clocks are receives' that only
     /// their successors read).
     pub fn check(trace: Trace) -> Report {
-        let mut engine = Engine::new();
+        Engine::check_on(trace, crate::par::default_threads())
+    }
+
+    /// [`Engine::check`] with the per-key work on `threads` threads (the report is the same
+    /// on any number: the tests compare 1 with several).
+    pub fn check_on(trace: Trace, threads: usize) -> Report {
+        let mut engine = Engine::new().with_threads(threads);
         engine.discard_read = true;
         // One pass over everything, whatever the size (it is what a first batch gets anyway
         // from 4096 events on): the pass is what discards.
@@ -216,6 +226,12 @@ impl Engine {
     #[doc(hidden)]
     pub fn with_bulk_min(mut self, clocks: usize) -> Engine {
         self.bulk_min = clocks;
+        self
+    }
+
+    /// Sets how many threads the per-key work may use (default: the cores available).
+    pub fn with_threads(mut self, threads: usize) -> Engine {
+        self.threads = threads.max(1);
         self
     }
 
@@ -467,7 +483,7 @@ impl Engine {
                 keys: Vec::new(),
             };
         }
-        let keys = self.keys.shared(&self.trace, &self.clocks);
+        let keys = self.keys.shared(&self.trace, &self.clocks, self.threads);
         let findings = self.node_findings(false);
         let mut report = self.assemble(findings, Vec::new(), Vec::new(), true);
         report.summary.conflicts = keys.iter().map(|k| k.conflicts.len() as u64).sum();
@@ -504,7 +520,7 @@ impl Engine {
         }
         let findings = self.node_findings(false);
         let keys = std::mem::take(&mut self.keys);
-        let (conflicts, unresolved) = keys.into_results(&self.trace, &self.clocks);
+        let (conflicts, unresolved) = keys.into_results(&self.trace, &self.clocks, self.threads);
         self.assemble(findings, conflicts, unresolved, true)
     }
 
@@ -519,8 +535,13 @@ impl Engine {
     /// The per-node, per-message and per-pair findings, the read verdicts (only the key types
     /// while cyclic), and the conflicting duplicates.
     fn node_findings(&mut self, cyclic: bool) -> Vec<Finding> {
-        self.reads
-            .update(&self.trace, &self.clocks, self.keys.projected(), !cyclic);
+        self.reads.update(
+            &self.trace,
+            &self.clocks,
+            self.keys.projected(),
+            !cyclic,
+            self.threads,
+        );
         let mut findings: Vec<Finding> = self
             .findings
             .values()

@@ -118,13 +118,14 @@ impl ReadKeys {
     }
 
     /// Brings the verdicts of the dirty keys up to date (all involved keys when completeness
-    /// changed).
+    /// changed), on up to `threads` threads.
     pub fn update(
         &mut self,
         trace: &Trace,
         clocks: &NodeClocks,
         projected: &FxHashMap<u32, Clock>,
         complete: bool,
+        threads: usize,
     ) {
         if self.complete != Some(complete) {
             self.complete = Some(complete);
@@ -135,8 +136,16 @@ impl ReadKeys {
             clocks,
             projected,
         };
-        for key in std::mem::take(&mut self.dirty) {
-            let found = check_key(trace, key, &self.events[&key], complete, &seen);
+        // Keys are independent: judged on `threads` threads, stored in the order taken.
+        let dirty: Vec<Sym> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let events = &self.events;
+        let found = crate::par::map(
+            &dirty,
+            threads,
+            || (),
+            |(), &key| check_key(trace, key, &events[&key], complete, &seen),
+        );
+        for (key, found) in dirty.into_iter().zip(found) {
             if found.findings.is_empty() && found.checked == 0 {
                 self.results.remove(&key);
             } else {
