@@ -1605,7 +1605,7 @@ mod tests {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(mapped.events, want);
+        assert_eq!(mapped.events().unwrap(), want);
     }
 
     #[test]

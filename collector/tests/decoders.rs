@@ -367,7 +367,7 @@ fn logs_request() -> impl Strategy<Value = ExportLogsServiceRequest> {
 /// with the event's own replica and seq.
 fn check_mapped(m: &Mapped, records: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(
-        m.events.len() + m.rejected.len() + m.skipped as usize,
+        m.lines.len() + m.rejected.len() + m.skipped as usize,
         records
     );
     for r in &m.rejected {
@@ -376,8 +376,9 @@ fn check_mapped(m: &Mapped, records: usize) -> Result<(), TestCaseError> {
     for w in m.rejected.windows(2) {
         prop_assert!(w[0].index < w[1].index);
     }
+    let events = m.events().map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut checker = LineChecker::new();
-    for ev in &m.events {
+    for ev in &events {
         let line = serde_json::to_string(ev).unwrap();
         match checker.check(line.as_bytes()) {
             Ok(CheckedLine::Event { replica, seq, .. }) => {
@@ -386,8 +387,8 @@ fn check_mapped(m: &Mapped, records: usize) -> Result<(), TestCaseError> {
             other => prop_assert!(false, "{} checks as {:?}", line, other),
         }
     }
-    let stored = ingest(usize::MAX).check_events(&m.events);
-    prop_assert_eq!(stored.map(|l| l.len()), Ok(m.events.len()));
+    let stored = ingest(usize::MAX).check_events(&events);
+    prop_assert_eq!(stored.map(|l| l.len()), Ok(m.lines.len()));
     prop_assert_eq!(partial_success_message(m).is_empty(), m.rejected.is_empty());
     Ok(())
 }
@@ -603,7 +604,12 @@ fn valid_records_all_map() {
     };
     let m = map_logs(&req);
     assert_eq!(m.rejected, vec![]);
-    let ids: BTreeMap<_, _> = m.events.iter().map(|e| (e.seq, e.kind)).collect();
+    let ids: BTreeMap<_, _> = m
+        .events()
+        .unwrap()
+        .iter()
+        .map(|e| (e.seq, e.kind))
+        .collect();
     assert_eq!(
         ids,
         [(1, Kind::Send), (2, Kind::Write), (3, Kind::Local)].into()
@@ -635,8 +641,14 @@ fn otlp_doubles_are_kept_exactly() {
         }],
     };
     let m = map_logs(&req);
-    assert_eq!(m.events.len(), 1);
-    assert_eq!(m.events[0].value.as_ref().and_then(Value::as_f64), Some(d));
+    assert_eq!(m.lines.len(), 1);
+    assert_eq!(
+        m.events().unwrap()[0]
+            .value
+            .as_ref()
+            .and_then(Value::as_f64),
+        Some(d)
+    );
 }
 
 /// The fingerprint of an accepted line, or `None` when the checker rejects it.
@@ -721,7 +733,7 @@ fn fuzz_seeds_decode_and_map() {
     ];
     let seeds = [seed!("full"), seed!("send_recv"), seed!("mixed")];
     for ((name, lp, lj, tp, tj), (wl, wt)) in seeds.into_iter().zip(want) {
-        let counts = |m: &Mapped| (m.events.len(), m.rejected.len(), m.skipped as usize);
+        let counts = |m: &Mapped| (m.lines.len(), m.rejected.len(), m.skipped as usize);
         let logs = ExportLogsServiceRequest::decode(lp).unwrap();
         let m = map_logs(&logs);
         assert_eq!(counts(&m), wl, "{name} logs: {m:?}");

@@ -205,7 +205,7 @@ pub fn spans(req: &ExportTraceServiceRequest) -> usize {
 /// What must hold of any mapping of `total` records.
 pub fn mapped(m: &Mapped, total: usize) {
     assert_eq!(
-        m.events.len() + m.rejected.len() + m.skipped as usize,
+        m.lines.len() + m.rejected.len() + m.skipped as usize,
         total,
         "events + rejected + skipped != records"
     );
@@ -217,7 +217,8 @@ pub fn mapped(m: &Mapped, total: usize) {
         assert!(!r.reason.is_empty());
     }
     let mut checker = LineChecker::new();
-    for ev in &m.events {
+    let events = m.events().expect("accepted lines parse as events");
+    for ev in &events {
         let line = serde_json::to_string(ev).expect("events serialize");
         assert!(!line.contains('\n'));
         match checker.check(line.as_bytes()) {
@@ -231,8 +232,8 @@ pub fn mapped(m: &Mapped, total: usize) {
         let back: Event = serde_json::from_str(&line).expect("event lines parse back");
         assert_eq!(back.id(), ev.id());
     }
-    match EVENTS.check_events(&m.events) {
-        Ok(lines) => assert_eq!(lines.len(), m.events.len()),
+    match EVENTS.check_events(&events) {
+        Ok(lines) => assert_eq!(lines.len(), events.len()),
         Err(bad) => panic!("mapped events refused by the ingest path: {bad:?}"),
     }
     assert_eq!(partial_success_message(m).is_empty(), m.rejected.is_empty());
@@ -276,7 +277,10 @@ pub fn same_mapping(again: &Mapped, m: &Mapped, text: &[u8]) {
     if *STRICT || !has_doubles {
         assert_eq!(again, m, "JSON round trip changed the mapping");
     } else {
-        let ids = |m: &Mapped| m.events.iter().map(Event::id).collect::<Vec<_>>();
+        let ids = |m: &Mapped| {
+            let events = m.events().expect("accepted lines parse as events");
+            events.iter().map(Event::id).collect::<Vec<_>>()
+        };
         assert_eq!(ids(again), ids(m), "JSON round trip changed the events");
         // (Reasons may quote a double.)
         let idx = |m: &Mapped| m.rejected.iter().map(|r| r.index).collect::<Vec<_>>();
