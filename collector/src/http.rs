@@ -265,7 +265,7 @@ async fn post_events(
         Ok(b) => b,
         Err(r) => return r.into_response(),
     };
-    let lines = match s.ingest.check_ndjson(&body) {
+    let lines = match s.ingest.check_body(&body) {
         Ok(l) => l,
         Err(bad) => return refused(Refused::Invalid(bad)),
     };

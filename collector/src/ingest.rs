@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use weft_trace::{CheckedLine, LineChecker};
 
@@ -70,13 +71,20 @@ impl Ingest {
 
     /// Validates an NDJSON body: all lines or none. Header lines are accepted and not stored.
     pub fn check_ndjson(&self, body: &[u8]) -> Result<Vec<Line>, Vec<BadLine>> {
+        self.check_body(&Bytes::copy_from_slice(body))
+    }
+
+    /// [`Ingest::check_ndjson`] on a body already in a shared buffer: the lines stored are slices
+    /// of it, not copies (no allocation per line).
+    pub fn check_body(&self, whole: &Bytes) -> Result<Vec<Line>, Vec<BadLine>> {
         let mut checker = LineChecker::new();
-        let mut lines = Vec::new();
         let mut bad = Vec::new();
-        let body = body.strip_suffix(b"\n").unwrap_or(body);
+        let body = whole.strip_suffix(b"\n").unwrap_or(whole);
         if body.is_empty() {
-            return Ok(lines);
+            return Ok(Vec::new());
         }
+        // Lines are about 200 bytes: one allocation for most bodies.
+        let mut lines = Vec::with_capacity(body.len() / 128 + 1);
         for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             let line = i as u64 + 1;
@@ -93,7 +101,7 @@ impl Ingest {
                     seq,
                     fingerprint,
                 }) => lines.push(Line {
-                    bytes: raw.trim_ascii().to_vec(),
+                    bytes: whole.slice_ref(raw.trim_ascii()),
                     replica,
                     seq,
                     fingerprint,
@@ -171,7 +179,7 @@ mod tests {
 
     fn line(seq: u64) -> Line {
         Line {
-            bytes: format!("{{\"replica\":\"a\",\"seq\":{seq}}}").into_bytes(),
+            bytes: format!("{{\"replica\":\"a\",\"seq\":{seq}}}").into(),
             replica: "a".into(),
             seq,
             fingerprint: seq,

@@ -24,7 +24,7 @@ fn line(replica: &str, seq: u64) -> Line {
             seq,
             fingerprint,
         } => Line {
-            bytes,
+            bytes: bytes.into(),
             replica,
             seq,
             fingerprint,
