@@ -302,7 +302,8 @@ fn ties_deletes_and_dropped_containers_agree_with_loro() {
             contested: 3,
             deleted: 1,
             counters: 1,
-            unreachable: 1
+            unreachable: 1,
+            orphaned: 0
         },
         "m/a, m/c, m/nested contested; the kept nested map's k and the dropped one's k not"
     );

@@ -244,7 +244,8 @@ fn js_shallow_fixture_holds_the_history_after_its_root() {
             contested: 3,
             deleted: 1,
             counters: 1,
-            unreachable: 0
+            unreachable: 0,
+            orphaned: 0
         }
     );
     let trimmed: Vec<_> = events
