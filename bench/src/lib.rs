@@ -5,6 +5,7 @@
 //! conflict detection on hot keys ([`hotkeys`]), and the memory of `weft check` on very many
 //! replicas with one event each ([`shapes`]), and importing a large Loro document ([`loro`]).
 
+pub mod automerge;
 pub mod bench;
 pub mod engine;
 pub mod floor;
