@@ -70,7 +70,11 @@ fn trace_invariants(events: &[Event]) {
         assert_eq!(e.seq, *want, "{} out of its replica's order", e.id());
         *want += 1;
         for p in e.parents.iter().flatten() {
-            assert!(seen.contains(p), "{} names {p} before it is emitted", e.id());
+            assert!(
+                seen.contains(p),
+                "{} names {p} before it is emitted",
+                e.id()
+            );
         }
         assert!(seen.insert(e.id()), "{} twice", e.id());
     }

@@ -54,7 +54,11 @@ fn check_events(events: &[Event]) {
     assert_eq!(ids.len(), events.len());
     for e in events {
         for p in e.parents.iter().flatten() {
-            assert!(ids.contains(p), "{} names a parent {p} not imported", e.id());
+            assert!(
+                ids.contains(p),
+                "{} names a parent {p} not imported",
+                e.id()
+            );
         }
     }
     let mut text = String::new();
@@ -68,7 +72,10 @@ fn check_events(events: &[Event]) {
     assert_eq!(report.summary.events, events.len() as u64);
     for v in &report.violations {
         assert!(
-            !matches!(v.code, Code::MissingEvent | Code::SeqGap | Code::DuplicateEvent),
+            !matches!(
+                v.code,
+                Code::MissingEvent | Code::SeqGap | Code::DuplicateEvent
+            ),
             "{v:?}"
         );
     }

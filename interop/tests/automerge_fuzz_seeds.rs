@@ -14,7 +14,10 @@ const SEEDS: &[(&str, Result<usize, &str>)] = &[
     ("base-then-incremental", Ok(69)),
     ("base.automerge", Ok(61)),
     // Carol's changes alone: their history is in base.automerge.
-    ("later.incremental", Err("doc: 2 changes that no input holds are needed")),
+    (
+        "later.incremental",
+        Err("doc: 2 changes that no input holds are needed"),
+    ),
     ("peers.automerge", Ok(434)),
     ("todo.automerge", Ok(61)),
     ("todo.changes", Ok(61)),
