@@ -214,6 +214,9 @@ fn shiviz_round_trip_keeps_the_report() {
             "missing-event-vc",
             "duplicate-event",
             "duplicate-msg",
+            // Section 8's fixtures: a ShiViz log carries no crdt declarations nor read values
+            // as weft reads them back, and reads-cycle has a cycle.
+            "reads-",
         ]
         .iter()
         .any(|x| name.starts_with(x))
