@@ -992,6 +992,9 @@ fn shiviz_round_trip_keeps_the_report() {
             "shuffled-duplicates",
         ]
         .contains(&name.as_str())
+            // Section 8's fixtures: reads-cycle has a cycle, and a ShiViz log carries no crdt
+            // declarations nor read values as weft reads them back.
+            || name.starts_with("reads-")
         {
             continue;
         }

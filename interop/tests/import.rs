@@ -953,6 +953,9 @@ fn weft_export_to_shiviz_imports_back_with_the_same_report() {
             "shuffled-duplicates",
         ]
         .contains(&name.as_str())
+            // Section 8's fixtures: reads-cycle has a cycle, and a ShiViz log carries no crdt
+            // declarations nor read values as weft reads them back.
+            || name.starts_with("reads-")
         {
             continue;
         }
