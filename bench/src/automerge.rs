@@ -125,11 +125,7 @@ pub fn run(o: &AutomergeOptions) -> Result<i32> {
         .iter()
         .flat_map(|c| c.raw_bytes().to_vec())
         .collect();
-    let ops = doc
-        .get_changes(&[])
-        .iter()
-        .map(|c| c.len())
-        .sum::<usize>();
+    let ops = doc.get_changes(&[]).iter().map(|c| c.len()).sum::<usize>();
     println!(
         "document: {ops} ops in {} changes by {} peers, built in {:.1} s; save {:.1} MiB, changes {:.1} MiB",
         doc.get_changes(&[]).len(),
