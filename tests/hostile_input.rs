@@ -335,7 +335,7 @@ fn directories_follow_links_recurse_and_name_what_they_skip() {
         lines,
         [
             format!(
-                "weft: skipped {}: not a trace file (.jsonl, .ndjson, .jsonl.gz or .ndjson.gz)",
+                "weft: skipped {}: not a trace file (.jsonl, .ndjson, .jsonl.gz, .ndjson.gz or .parquet)",
                 dir.join("notes.txt").display()
             ),
             format!(

@@ -184,6 +184,7 @@ pub fn run(opts: &Options) -> Result<i32> {
         dir: work.path.clone(),
         rows: Vec::new(),
         b_time: None,
+        parquet: None,
     };
     let shapes = Shapes::new(opts.quick);
     if opts.quick {
@@ -207,6 +208,21 @@ pub fn run(opts: &Options) -> Result<i32> {
         println!();
     }
     print_table(&bench.rows);
+    if let (Some(p), Some(b)) = (&bench.parquet, bench.rows.iter().find(|r| r.id == Id::B)) {
+        println!(
+            "b from Parquet (weft export --to parquet, then weft check): {} = {}/s, peak RSS {}, \
+             file {}, report {}",
+            secs(p.time()),
+            per_sec(rate(b.cfg.events, p.time())),
+            bytes(p.rss()),
+            bytes(p.size),
+            if p.identical {
+                "identical to NDJSON's"
+            } else {
+                "DIFFERENT from NDJSON's"
+            }
+        );
+    }
     if let Some(keep) = &opts.keep {
         println!("\ntrace files kept in {}", keep.display());
     }
@@ -226,6 +242,8 @@ struct Bench<'o> {
     rows: Vec<Row>,
     /// `weft` time on scenario b's file, reused as c's baseline.
     b_time: Option<Duration>,
+    /// Scenario b read from its Parquet copy.
+    parquet: Option<crate::parquet::Measured>,
 }
 
 impl Bench<'_> {
@@ -258,7 +276,7 @@ impl Bench<'_> {
 
     fn scenario_b(&mut self, cfg: &GenConfig) -> Result<Row> {
         println!(
-            "[b] {} events, {} replicas, {} keys, vc+lamport",
+            "[b] {} events, {} replicas, {} keys, vc+lamport; then read from Parquet",
             cfg.events, cfg.replicas, cfg.keys
         );
         let mut row = Row::new(Id::B, cfg, ">= 1,000,000 events/s".to_owned());
@@ -276,6 +294,15 @@ impl Bench<'_> {
                 row.ratio = row.floor.map(|f| time.as_secs_f64() / f.as_secs_f64());
                 self.b_time = Some(time);
                 row.verdict = Verdict::judge(rate(cfg.events, time) >= 1e6);
+                let weft = self.weft.as_deref().expect("weft ran");
+                let p = crate::parquet::measure(weft, &self.dir, &file, self.opts.repeat)?;
+                print_parquet(&p, cfg.events);
+                if !p.identical {
+                    row.verdict = Verdict::Fail(
+                        "the report from the Parquet copy differs from the NDJSON one".to_owned(),
+                    );
+                }
+                self.parquet = Some(p);
             }
             Err(why) => row.verdict = Verdict::Fail(why),
         }
@@ -466,6 +493,36 @@ impl Bench<'_> {
         }
         Ok(Some(Ok((best.expect("at least one run"), max_rss))))
     }
+}
+
+/// What the Parquet read of scenario b measured, as the other runs are shown.
+fn print_parquet(p: &crate::parquet::Measured, events: u64) {
+    if let Some(e) = &p.export {
+        println!(
+            "  weft export --to parquet: {} (user {}), peak RSS {}",
+            secs(e.time),
+            secs(e.user),
+            bytes(e.peak_rss)
+        );
+    }
+    println!(
+        "  Parquet file: {} ({:.1}% of the NDJSON file's {})",
+        bytes(p.size),
+        100.0 * p.size as f64 / p.ndjson_size as f64,
+        bytes(p.ndjson_size)
+    );
+    for r in &p.runs {
+        println!(
+            "  weft check (Parquet): {} = {}/s (user {}, sys {}), peak RSS {}",
+            secs(r.time),
+            per_sec(rate(events, r.time)),
+            secs(r.user),
+            secs(r.sys),
+            bytes(r.peak_rss)
+        );
+    }
+    let same = if p.identical { "is" } else { "is NOT" };
+    println!("  the report from Parquet {same} byte for byte the report from NDJSON");
 }
 
 /// Allowed time ratio for `cfg` against `base`: proportional to size, plus 10% (4.4x for 4x).

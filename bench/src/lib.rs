@@ -14,6 +14,7 @@ pub mod hotkeys;
 pub mod ingest;
 pub mod live;
 pub mod loro;
+pub mod parquet;
 pub mod shapes;
 pub mod sim;
 pub mod sys;

@@ -21,6 +21,8 @@ use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, InFlight, Malformed, Trace, NONE};
 use crate::vcenc;
 
+// Rows of columnar files: only Parquet reads them.
+#[cfg(feature = "parquet")]
 pub(crate) mod rows;
 
 /// How to read.
@@ -559,7 +561,10 @@ fn expand_dir(root: &Path, out: &mut Expanded) -> Result<(), ReadError> {
         }
         if is_file && !trace_name {
             if text != crate::collector_dir::LOCK_FILE {
-                skip("not a trace file (.jsonl, .ndjson, .jsonl.gz or .ndjson.gz)".to_string());
+                skip(
+                    "not a trace file (.jsonl, .ndjson, .jsonl.gz, .ndjson.gz or .parquet)"
+                        .to_string(),
+                );
             }
             continue;
         }

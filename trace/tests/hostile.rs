@@ -350,7 +350,7 @@ fn a_directory_is_read_with_its_subdirectories_in_path_order() {
     assert_eq!(
         skipped,
         [format!(
-            "{}: not a trace file (.jsonl, .ndjson, .jsonl.gz or .ndjson.gz)",
+            "{}: not a trace file (.jsonl, .ndjson, .jsonl.gz, .ndjson.gz or .parquet)",
             root.join("notes.txt").display()
         )]
     );

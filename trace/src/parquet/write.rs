@@ -97,7 +97,7 @@ pub fn write<W: Write + Send>(trace: &Trace, copies: &[Event], out: W) -> Result
         .build();
     let mut w = ArrowWriter::try_new(out, schema(), Some(props))?;
     let mut batch = Batch::new(trace);
-    for row in order(trace, copies)? {
+    for row in order(trace, copies, &batch.rank)? {
         match row {
             Row::Kept(i) => batch.push_kept(trace, i as usize),
             Row::Copy(c) => batch.push_event(trace, &copies[c as usize]),
@@ -121,14 +121,7 @@ enum Row {
 
 /// The rows in file order: by replica name (bytewise), then seq, each event's copies after it
 /// in the order given.
-fn order(trace: &Trace, copies: &[Event]) -> Result<Vec<Row>, WriteError> {
-    let names = trace.names();
-    let mut by_name: Vec<Sym> = (0..names.len() as Sym).collect();
-    by_name.sort_unstable_by(|&a, &b| names.resolve(a).cmp(names.resolve(b)));
-    let mut rank = vec![0u32; names.len()];
-    for (r, &q) in by_name.iter().enumerate() {
-        rank[q as usize] = r as u32;
-    }
+fn order(trace: &Trace, copies: &[Event], rank: &[u32]) -> Result<Vec<Row>, WriteError> {
     // (rank, seq, 0 for the event or 1 + copy number, row).
     let mut keyed: Vec<(u32, u64, u32, Row)> = Vec::with_capacity(trace.len() + copies.len());
     for (i, e) in trace.events().iter().enumerate() {
@@ -148,6 +141,18 @@ fn order(trace: &Trace, copies: &[Event]) -> Result<Vec<Row>, WriteError> {
     }
     keyed.sort_unstable_by_key(|&(r, s, n, _)| (r, s, n));
     Ok(keyed.into_iter().map(|(.., row)| row).collect())
+}
+
+/// Each replica name's place in bytewise order, by name id: ids compare as their names do.
+fn name_ranks(trace: &Trace) -> Vec<u32> {
+    let names = trace.names();
+    let mut by_name: Vec<Sym> = (0..names.len() as Sym).collect();
+    by_name.sort_unstable_by(|&a, &b| names.resolve(a).cmp(names.resolve(b)));
+    let mut rank = vec![0u32; names.len()];
+    for (r, &q) in by_name.iter().enumerate() {
+        rank[q as usize] = r as u32;
+    }
+    rank
 }
 
 /// A (replica, integer) list column being built.
@@ -200,6 +205,8 @@ struct Batch {
     /// Every replica name, by [`Sym`], then names only copies use: the dictionary of the
     /// replica columns.
     names: Vec<String>,
+    /// [`name_ranks`].
+    rank: Vec<u32>,
     replica: Vec<i32>,
     seq: Vec<u64>,
     kind: Vec<i32>,
@@ -222,6 +229,7 @@ impl Batch {
             names: (0..names.len() as Sym)
                 .map(|q| names.resolve(q).to_string())
                 .collect(),
+            rank: name_ranks(trace),
             replica: Vec::new(),
             seq: Vec::new(),
             kind: Vec::new(),
@@ -276,10 +284,10 @@ impl Batch {
         self.msg.append_option(e.msg().map(|m| syms.resolve(m)));
         self.key.append_option(e.key().map(|k| syms.resolve(k)));
         // The clock is kept sorted by name id; the file's is sorted by name.
-        let names = trace.names();
+        let rank = &self.rank;
         let vc = e.has_vc().then(|| {
             let mut vc: Vec<(Sym, u64)> = trace.vc(e).collect();
-            vc.sort_unstable_by(|a, b| names.resolve(a.0).cmp(names.resolve(b.0)));
+            vc.sort_unstable_by_key(|&(q, _)| rank[q as usize]);
             vc.into_iter().map(|(q, v)| (q as i32, v))
         });
         self.vc.push(vc);

@@ -9,9 +9,9 @@
 use serde_json::{Map, Value};
 
 use super::{ReadError, TraceBuilder};
+use crate::hash::{h2, hash_str, hash_value};
 use crate::intern::{LocalInterner, Sym};
 use crate::model::{Crdt, Header, Kind, Op};
-use crate::parse::{hash_str, hash_value};
 use crate::store::{EventRec, Malformed, Place, NONE};
 use crate::vcenc;
 
@@ -162,21 +162,6 @@ impl Fields {
         }
         fp
     }
-}
-
-/// The line parser's hash combiner (`parse.rs` keeps its own private): fingerprints from rows
-/// must equal those from lines, which `tests::row_and_line_fingerprints_agree` checks.
-#[inline]
-fn h2(a: u64, b: u64) -> u64 {
-    #[inline]
-    fn mix(mut x: u64) -> u64 {
-        x ^= x >> 30;
-        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x ^= x >> 27;
-        x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
-    }
-    mix(a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ mix(b))
 }
 
 /// Where a columnar reader's rows go: a [`TraceBuilder`], or anything else that wants checked
