@@ -1,25 +1,17 @@
 //! `weft check`: read → analyze → render → exit status.
 
 use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
 
 use weft_analyzer::render::{self, TextOptions};
-use weft_analyzer::FailOn;
 
-use crate::cli::{self, CheckArgs, Format};
-use crate::EXIT_INPUT;
+use crate::cli::{CheckArgs, Format};
+use crate::error::{CliError, Verdict};
 
-pub fn run(args: &CheckArgs) -> ExitCode {
+pub fn run(args: &CheckArgs) -> Result<Verdict, CliError> {
     let t0 = std::time::Instant::now();
     let timing = std::env::var_os("WEFT_TIMING").is_some();
-    let trace =
-        match crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(EXIT_INPUT);
-            }
-        };
+    let trace = crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient)
+        .map_err(CliError::bare)?;
     if timing {
         eprintln!("read: {:?}", t0.elapsed());
     }
@@ -28,11 +20,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if timing {
         eprintln!("read+analyze: {:?}", t0.elapsed());
     }
-    let fail_on = match args.fail_on {
-        cli::FailOn::Error => FailOn::Error,
-        cli::FailOn::Warning => FailOn::Warning,
-        cli::FailOn::Conflict => FailOn::Conflict,
-    };
+    let fail_on = args.fail_on;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = match args.format {
         Format::Json => render::write_json(&report, &mut stdout),
@@ -56,17 +44,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if timing {
         eprintln!("written: {:?}", t0.elapsed());
     }
-    finish(written, report.fails(fail_on))
-}
-
-/// The exit status once the report is written: a closed pipe (`weft check | head`) is not an
-/// error, any other write failure is.
-fn finish(written: std::io::Result<()>, fails: bool) -> ExitCode {
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("weft: writing the report: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    }
-    ExitCode::from(u8::from(fails))
+    // A closed pipe (`weft check | head`) is not an error, any other write failure is.
+    written.map_err(|e| CliError::stdout("writing the report", &e).within("weft"))?;
+    Ok(Verdict::fail_if(report.fails(fail_on)))
 }

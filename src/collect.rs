@@ -1,8 +1,10 @@
 //! `weft collect`: flags → collector configuration → serve until Ctrl-C or SIGTERM → exit 0.
 
-use std::process::ExitCode;
-
 use crate::cli::CollectArgs;
+use crate::error::{CliError, Verdict};
+
+/// What this subcommand's messages start with.
+const COMMAND: &str = "weft collect";
 
 async fn stop_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -59,50 +61,18 @@ fn timeouts(a: &CollectArgs) -> Result<weft_collector::net::Timeouts, String> {
     })
 }
 
-pub fn run(a: &CollectArgs) -> ExitCode {
-    let timeouts = match timeouts(a) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("weft collect: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let cfg = weft_collector::Config {
-        listen: a.listen,
-        grpc: (!a.no_grpc).then_some(a.grpc),
-        data: a.data.clone(),
-        token: a.token.clone(),
-        insecure: a.insecure,
-        max_body: a.max_body,
-        max_otlp_body: a.max_otlp_body,
-        max_line: a.max_line,
-        queue: a.queue,
-        max_connections: a.max_connections,
-        max_connections_per_ip: a.max_connections_per_ip,
-        timeouts,
-        segment_bytes: a.segment_bytes,
-        tls: a.tls_cert.clone().zip(a.tls_key.clone()),
-        analysis: !a.no_analysis,
-        io: None,
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+pub fn run(a: &CollectArgs) -> Result<Verdict, CliError> {
+    let timeouts = timeouts(a).map_err(|e| CliError::input(COMMAND, e))?;
+    let grace = timeouts.grace;
+    let cfg = config(a, timeouts);
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("weft collect: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
+        .map_err(|e| CliError::input(COMMAND, format_args!("cannot start the runtime: {e}")))?;
     rt.block_on(async {
-        let c = match weft_collector::start(cfg).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("weft collect: {e}");
-                return ExitCode::from(2);
-            }
-        };
+        let c = weft_collector::start(cfg)
+            .await
+            .map_err(|e| CliError::input(COMMAND, e))?;
         let r = &c.recovery;
         if r.truncated_bytes > 0 {
             eprintln!(
@@ -127,17 +97,34 @@ pub fn run(a: &CollectArgs) -> ExitCode {
         }
         eprintln!(
             "weft collect: stopping: finishing in-flight requests (for {} s at most)",
-            timeouts.grace.as_secs_f64()
+            grace.as_secs_f64()
         );
-        match c.shutdown().await {
-            Ok(()) => {
-                eprintln!("weft collect: stopped; every acknowledged event is on disk");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("weft collect: {e}");
-                ExitCode::from(1)
-            }
-        }
+        c.shutdown()
+            .await
+            .map_err(|e| CliError::failed(COMMAND, e))?;
+        eprintln!("weft collect: stopped; every acknowledged event is on disk");
+        Ok(Verdict::Pass)
     })
+}
+
+/// The collector's configuration the flags describe.
+fn config(a: &CollectArgs, timeouts: weft_collector::net::Timeouts) -> weft_collector::Config {
+    weft_collector::Config {
+        listen: a.listen,
+        grpc: (!a.no_grpc).then_some(a.grpc),
+        data: a.data.clone(),
+        token: a.token.clone(),
+        insecure: a.insecure,
+        max_body: a.max_body,
+        max_otlp_body: a.max_otlp_body,
+        max_line: a.max_line,
+        queue: a.queue,
+        max_connections: a.max_connections,
+        max_connections_per_ip: a.max_connections_per_ip,
+        timeouts,
+        segment_bytes: a.segment_bytes,
+        tls: a.tls_cert.clone().zip(a.tls_key.clone()),
+        analysis: !a.no_analysis,
+        io: None,
+    }
 }

@@ -1,79 +1,42 @@
 //! `weft demo`: flags → demo configuration → start → TUI (or wait) → stop → `weft check`.
 
 use std::io::IsTerminal;
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use weft_analyzer::FailOn;
 use weft_demo::{Demo, DemoConfig, DemoSummary};
 use weft_sim::config::{parse_duration, parse_replica};
 use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
 use weft_tui::{OnQuit, Options, Source};
 
-use crate::cli::{CheckArgs, DemoArgs, FailOn, Format};
-use crate::EXIT_INPUT;
+use crate::cli::{CheckArgs, DemoArgs, Format};
+use crate::error::{CliError, Verdict};
 
-pub fn run(a: &DemoArgs) -> ExitCode {
-    let cfg = match config(a) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("weft demo: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let duration = match parse_duration("--duration", &a.duration) {
-        Ok(ns) => Duration::from_nanos(ns),
-        Err(e) => {
-            eprintln!("weft demo: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+/// What this subcommand's messages start with.
+const COMMAND: &str = "weft demo";
+
+/// Where the demo's stop hands its result over (from the TUI's quit key, or after the wait).
+type Stopped = Arc<Mutex<Option<Result<DemoSummary, String>>>>;
+
+pub fn run(a: &DemoArgs) -> Result<Verdict, CliError> {
+    let input = |e| CliError::input(COMMAND, e);
+    let cfg = config(a).map_err(input)?;
+    let duration = parse_duration("--duration", &a.duration)
+        .map(Duration::from_nanos)
+        .map_err(|e| input(e.to_string()))?;
     let tui = !a.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let replicas = cfg.sim.replicas;
-    let demo = match Demo::start(cfg) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("weft demo: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
+    let demo = Demo::start(cfg).map_err(|e| input(e.to_string()))?;
     eprintln!(
         "weft demo: {replicas} simulated replicas → OpenTelemetry (OTLP/HTTP) → collector at {} (data in {})",
         demo.url(),
         demo.data_dir().display()
     );
-    let mut tui_error = None;
-    let stopped: Arc<Mutex<Option<Result<DemoSummary, String>>>> = Arc::default();
-    if tui {
-        // q or Ctrl-C: the replicas stop, then the collector flushes and stops, and only then
-        // is the terminal given back.
-        let slot = stopped.clone();
-        let opts = Options {
-            source: Source::Live(LiveConfig {
-                url: demo.url(),
-                token: None,
-                ca_cert: None,
-                max_line: 1 << 20,
-            }),
-            config: Config {
-                color: !a.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                ascii: a.ascii,
-                mouse: a.mouse,
-            },
-            replay: false,
-            max_events: 2_000_000,
-            on_quit: Some(OnQuit {
-                message: "stopping: replicas, then the collector (flushing)…".to_string(),
-                run: Box::new(move || {
-                    let r = demo.stop().map_err(|e| e.to_string());
-                    if let Ok(mut s) = slot.lock() {
-                        *s = Some(r);
-                    }
-                }),
-            }),
-        };
-        tui_error = weft_tui::run(opts).err();
+    let stopped: Stopped = Arc::default();
+    let tui_error = if tui {
+        run_tui(a, demo, stopped.clone())
     } else {
         eprintln!(
             "weft demo: running for {:.1} s without the TUI (Ctrl-C stops early)",
@@ -84,30 +47,21 @@ pub fn run(a: &DemoArgs) -> ExitCode {
         if let Ok(mut s) = stopped.lock() {
             *s = Some(r);
         }
-    }
+        None
+    };
     let outcome = stopped.lock().ok().and_then(|mut s| s.take());
     let summary = match outcome {
         Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            eprintln!("weft demo: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-        None => {
-            // The TUI could not start (e.g. the terminal refused raw mode): stop here.
-            eprintln!(
-                "weft demo: {}",
-                tui_error.map_or("stopped".to_string(), |e| e.to_string())
-            );
-            return ExitCode::from(EXIT_INPUT);
-        }
+        Some(Err(e)) => return Err(input(e)),
+        // The TUI could not start (e.g. the terminal refused raw mode): stop here.
+        None => return Err(input(tui_error.unwrap_or_else(|| "stopped".to_string()))),
     };
     print_summary(&summary);
     if let Some(e) = tui_error {
-        eprintln!("weft demo: {e}");
-        return ExitCode::from(EXIT_INPUT);
+        return Err(input(e));
     }
     if tui {
-        return ExitCode::SUCCESS;
+        return Ok(Verdict::Pass);
     }
     crate::check::run(&CheckArgs {
         inputs: vec![summary.data.clone()],
@@ -121,15 +75,46 @@ pub fn run(a: &DemoArgs) -> ExitCode {
     })
 }
 
+/// Runs the live TUI on the demo's collector until q or Ctrl-C, which stop the replicas, then
+/// the collector (flushing), and only then give the terminal back; the stop's result lands in
+/// `stopped`. The TUI's own error, if any.
+fn run_tui(a: &DemoArgs, demo: Demo, stopped: Stopped) -> Option<String> {
+    let opts = Options {
+        source: Source::Live(LiveConfig {
+            url: demo.url(),
+            token: None,
+            ca_cert: None,
+            max_line: 1 << 20,
+        }),
+        config: Config {
+            color: !a.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ascii: a.ascii,
+            mouse: a.mouse,
+        },
+        replay: false,
+        max_events: 2_000_000,
+        on_quit: Some(OnQuit {
+            message: "stopping: replicas, then the collector (flushing)…".to_string(),
+            run: Box::new(move || {
+                let r = demo.stop().map_err(|e| e.to_string());
+                if let Ok(mut s) = stopped.lock() {
+                    *s = Some(r);
+                }
+            }),
+        }),
+    };
+    weft_tui::run(opts).err().map(|e| e.to_string())
+}
+
 fn config(a: &DemoArgs) -> Result<DemoConfig, String> {
-    let mut sim = weft_demo::default_sim(a.replicas, a.rate, crate::sim::profile(a.profile));
-    sim.workload = crate::sim::workload(a.workload);
-    sim.sync = crate::sim::sync(a.sync);
+    let mut sim = weft_demo::default_sim(a.replicas, a.rate, a.profile);
+    sim.workload = a.workload;
+    sim.sync = a.sync;
     sim.seed = a.seed;
     if let Some(b) = a.bug {
         let r = parse_replica("--bug-replica", &a.bug_replica, a.replicas)
             .map_err(|e| e.to_string())?;
-        sim.bug = Some((crate::sim::bug(b), r));
+        sim.bug = Some((b, r));
     }
     if !(a.rate > 0.0 && a.rate <= 100_000.0) {
         return Err(format!(

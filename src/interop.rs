@@ -4,7 +4,6 @@ mod parquet;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use weft_interop::export::{self, Around, ExportOptions};
 use weft_interop::shiviz::{self, ImportOptions, Imported};
@@ -14,7 +13,7 @@ use crate::cli::{
     CrdtImportArgs, ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs,
     ShivizOptions,
 };
-use crate::EXIT_INPUT;
+use crate::error::{CliError, Verdict};
 
 /// CRDT libraries whose documents weft imports (`weft import FORMAT`, `--input FORMAT`).
 #[derive(Clone, Copy, Debug)]
@@ -267,46 +266,39 @@ fn header(
 }
 
 /// `weft import FORMAT ...`.
-pub fn import(format: &ImportFormat) -> ExitCode {
-    let done = match format {
+pub fn import(format: &ImportFormat) -> Result<Verdict, CliError> {
+    match format {
         ImportFormat::Shiviz(a) => import_shiviz(a),
         ImportFormat::Automerge(a) => import_crdt(Crdt::Automerge, a),
         ImportFormat::Loro(a) => import_crdt(Crdt::Loro, a),
-    };
-    match done {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("weft import: {e}");
-            ExitCode::from(EXIT_INPUT)
-        }
     }
+    .map_err(|e| e.within("weft import"))?;
+    Ok(Verdict::Pass)
 }
 
 /// `weft import automerge|loro`: the document read and checked first (an input error leaves no
 /// output file), then streamed to the output file or stdout (`weft import ... | head` is not an
 /// error).
-fn import_crdt(crdt: Crdt, a: &CrdtImportArgs) -> Result<(), String> {
+fn import_crdt(crdt: Crdt, a: &CrdtImportArgs) -> Result<(), CliError> {
     let files = read_files(&a.inputs)?;
     let doc = CrdtDoc::load(crdt, &files)?;
     match a.out.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?;
             doc.write(&files, std::io::BufWriter::new(f))
-                .map(drop)
-                .map_err(|e| format!("{}: {e}", p.display()))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(())
         }
         _ => {
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            match doc.write(&files, stdout) {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(format!("stdout: {e}")),
-            }
+            doc.write(&files, stdout)
+                .map_err(|e| CliError::stdout("stdout", &e))?;
+            Ok(())
         }
     }
 }
 
-fn import_shiviz(a: &ShivizImportArgs) -> Result<(), String> {
+fn import_shiviz(a: &ShivizImportArgs) -> Result<(), CliError> {
     let imported = import_logs(&a.inputs, &a.shiviz, a.lenient)?;
     if let Some(dir) = &a.split {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -354,38 +346,30 @@ fn file_stem(name: &str) -> String {
         .to_string()
 }
 
-fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
+fn write_out(out: Option<&Path>, text: &str) -> Result<(), CliError> {
     match out {
         Some(p) if p.as_os_str() != "-" => {
-            std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
+            std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
         }
         _ => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
+            // `weft export ... | head` is not an error.
+            stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-            {
-                Ok(()) => Ok(()),
-                // `weft export ... | head` is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(format!("stdout: {e}")),
-            }
+                .map_err(|e| CliError::stdout("stdout", &e))?;
         }
     }
+    Ok(())
 }
 
 /// `weft export`.
-pub fn export(a: &ExportArgs) -> ExitCode {
-    match run_export(a) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("weft export: {e}");
-            ExitCode::from(EXIT_INPUT)
-        }
-    }
+pub fn export(a: &ExportArgs) -> Result<Verdict, CliError> {
+    run_export(a).map_err(|e| e.within("weft export"))?;
+    Ok(Verdict::Pass)
 }
 
-fn run_export(a: &ExportArgs) -> Result<(), String> {
+fn run_export(a: &ExportArgs) -> Result<(), CliError> {
     if a.to == ExportFormat::Parquet {
         return parquet::export(a);
     }

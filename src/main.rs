@@ -1,9 +1,11 @@
-//! The `weft` command: parse the command line, run the subcommand, exit with its status.
+//! The `weft` command: parse the command line, run the subcommand, and map how it ended to
+//! what is said on stderr and the exit status — here and nowhere else.
 
 mod check;
 mod cli;
 mod collect;
 mod demo;
+mod error;
 mod interop;
 mod sim;
 mod tui;
@@ -12,13 +14,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The exit status of a usage or input error (an unreadable file, a malformed line): the
-/// spec's `2`, for every subcommand.
-pub(crate) const EXIT_INPUT: u8 = 2;
+use error::{CliError, Verdict};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match cli.command {
+    match run(cli.command) {
+        Ok(verdict) => verdict.exit_code(),
+        Err(e) => {
+            if let Some(message) = e.message() {
+                eprintln!("{message}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Runs the subcommand: its verdict, or what stopped it.
+fn run(command: cli::Command) -> Result<Verdict, CliError> {
+    match command {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Collect(args) => collect::run(&args),

@@ -1,63 +1,22 @@
 //! `weft sim`: flags → simulator configuration → run → summary on stderr → exit status.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use weft_sim::config::{
-    self, parse_duration, parse_latency, parse_partition, parse_replica, Bug, Clocks, Config,
-    ConfigError, Intermittent, Profile, SyncKind, Workload,
+    self, parse_duration, parse_latency, parse_partition, parse_replica, Bug, Config, ConfigError,
+    Intermittent,
 };
 use weft_sim::Outcome;
 
-use crate::cli::{SimArgs, SimBug, SimClocks, SimProfile, SimSync, SimWorkload};
+use crate::cli::SimArgs;
+use crate::error::{CliError, Verdict};
 
-/// The simulator's network profile for a flag value.
-pub fn profile(p: SimProfile) -> Profile {
-    match p {
-        SimProfile::Lan => Profile::Lan,
-        SimProfile::Tokyo => Profile::Tokyo,
-        SimProfile::Himalaya => Profile::Himalaya,
-        SimProfile::Mixed => Profile::Mixed,
-    }
-}
-
-/// The simulator's bug for a flag value.
-pub fn bug(b: SimBug) -> Bug {
-    match b {
-        SimBug::VcNoMerge => Bug::VcNoMerge,
-        SimBug::LamportNoMax => Bug::LamportNoMax,
-        SimBug::LwwByWallClock => Bug::LwwByWallClock,
-        SimBug::NonIdempotentMerge => Bug::NonIdempotentMerge,
-        SimBug::DropDelta => Bug::DropDelta,
-        SimBug::StaleRead => Bug::StaleRead,
-        SimBug::UnrecordedMerge => Bug::UnrecordedMerge,
-    }
-}
-
-/// The simulator's workload for a flag value.
-pub fn workload(w: SimWorkload) -> Workload {
-    match w {
-        SimWorkload::Counter => Workload::Counter,
-        SimWorkload::Register => Workload::Register,
-        SimWorkload::Lww => Workload::Lww,
-        SimWorkload::Set => Workload::Set,
-        SimWorkload::Mixed => Workload::Mixed,
-        SimWorkload::Inventory => Workload::Inventory,
-    }
-}
-
-/// The simulator's sync strategy for a flag value.
-pub fn sync(s: SimSync) -> SyncKind {
-    match s {
-        SimSync::Op => SyncKind::Op,
-        SimSync::State => SyncKind::State,
-        SimSync::Delta => SyncKind::Delta,
-    }
-}
+/// What this subcommand's messages start with.
+const COMMAND: &str = "weft sim";
 
 /// Builds the configuration the flags describe: the profile's network, then explicit flags.
 pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
-    let profile = profile(a.profile);
+    let profile = a.profile;
     let mut net = profile.net();
     if let Some(l) = &a.latency {
         net.latency = parse_latency(l)?;
@@ -95,14 +54,14 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
     let bug = match a.bug {
         None => None,
         Some(b) => Some((
-            bug(b),
+            b,
             parse_replica("--bug-replica", &a.bug_replica, a.replicas)?,
         )),
     };
     let cfg = Config {
         seed: a.seed,
         replicas: a.replicas,
-        workload: workload(a.workload),
+        workload: a.workload,
         ops: a.ops,
         keys: a.keys,
         read_ratio: a.read_ratio,
@@ -112,17 +71,13 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
             .as_deref()
             .map(|d| parse_duration("--duration", d))
             .transpose()?,
-        sync: sync(a.sync),
+        sync: a.sync,
         sync_interval: parse_duration("--sync-interval", &a.sync_interval)?,
         profile,
         net,
         skew_ms: a.skew_ms,
         drift_ppm: a.drift_ppm,
-        clocks: match a.clocks {
-            SimClocks::Full => Clocks::Full,
-            SimClocks::Lamport => Clocks::Lamport,
-            SimClocks::None => Clocks::None,
-        },
+        clocks: a.clocks,
         bug,
         settle_limit: parse_duration("--settle-limit", &a.settle_limit)?,
     };
@@ -213,14 +168,8 @@ impl Write for &mut Fingerprint {
     }
 }
 
-pub fn run(a: &SimArgs) -> ExitCode {
-    let cfg = match config(a) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("weft sim: {e}");
-            return ExitCode::from(2);
-        }
-    };
+pub fn run(a: &SimArgs) -> Result<Verdict, CliError> {
+    let cfg = config(a).map_err(|e| CliError::input(COMMAND, e))?;
     if a.compare_sync {
         return compare(&cfg);
     }
@@ -228,64 +177,68 @@ pub fn run(a: &SimArgs) -> ExitCode {
     let result = match &a.out {
         None => weft_sim::simulate_quietly(&cfg),
         Some(p) if p.as_os_str() == "-" => weft_sim::simulate(&cfg, std::io::stdout()),
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => weft_sim::simulate(&cfg, f),
-            Err(e) => {
-                eprintln!("weft sim: {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .map_err(|e| CliError::input(COMMAND, format_args!("{}: {e}", p.display())))?;
+            weft_sim::simulate(&cfg, f)
+        }
     };
     let real = start.elapsed();
-    let outcome = match result {
-        Ok(o) => o,
-        Err(e) => {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return ExitCode::from(2);
-            }
-            eprintln!("weft sim: writing the trace: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    // A closed pipe (`weft sim -o - | head`) is not an error.
+    let outcome = result.map_err(|e| CliError::stdout("writing the trace", &e).within(COMMAND))?;
     eprint!("{}", summary(&cfg, &outcome, real));
     if a.check_determinism {
-        let mut runs = Vec::new();
-        for _ in 0..2 {
-            let mut fp = Fingerprint {
-                len: 0,
-                hash: 0xcbf2_9ce4_8422_2325,
-            };
-            let o = weft_sim::simulate(&cfg, &mut fp);
-            runs.push((fp.len, fp.hash, o.map(|o| o.digests).unwrap_or_default()));
-        }
-        if runs[0] != runs[1] {
-            eprintln!(
-                "weft sim: NOT deterministic: two runs wrote {} and {} bytes (hashes {:016x} and {:016x})",
-                runs[0].0, runs[1].0, runs[0].1, runs[1].1
-            );
-            return ExitCode::from(1);
-        }
-        eprintln!(
-            "  determinism: two more runs wrote identical traces ({} bytes, hash {:016x})",
-            runs[0].0, runs[0].1
-        );
+        check_determinism(&cfg)?;
     }
-    ExitCode::from(u8::from(!outcome.converged))
+    Ok(Verdict::fail_if(!outcome.converged))
 }
 
-fn compare(cfg: &Config) -> ExitCode {
-    let rows = match weft_sim::compare_sync(cfg) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("weft sim: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    println!(
+/// `--check-determinism`: two more runs must write byte-identical traces.
+fn check_determinism(cfg: &Config) -> Result<(), CliError> {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut fp = Fingerprint {
+            len: 0,
+            hash: 0xcbf2_9ce4_8422_2325,
+        };
+        let o = weft_sim::simulate(cfg, &mut fp);
+        runs.push((fp.len, fp.hash, o.map(|o| o.digests).unwrap_or_default()));
+    }
+    if runs[0] != runs[1] {
+        return Err(CliError::failed(
+            COMMAND,
+            format_args!(
+                "NOT deterministic: two runs wrote {} and {} bytes (hashes {:016x} and {:016x})",
+                runs[0].0, runs[1].0, runs[0].1, runs[1].1
+            ),
+        ));
+    }
+    eprintln!(
+        "  determinism: two more runs wrote identical traces ({} bytes, hash {:016x})",
+        runs[0].0, runs[0].1
+    );
+    Ok(())
+}
+
+/// `--compare-sync`: the table on stdout, failing when a strategy diverged.
+fn compare(cfg: &Config) -> Result<Verdict, CliError> {
+    let rows = weft_sim::compare_sync(cfg).map_err(|e| CliError::input(COMMAND, e))?;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`weft sim --compare-sync | head -1`) is not an error.
+    write_comparison(&mut stdout, &rows)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::stdout("stdout", &e).within(COMMAND))?;
+    let all = rows.iter().all(|r| r.outcome.converged);
+    Ok(Verdict::fail_if(!all))
+}
+
+fn write_comparison(out: &mut impl Write, rows: &[weft_sim::Comparison]) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<6} {:>9} {:>8} {:>8} {:>14} {:>16} {:>10}  final state",
         "sync", "messages", "lost", "acks", "bytes", "time to converge", "events"
-    );
-    for r in &rows {
+    )?;
+    for r in rows {
         let o = &r.outcome;
         let converge = o.converge_time.map_or("never".to_string(), secs);
         let digest = if o.converged {
@@ -293,7 +246,8 @@ fn compare(cfg: &Config) -> ExitCode {
         } else {
             "diverged".to_string()
         };
-        println!(
+        writeln!(
+            out,
             "{:<6} {:>9} {:>8} {:>8} {:>14} {:>16} {:>10}  {}",
             r.sync.name(),
             o.messages,
@@ -303,10 +257,9 @@ fn compare(cfg: &Config) -> ExitCode {
             converge,
             o.events,
             digest
-        );
+        )?;
     }
-    let all = rows.iter().all(|r| r.outcome.converged);
-    ExitCode::from(u8::from(!all))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -319,11 +272,11 @@ mod tests {
     /// name the trace header and the reproducing command line carry).
     #[test]
     fn the_bug_flag_is_in_step_with_the_simulator() {
-        let flags: Vec<(String, Bug)> = SimBug::value_variants()
+        let flags: Vec<(String, Bug)> = Bug::value_variants()
             .iter()
             .map(|b| {
                 let name = b.to_possible_value().expect("a flag value");
-                (name.get_name().to_string(), bug(*b))
+                (name.get_name().to_string(), *b)
             })
             .collect();
         let sims: Vec<(String, Bug)> = Bug::ALL

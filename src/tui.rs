@@ -1,27 +1,27 @@
 //! `weft tui`: read the trace (or connect), then hand the terminal to weft-tui.
 
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
 use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
 use weft_tui::{Options, Source};
 
 use crate::cli::TuiArgs;
-use crate::EXIT_INPUT;
+use crate::error::{CliError, Verdict};
+
+/// What this subcommand's messages start with.
+const COMMAND: &str = "weft tui";
 
 /// Longest line a live stream may carry (the collector's own default limit).
 const MAX_LIVE_LINE: usize = 1 << 20;
 
-pub fn run(args: &TuiArgs) -> ExitCode {
+pub fn run(args: &TuiArgs) -> Result<Verdict, CliError> {
     let source = match &args.connect {
         Some(url) => {
             // A bad CA file is refused now, not shown as a link that never comes up.
             if let Some(ca) = &args.ca_cert {
-                if let Err(e) = weft_tui::live::check_ca_cert(ca) {
-                    eprintln!("weft tui: --ca-cert {e}");
-                    return ExitCode::from(EXIT_INPUT);
-                }
+                weft_tui::live::check_ca_cert(ca)
+                    .map_err(|e| CliError::input(COMMAND, format_args!("--ca-cert {e}")))?;
             }
             Source::Live(LiveConfig {
                 url: url.clone(),
@@ -31,16 +31,16 @@ pub fn run(args: &TuiArgs) -> ExitCode {
             })
         }
         None if args.inputs.is_empty() => {
-            eprintln!(
-                "weft tui: nothing to show: give trace files or directories, or --connect URL to follow a collector"
-            );
-            return ExitCode::from(EXIT_INPUT);
+            return Err(CliError::input(
+                COMMAND,
+                "nothing to show: give trace files or directories, or --connect URL to follow a collector",
+            ));
         }
         None if args.inputs.iter().any(|p| p.as_os_str() == "-") => {
-            eprintln!(
-                "weft tui: the keyboard is read from the terminal, so the trace cannot come from stdin; save it to a file first"
-            );
-            return ExitCode::from(EXIT_INPUT);
+            return Err(CliError::input(
+                COMMAND,
+                "the keyboard is read from the terminal, so the trace cannot come from stdin; save it to a file first",
+            ));
         }
         None => {
             let label = args
@@ -52,15 +52,12 @@ pub fn run(args: &TuiArgs) -> ExitCode {
             if std::io::stderr().is_terminal() {
                 eprintln!("weft tui: reading {label}…");
             }
-            match crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient) {
-                Ok(trace) => Source::Trace {
-                    trace: Box::new(trace),
-                    label,
-                },
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(EXIT_INPUT);
-                }
+            let trace =
+                crate::interop::load_trace(&args.inputs, args.input, &args.shiviz, args.lenient)
+                    .map_err(CliError::bare)?;
+            Source::Trace {
+                trace: Box::new(trace),
+                label,
             }
         }
     };
@@ -76,11 +73,6 @@ pub fn run(args: &TuiArgs) -> ExitCode {
         max_events: args.max_events,
         on_quit: None,
     };
-    match weft_tui::run(opts) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("weft tui: {e}");
-            ExitCode::from(EXIT_INPUT)
-        }
-    }
+    weft_tui::run(opts).map_err(|e| CliError::input(COMMAND, e))?;
+    Ok(Verdict::Pass)
 }

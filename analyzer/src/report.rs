@@ -346,8 +346,10 @@ impl Report {
 
 /// The `--fail-on` levels of `weft check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum FailOn {
     /// Fail on errors (the default).
+    #[cfg_attr(feature = "clap", value(help = "Fail on errors"))]
     Error,
     /// Fail on errors and warnings.
     Warning,

@@ -24,64 +24,139 @@ pub enum ConfigError {
 
 /// What the replicas do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Workload {
     /// Grow-only and PN counters.
+    #[cfg_attr(feature = "clap", value(help = "G-counters and PN-counters"))]
     Counter,
     /// LWW and multi-value registers.
     Register,
     /// LWW registers only: state that stays small with thousands of writers (counters,
     /// multi-value registers and sets keep an entry per writing replica).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "LWW registers only (small state with thousands of replicas)")
+    )]
     Lww,
     /// Add-wins OR-sets.
     Set,
     /// All five CRDT types.
     Mixed,
     /// A local-first stock app: per SKU a PN-counter stock, LWW price and bin, an OR-set of tags.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "A stock app: per SKU a PN-counter stock, LWW price and bin, an OR-set of tags"
+        )
+    )]
     Inventory,
 }
 
 /// How replicas exchange state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SyncKind {
     /// Operation-based: each replica broadcasts its own ops; receivers deliver them in causal
     /// order, exactly once; unacknowledged ops are retransmitted.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Operation-based causal broadcast (exactly once, in causal order, retransmitted)"
+        )
+    )]
     Op,
     /// Full-state anti-entropy with one random peer per round.
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Full-state anti-entropy with a random peer")
+    )]
     State,
     /// Delta-state: each replica ships to each peer the deltas that peer has not acknowledged
     /// (the whole state when the peer is too far behind).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Delta-state: ship each peer what it has not acknowledged")
+    )]
     Delta,
 }
 
 /// What clocks events carry in the trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Clocks {
     /// Vector clock and Lamport timestamp.
     Full,
     /// Lamport timestamp only.
     Lamport,
     /// Neither: causality only through `msg` (for thousands of replicas).
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Neither: causality only through messages (for thousands of replicas)")
+    )]
     None,
 }
 
 /// An implementation bug injected on purpose into one replica.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Bug {
     /// Forgets to merge the sender's vector clock on receive.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Forgets to merge the sender's vector clock on receive (weft check: vc-mismatch)"
+        )
+    )]
     VcNoMerge,
     /// Does not take the max of Lamport clocks on receive.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Does not take the max of Lamport clocks on receive (weft check: lamport-violation)"
+        )
+    )]
     LamportNoMax,
     /// Stamps its LWW writes with its skewed wall clock instead of a causal (hybrid) clock.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Stamps LWW writes with its skewed wall clock: converges, but causally newer writes lose"
+        )
+    )]
     LwwByWallClock,
     /// Merges counters by adding instead of taking the maximum (and re-applies duplicate ops).
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Merges counters by adding instead of taking the max: diverges under duplicates"
+        )
+    )]
     NonIdempotentMerge,
     /// Never retransmits a delta that was lost.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Never retransmits a lost delta: diverges once one is lost on every link, e.g. while the replica is offline (with --sync delta)"
+        )
+    )]
     DropDelta,
     /// Sometimes answers a read from an older snapshot of its state.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Sometimes answers a read from an older snapshot of its state (weft check: stale-read)"
+        )
+    )]
     StaleRead,
     /// Sometimes merges its peers' state of a key before reading it (read repair) through a
     /// path that records no receive (no event, no clock merge), so its state holds writes its
     /// causal past does not.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "Sometimes merges its peers' state of a key before reading it, recording no receive (weft check: read-of-unseen-write)"
+        )
+    )]
     UnrecordedMerge,
 }
 
@@ -140,14 +215,30 @@ pub struct NetConfig {
 
 /// Named network profiles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Profile {
     /// A quiet LAN: 1 ms, nothing lost.
+    #[cfg_attr(feature = "clap", value(help = "1 ms, nothing lost"))]
     Lan,
     /// Dense city network: low latency, a little loss and reordering.
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "Dense city network: 2–8 ms, a little loss, duplication and reordering")
+    )]
     Tokyo,
     /// Mountain links: RTT of hundreds of ms, long disconnections, short windows of high bandwidth.
+    #[cfg_attr(
+        feature = "clap",
+        value(
+            help = "RTT of hundreds of ms, 5 % loss, long disconnections, short high-bandwidth windows"
+        )
+    )]
     Himalaya,
     /// A well-connected hub and intermittent edge replicas.
+    #[cfg_attr(
+        feature = "clap",
+        value(help = "A well-connected hub (r1) and intermittent edge replicas")
+    )]
     Mixed,
 }
 

@@ -6,20 +6,22 @@ use std::path::Path;
 use weft_trace::{expand_paths, ReadOptions};
 
 use crate::cli::{ExportArgs, InputFormat};
+use crate::error::{is_broken_pipe, CliError};
 
 /// Writes the inputs' trace as Parquet to `-o FILE` (or to stdout when it is not a terminal),
 /// with every copy of an event the duplicate rule dropped, so that checking the file gives the
 /// report checking the inputs gives.
-pub fn export(a: &ExportArgs) -> Result<(), String> {
+pub fn export(a: &ExportArgs) -> Result<(), CliError> {
     if a.around.is_some() || a.transitive_reduction {
-        return Err(
-            "--around and --transitive-reduction shape diagrams; --to parquet writes the whole trace"
-                .to_string(),
-        );
+        return Err(CliError::bare(
+            "--around and --transitive-reduction shape diagrams; --to parquet writes the whole trace",
+        ));
     }
     let out = a.out.as_deref().filter(|p| p.as_os_str() != "-");
     if out.is_none() && std::io::stdout().is_terminal() {
-        return Err("Parquet is binary: give -o FILE, or redirect stdout to a file".to_string());
+        return Err(CliError::bare(
+            "Parquet is binary: give -o FILE, or redirect stdout to a file",
+        ));
     }
     let trace = crate::interop::load_trace(&a.inputs, a.input, &a.shiviz, a.lenient)?;
     // Only weft-trace/1 inputs can hold copies of an event (importers write each event once).
@@ -34,14 +36,22 @@ pub fn export(a: &ExportArgs) -> Result<(), String> {
         Vec::new()
     };
     match out {
-        Some(p) => write_file(p, |f| weft_trace::parquet::write(&trace, &copies, f)),
+        Some(p) => write_file(p, |f| weft_trace::parquet::write(&trace, &copies, f))?,
         None => {
             let stdout = std::io::BufWriter::new(std::io::stdout());
             weft_trace::parquet::write(&trace, &copies, stdout)
                 .and_then(|mut w| w.flush().map_err(Into::into))
-                .map_err(|e| format!("stdout: {e}"))
+                // `weft export --to parquet ... | head -c 4` is not an error.
+                .map_err(|e| {
+                    if is_broken_pipe(&e) {
+                        CliError::BrokenPipe
+                    } else {
+                        CliError::bare(format!("stdout: {e}"))
+                    }
+                })?;
         }
     }
+    Ok(())
 }
 
 /// Writes `path` through a temporary file beside it, renamed over it once complete: a failed
