@@ -6,6 +6,8 @@
 //! Loopback only; every wait has a deadline; the collector is killed if the test fails.
 //! `WEFT_CRASH_SEED=N` replays another schedule of kills and batch sizes.
 
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+use rand_xoshiro::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -32,16 +34,16 @@ const DEADLINE: Duration = Duration::from_secs(40);
 /// Segment size limit passed to the collector: small, so segments roll over while it is killed.
 const SEGMENT_BYTES: u64 = 16 << 10;
 
-/// splitmix64: deterministic, good enough to pick delays and sizes.
-struct Rng(u64);
+/// SplitMix64 (`rand_xoshiro`'s): deterministic, good enough to pick delays and sizes.
+struct Rng(SplitMix64);
 
 impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(SplitMix64::seed_from_u64(seed))
+    }
+
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `lo..=hi`.
@@ -267,7 +269,7 @@ fn sender(
     deadline: Instant,
 ) -> Result<Sent, String> {
     let replica = format!("w{n}");
-    let mut rng = Rng(seed ^ (n + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let mut rng = Rng::new(seed ^ (n + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
     let mut out = Sent {
         replica: replica.clone(),
         batches: Vec::new(),
@@ -380,7 +382,7 @@ fn collector_survives_sigkill_without_losing_or_duplicating_acknowledged_events(
         })
         .collect();
 
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut kills = 0;
     for _ in 0..KILLS {
         thread::sleep(Duration::from_millis(rng.range(100, 400)));

@@ -39,6 +39,8 @@
 //! depends only on the [`GenConfig`] (including the seed): the same config gives identical bytes.
 //! The PRNG is SplitMix64; nothing reads the real time.
 
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+use rand_xoshiro::SplitMix64;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -98,21 +100,18 @@ pub struct GenStats {
     pub max_in_flight: u64,
 }
 
-/// SplitMix64: tiny, fast, and good enough for workload generation.
+/// SplitMix64 (`rand_xoshiro`'s): tiny, fast, and good enough for workload generation; the
+/// same seed makes the same trace on every run.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(SplitMix64::seed_from_u64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (`n > 0`), by multiply-high (bias negligible for small `n`).

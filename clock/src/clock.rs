@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use weft_trace::EventId;
+use weft_api::EventId;
 
 use crate::{ClockError, Context};
 

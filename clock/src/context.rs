@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use weft_trace::EventId;
+use weft_api::EventId;
 
 use crate::{check_replica, ClockError, MAX_CLOCK, MAX_HEADER_BYTES, MAX_VC_ENTRIES};
 

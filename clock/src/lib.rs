@@ -130,7 +130,7 @@ pub use clock::{ReplicaClock, Stamp};
 pub use context::Context;
 pub use error::ClockError;
 pub use otel::{attach, emit, WeftEvent, EVENT_NAME};
-pub use weft_trace::{Crdt, EventId, Kind, Op, MAX_REPLICA_BYTES};
+pub use weft_api::{Crdt, EventId, Kind, Op, MAX_REPLICA_BYTES};
 
 /// The longest header text [`Context::from_header`] reads (64 KiB): enough for thousands of
 /// replicas, small enough that a hostile peer cannot make a receiver parse much.

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, Severity};
 use opentelemetry::Key;
 use serde_json::Value;
-use weft_trace::{Crdt, Event, Kind, Op};
+use weft_api::{Crdt, Event, Kind, Op};
 
 use crate::{Stamp, MAX_CLOCK};
 
@@ -342,7 +342,7 @@ mod tests {
     use serde_json::json;
     use std::borrow::Cow;
     use std::time::Duration;
-    use weft_trace::EventId;
+    use weft_api::EventId;
 
     /// A log record that keeps what it is given, to test `attach` without an SDK.
     #[derive(Default)]

@@ -12,14 +12,8 @@ use weft_trace::{CheckedLine, LineChecker};
 use crate::store::{Appended, Line, Refusal};
 use crate::writer::Batch;
 
-/// A rejected line of an NDJSON batch.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct BadLine {
-    /// 1-based line number in the request body.
-    pub line: u64,
-    /// Why it is invalid.
-    pub reason: String,
-}
+/// A rejected line of an NDJSON batch (listed in the `400` answer's body).
+pub use weft_api::http::BadLine;
 
 /// Why a batch was not stored.
 #[derive(Debug, PartialEq, Eq)]

@@ -296,8 +296,8 @@ fn stored_events(url: &str) -> Option<u64> {
         .ok()?
         .text()
         .ok()?;
-    let body: serde_json::Value = serde_json::from_str(&text).ok()?;
-    body["events"].as_u64()
+    let status: weft_api::http::Status = serde_json::from_str(&text).ok()?;
+    Some(status.events)
 }
 
 /// Most message contexts kept for receives still to come (oldest forgotten first).

@@ -39,7 +39,6 @@
 pub mod collector_dir;
 mod hash;
 pub mod intern;
-pub mod model;
 pub mod parquet;
 mod parse;
 pub mod read;
@@ -55,4 +54,7 @@ pub use read::{
     ReadOptions, Skipped, TraceBuilder,
 };
 pub use store::{Appended, EventRec, InFlight, Malformed, Place, Trace, MAX_MALFORMED_KEPT, NONE};
+/// The owned event model lives in the wire-contract crate, `weft-api`; re-exported here so a
+/// program that reads traces needs one dependency.
+pub use weft_api::model;
 pub use write::NdjsonWriter;

@@ -19,8 +19,7 @@ use crate::model::{Crdt, Kind, Op};
 
 mod fast;
 
-/// Longest replica name accepted, in bytes.
-pub const MAX_REPLICA_BYTES: usize = 256;
+pub use weft_api::MAX_REPLICA_BYTES;
 
 /// What one line turned out to be.
 pub(crate) enum Parsed {

@@ -3,6 +3,8 @@
 //! replay order, skew) is the same, and after every report refresh the findings too, whatever
 //! the cuts between batches and the order the lines come in.
 
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+use rand_xoshiro::SplitMix64;
 use weft_sim::config::{Bug, Clocks, Profile, SyncKind, Workload};
 use weft_trace::{ReadOptions, Trace};
 use weft_tui::grow::{Fed, Growing, LineParser};
@@ -10,16 +12,16 @@ use weft_tui::model::Model;
 
 const LABEL: &str = "http://collector:4318";
 
-/// SplitMix64: deterministic cuts and shuffles.
-struct Rng(u64);
+/// SplitMix64 (`rand_xoshiro`'s): deterministic cuts and shuffles.
+struct Rng(SplitMix64);
 
 impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(SplitMix64::seed_from_u64(seed))
+    }
+
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: u64) -> u64 {
@@ -46,7 +48,7 @@ fn scratch(text: &str) -> Model {
 /// the model built from scratch; refreshes the findings after about half of them. Returns what
 /// each feed did.
 fn grow_and_compare(what: &str, lines: &[String], seed: u64, max_batch: u64) -> Vec<Fed> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut parser = LineParser::new(LABEL);
     let mut grown = Growing::new();
     let mut so_far = String::new();
@@ -120,7 +122,7 @@ fn every_fixture_in_order_and_shuffled() {
         }
         for seed in 10..20 {
             let mut shuffled = lines.clone();
-            Rng(seed).shuffle(&mut shuffled);
+            Rng::new(seed).shuffle(&mut shuffled);
             grow_and_compare(&format!("{name} shuffled"), &shuffled, seed, 6);
         }
     }
@@ -184,7 +186,7 @@ fn simulated_runs_with_bugs_cut_at_random() {
         // Shuffled, events arrive before their causes: rows move down as the causes come in.
         for seed in 0..3 {
             let mut shuffled = lines.clone();
-            Rng(100 + seed).shuffle(&mut shuffled);
+            Rng::new(100 + seed).shuffle(&mut shuffled);
             grow_and_compare(&format!("{name} shuffled"), &shuffled, seed, 25);
         }
     }
@@ -226,9 +228,9 @@ fn a_search_follows_the_grown_model() {
     for (order, seed) in [("in order", None), ("shuffled", Some(3))] {
         let mut lines = lines_of(&text);
         if let Some(seed) = seed {
-            Rng(seed).shuffle(&mut lines);
+            Rng::new(seed).shuffle(&mut lines);
         }
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let mut parser = LineParser::new(LABEL);
         let mut grown = Growing::new();
         let mut a = App::live(LABEL, Config::default());

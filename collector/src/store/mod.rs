@@ -100,30 +100,9 @@ pub enum Refusal {
     Failed(String),
 }
 
-/// Whether the store is taking writes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
-pub enum Health {
-    /// Writing.
-    #[default]
-    Ok,
-    /// Refusing writes until the file system has space again.
-    Full(String),
-    /// Refusing writes: the last segment could not be brought back to its durable state; the
-    /// repair is retried.
-    Failed(String),
-}
-
-impl Health {
-    /// A one-line description for people: "ok", or why writes are refused.
-    pub fn describe(&self) -> String {
-        match self {
-            Health::Ok => "ok".into(),
-            Health::Full(r) => format!("refusing writes: the disk is full ({r})"),
-            Health::Failed(r) => format!("refusing writes: the store failed ({r})"),
-        }
-    }
-}
+/// Whether the store is taking writes: a part of the HTTP API (`/v1/status`), so its type is
+/// the wire contract's.
+pub use weft_api::http::Health;
 
 /// One event ready to store: its line (no newline) and identity.
 #[derive(Clone, Debug, PartialEq, Eq)]

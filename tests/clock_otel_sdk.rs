@@ -1,3 +1,4 @@
+// weft-clock's tests (kept out of its crate so that it needs only weft-api).
 //! Events emitted through the real OpenTelemetry SDK carry exactly the attributes of
 //! trace-format §7, and the events they map to pass `weft check`.
 

@@ -1,3 +1,4 @@
+// weft-clock's tests (kept out of its crate so that it needs only weft-api).
 //! Random histories of replicas that write, send, receive and merge: the stamps the clocks give
 //! form traces `weft check` finds no error in, and `happened_before` / `concurrent_with` agree
 //! with the causal order the history actually had.

@@ -1,7 +1,7 @@
 //! The owned event model: what one line of a weft-trace/1 file means, for programs that write
 //! traces (the simulator, the collector, exporters) and for anyone who wants a plain struct.
 //!
-//! The analyzer does not use these types for bulk data: it reads the columnar [`crate::Trace`].
+//! The analyzer does not use these types for bulk data: it reads weft-trace's columnar `Trace`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +13,10 @@ use serde_json::{Map, Value};
 
 /// The format name a header line carries.
 pub const FORMAT: &str = "weft-trace/1";
+
+/// Longest replica name accepted, in bytes (spec section 2). Readers refuse longer names;
+/// writers such as `weft-clock` refuse to make them.
+pub const MAX_REPLICA_BYTES: usize = 256;
 
 /// What an event did. Absent in a line means [`Kind::Local`].
 #[derive(
