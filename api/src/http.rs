@@ -15,6 +15,14 @@ fn counter<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(Value::deserialize(d)?.as_u64().unwrap_or(0))
 }
 
+/// Reads a part that has a shape of its own (an object, a string): as that shape when it has
+/// it, else as the default — one odd part does not make the whole answer unreadable.
+fn or_default<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(T::deserialize(Value::deserialize(d)?).unwrap_or_default())
+}
+
 /// Reads any JSON value as a flag: `true` is true, anything else false.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Value::deserialize(d)?.as_bool().unwrap_or(false))
@@ -88,10 +96,10 @@ pub struct Status {
     #[serde(default, deserialize_with = "counter")]
     pub queue_depth: u64,
     /// The live analysis.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub analysis: AnalysisStatus,
     /// The store.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub store: StoreStatus,
 }
 
@@ -146,16 +154,16 @@ pub struct StoreStatus {
     #[serde(default, deserialize_with = "flag")]
     pub writable: bool,
     /// The store's state.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub health: Health,
     /// [`Health::describe`], for people.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub message: String,
     /// Writes that failed since the start.
     #[serde(default, deserialize_with = "counter")]
     pub write_errors: u64,
     /// The last failure's message.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub last_write_error: Option<String>,
 }
 
@@ -229,11 +237,14 @@ mod tests {
 
     #[test]
     fn a_status_reads_forgivingly_and_needs_events() {
-        let s: Status =
-            serde_json::from_str(r#"{"events": 5, "rejected": "x", "new_field": [1]}"#).unwrap();
+        let s: Status = serde_json::from_str(
+            r#"{"events": 5, "rejected": "x", "new_field": [1], "analysis": 3, "store": {"health": 1}}"#,
+        )
+        .unwrap();
         assert_eq!(s.events, 5);
         assert_eq!(s.rejected, 0);
         assert!(!s.analysis.on);
+        assert_eq!(s.store.health, Health::Ok);
         assert!(serde_json::from_str::<Status>(r#"{"rejected": 1}"#).is_err());
     }
 

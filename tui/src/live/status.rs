@@ -102,17 +102,14 @@ async fn fetch_status(
 /// The counters of a `/v1/status` answer; None unless it is a JSON object with `events`. A
 /// missing or non-integer counter reads as 0, so an older or newer collector still works.
 fn parse_stats(body: &[u8]) -> Option<CollectorStats> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let obj = v.as_object()?;
-    let get = |k: &str| obj.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
-    obj.get("events")?;
+    let s: weft_api::http::Status = serde_json::from_slice(body).ok()?;
     Some(CollectorStats {
-        events: get("events"),
-        duplicates: get("duplicates"),
-        rejected: get("rejected"),
-        dropped_batches: get("dropped_batches"),
-        skipped_otlp_records: get("skipped_otlp_records"),
-        queue_depth: get("queue_depth"),
+        events: s.events,
+        duplicates: s.duplicates,
+        rejected: s.rejected,
+        dropped_batches: s.dropped_batches,
+        skipped_otlp_records: s.skipped_otlp_records,
+        queue_depth: s.queue_depth,
     })
 }
 
