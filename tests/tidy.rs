@@ -9,7 +9,9 @@
 //! - no library crate depends on anyhow (typed errors), except the benchmark tool's library,
 //!   which is its binary's own code shared with its tests;
 //! - no module cycle inside a crate: the modules under each parent form a DAG of `crate::…` and
-//!   `super::…` references.
+//!   `super::…` references;
+//! - files hold one concern: no source file over 700 lines before its tests, no function over
+//!   120 lines (measured on the syntax tree, so strings and comments cannot fool it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -391,4 +393,135 @@ fn the_checks_see_what_they_look_for() {
     .unwrap();
     assert!(module_cycles(dir.path()).is_empty());
     assert!(!uses(&root().join("analyzer/src"), &["pub fn"]).is_empty());
+}
+
+/// Most lines a source file may have before its `#[cfg(test)]` module.
+const MAX_FILE_LINES: usize = 700;
+/// Most lines a function may span, signature to closing brace.
+const MAX_FN_LINES: usize = 120;
+
+/// Every library and binary source file of the workspace (`src/` of each crate; tests, benches
+/// and fuzz targets are not the code a newcomer reads first).
+fn source_files() -> Vec<PathBuf> {
+    crates()
+        .into_iter()
+        .flat_map(|(dir, _)| rust_files(&dir.join("src")))
+        .collect()
+}
+
+/// Lines before the first top-level `#[cfg(test)]` (the whole file when it has none).
+fn lines_before_tests(text: &str) -> usize {
+    text.lines()
+        .take_while(|l| !l.starts_with("#[cfg(test)]"))
+        .count()
+}
+
+#[test]
+fn no_source_file_is_over_700_lines() {
+    let long: Vec<String> = source_files()
+        .iter()
+        .filter_map(|f| {
+            let n = lines_before_tests(&std::fs::read_to_string(f).unwrap());
+            (n > MAX_FILE_LINES).then(|| format!("{}: {n} lines", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these by concern (at most {MAX_FILE_LINES} lines before the tests):\n{long:#?}"
+    );
+}
+
+/// Functions longer than [`MAX_FN_LINES`] in one file's syntax tree, test modules left out.
+struct LongFns<'a> {
+    file: &'a Path,
+    found: Vec<String>,
+}
+
+impl LongFns<'_> {
+    fn check(&mut self, name: &syn::Ident, span: proc_macro2::Span) {
+        let lines = span.end().line - span.start().line + 1;
+        if lines > MAX_FN_LINES {
+            self.found.push(format!(
+                "{}:{}: fn {name}: {lines} lines",
+                self.file.display(),
+                span.start().line
+            ));
+        }
+    }
+}
+
+fn is_test_module(m: &syn::ItemMod) -> bool {
+    m.attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|meta| meta.path().is_ident("test"))
+    })
+}
+
+impl<'ast> syn::visit::Visit<'ast> for LongFns<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !is_test_module(m) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        use syn::spanned::Spanned;
+        self.check(&f.sig.ident, f.span());
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        use syn::spanned::Spanned;
+        self.check(&f.sig.ident, f.span());
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        use syn::spanned::Spanned;
+        if f.default.is_some() {
+            self.check(&f.sig.ident, f.span());
+        }
+        syn::visit::visit_trait_item_fn(self, f);
+    }
+}
+
+fn long_functions(file: &Path, text: &str) -> Vec<String> {
+    let tree = syn::parse_file(text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut v = LongFns {
+        file,
+        found: Vec::new(),
+    };
+    syn::visit::Visit::visit_file(&mut v, &tree);
+    v.found
+}
+
+#[test]
+fn no_function_is_over_120_lines() {
+    let long: Vec<String> = source_files()
+        .iter()
+        .flat_map(|f| long_functions(f, &std::fs::read_to_string(f).unwrap()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "cut these into named steps (at most {MAX_FN_LINES} lines each):\n{long:#?}"
+    );
+}
+
+#[test]
+fn the_size_checks_measure_what_they_claim() {
+    let body = "    let x = 1;\n".repeat(MAX_FN_LINES);
+    let text = format!(
+        "fn short() {{}}\nfn long() {{\n{body}}}\n#[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{body}    }}\n}}\n"
+    );
+    let found = long_functions(Path::new("x.rs"), &text);
+    assert_eq!(
+        found,
+        [format!("x.rs:2: fn long: {} lines", MAX_FN_LINES + 2)]
+    );
+    assert_eq!(lines_before_tests(&text), MAX_FN_LINES + 3);
+    assert!(
+        source_files().len() > 100,
+        "the source files were not found"
+    );
 }
