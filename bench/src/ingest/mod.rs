@@ -40,7 +40,7 @@ use collector::Collector;
 use disk::{events_on_disk, floor, Floor};
 use http::stored_events;
 use load::{load, Load};
-use report::{floor_row, lag_row, load_row, mib, mib_f, ms, print_table, report_load, Row};
+use report::{floor_row, lag_row, load_row, print_table, report_load, Row};
 use requests::{pools, Api};
 
 pub use events::{otlp_request, Ev, EventGen, Kind, Val};
@@ -310,4 +310,21 @@ fn summary(rows: &[Row], floors: &[Floor], g: &Load, h: &Load) -> i32 {
         .iter()
         .any(|r| matches!(r.verdict, Verdict::Miss | Verdict::Fail(_)));
     i32::from(bad)
+}
+
+fn mib(b: u64) -> String {
+    format!("{:.0} MiB", b as f64 / (1 << 20) as f64)
+}
+
+fn mib_f(b: f64) -> String {
+    format!("{:.0} MiB", b / (1 << 20) as f64)
+}
+
+fn ms(t: Duration) -> String {
+    let m = t.as_secs_f64() * 1e3;
+    if m < 10.0 {
+        format!("{m:.2} ms")
+    } else {
+        format!("{m:.1} ms")
+    }
 }

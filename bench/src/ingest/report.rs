@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::disk::Floor;
 use super::load::Load;
+use super::{mib_f, ms};
 use crate::bench::{count, per_sec, rate, secs, Verdict};
 
 pub(super) struct Row {
@@ -133,23 +134,6 @@ pub(super) fn lag_row(id: &'static str, l: &Load) -> Option<Row> {
     r.p99 = Some(lag.max);
     r.verdict = Verdict::judge(lag.max <= Duration::from_secs(1) && lag.catch_up.is_some());
     Some(r)
-}
-
-pub(super) fn mib(b: u64) -> String {
-    format!("{:.0} MiB", b as f64 / (1 << 20) as f64)
-}
-
-pub(super) fn mib_f(b: f64) -> String {
-    format!("{:.0} MiB", b / (1 << 20) as f64)
-}
-
-pub(super) fn ms(t: Duration) -> String {
-    let m = t.as_secs_f64() * 1e3;
-    if m < 10.0 {
-        format!("{m:.2} ms")
-    } else {
-        format!("{m:.1} ms")
-    }
 }
 
 pub(super) fn print_table(rows: &[Row]) {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use prost::Message;
 
 use super::events::{otlp_request, EventGen};
-use super::report::mib;
+use super::mib;
 use super::{BATCH, CLIENTS};
 use crate::bench::{count, secs};
 
