@@ -43,7 +43,7 @@ use crate::bench::{
     WorkDir,
 };
 use crate::gen::GenConfig;
-use crate::sys::{self, Exit};
+use crate::sys::{self, ChildRun, Exit};
 
 /// Terminal size the frames are rendered at.
 pub const WIDTH: u16 = 200;
@@ -233,14 +233,34 @@ pub fn run(opts: &TuiOptions) -> Result<i32> {
     let file = trace_file(&work.path, &cfg)?;
     warm(&file)?;
 
+    let (child, m) = measure_in_child(&work.path, &file, opts.frames)?;
+    print_child(&m, &child);
+    println!("  load average now: {}", sys::machine().loadavg);
+    println!();
+
+    let verdicts = print_verdicts(&m, &child);
+    if let Some(keep) = &opts.keep {
+        println!("\ntrace file kept in {}", keep.display());
+    }
+    drop(work);
+    Ok(i32::from(
+        verdicts
+            .iter()
+            .any(|v| matches!(v, Verdict::Miss | Verdict::Fail(_))),
+    ))
+}
+
+/// Runs `weft-bench tui-measure` on `file` (its files in `dir`): how the child ran and what it
+/// measured.
+fn measure_in_child(dir: &Path, file: &Path, frames: u32) -> Result<(ChildRun, Measured)> {
     let exe = std::env::current_exe().context("locating weft-bench itself")?;
-    let out_path = work.path.join("tui-stdout.json");
-    let err_path = work.path.join("tui-stderr.txt");
+    let out_path = dir.join("tui-stdout.json");
+    let err_path = dir.join("tui-stderr.txt");
     let out = std::fs::File::create(&out_path)
         .with_context(|| format!("creating {}", out_path.display()))?;
     let mut cmd = Command::new(&exe);
-    cmd.args(["tui-measure", "--frames", &opts.frames.to_string()])
-        .arg(&file);
+    cmd.args(["tui-measure", "--frames", &frames.to_string()])
+        .arg(file);
     let child = sys::run_child(&mut cmd, out.into(), &err_path)?;
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
@@ -257,6 +277,11 @@ pub fn run(opts: &TuiOptions) -> Result<i32> {
     let m: Measured = serde_json::from_str(stdout.trim())
         .with_context(|| format!("tui-measure output {stdout:?}"))?;
 
+    Ok((child, m))
+}
+
+/// What the child's model holds, what the child cost, and the two runs of frames.
+fn print_child(m: &Measured, child: &ChildRun) {
     println!(
         "  model: {} events, {} lanes, {} rows, {} conflicts, {} violations",
         count(m.events),
@@ -287,9 +312,10 @@ pub fn run(opts: &TuiOptions) -> Result<i32> {
             ms(max(&f.draw))
         );
     }
-    println!("  load average now: {}", sys::machine().loadavg);
-    println!();
+}
 
+/// The table of measurements against their targets; the verdicts of the judged ones.
+fn print_verdicts(m: &Measured, child: &ChildRun) -> Vec<Verdict> {
     let first = Duration::from_secs_f64(m.first_frame);
     let mut rows: Vec<[String; 8]> = Vec::new();
     let part = |name: &str, s: f64| {
@@ -362,15 +388,7 @@ pub fn run(opts: &TuiOptions) -> Result<i32> {
         "result",
     ];
     print!("{}", render_table(&header, &rows, &[0, 6, 7]));
-    if let Some(keep) = &opts.keep {
-        println!("\ntrace file kept in {}", keep.display());
-    }
-    drop(work);
-    Ok(i32::from(
-        verdicts
-            .iter()
-            .any(|v| matches!(v, Verdict::Miss | Verdict::Fail(_))),
-    ))
+    verdicts
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -1,0 +1,133 @@
+//! Pre-built requests: each client's pool of complete HTTP requests (NDJSON or OTLP protobuf
+//! bodies of [`BATCH`] events), generated up front so the load phases only write bytes.
+
+use std::time::Instant;
+
+use prost::Message;
+
+use super::events::{otlp_request, EventGen};
+use super::mib;
+use super::{BATCH, CLIENTS};
+use crate::bench::{count, secs};
+
+/// One complete HTTP request (headers and body), ready to write.
+pub struct Request {
+    pub(super) bytes: Vec<u8>,
+    pub(super) body_at: usize,
+    pub(super) events: u64,
+}
+
+impl Request {
+    pub(super) fn new(
+        path: &str,
+        content_type: &str,
+        host: &str,
+        body: &[u8],
+        events: u64,
+    ) -> Self {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut bytes = Vec::with_capacity(head.len() + body.len());
+        bytes.extend_from_slice(head.as_bytes());
+        bytes.extend_from_slice(body);
+        Request {
+            bytes,
+            body_at: head.len(),
+            events,
+        }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[self.body_at..]
+    }
+}
+
+/// Which endpoint a phase loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Api {
+    Ndjson,
+    Otlp,
+}
+
+impl Api {
+    pub(super) fn tag(self) -> char {
+        match self {
+            Api::Ndjson => 'n',
+            Api::Otlp => 'o',
+        }
+    }
+}
+
+/// `batches` requests of [`BATCH`] events for one client.
+pub(super) fn pool(api: Api, client: usize, batches: usize, host: &str) -> Vec<Request> {
+    let mut g = EventGen::new(api.tag(), client);
+    let mut body = Vec::new();
+    (0..batches)
+        .map(|_| {
+            body.clear();
+            match api {
+                Api::Ndjson => {
+                    for _ in 0..BATCH {
+                        g.step();
+                        g.write_ndjson(g.current(), &mut body);
+                    }
+                    Request::new(
+                        "/v1/events",
+                        "application/x-ndjson",
+                        host,
+                        &body,
+                        BATCH as u64,
+                    )
+                }
+                Api::Otlp => {
+                    let records = (0..BATCH)
+                        .map(|_| {
+                            g.step();
+                            g.log_record(g.current())
+                        })
+                        .collect();
+                    let req = otlp_request(records);
+                    req.encode(&mut body).expect("a Vec grows");
+                    Request::new(
+                        "/v1/logs",
+                        "application/x-protobuf",
+                        host,
+                        &body,
+                        BATCH as u64,
+                    )
+                }
+            }
+        })
+        .collect()
+}
+
+/// Generates every client's pool in parallel; prints what it made.
+pub(super) fn pools(api: Api, batches: usize, host: &str) -> Vec<Vec<Request>> {
+    let start = Instant::now();
+    let pools: Vec<Vec<Request>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| sc.spawn(move || pool(api, c, batches, host)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("the generator does not panic"))
+            .collect()
+    });
+    let body: u64 = pools.iter().flatten().map(|r| r.body().len() as u64).sum();
+    let events = (CLIENTS * batches * BATCH) as u64;
+    println!(
+        "  pre-generated {} events ({} requests of {} per client), {} of bodies, {:.0} bytes \
+         per event, in {}",
+        count(events),
+        count(batches as u64),
+        count(BATCH as u64),
+        mib(body),
+        body as f64 / events.max(1) as f64,
+        secs(start.elapsed())
+    );
+    pools
+}
