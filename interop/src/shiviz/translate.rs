@@ -17,6 +17,8 @@
 /// inside a class, which the `regex` crate reads as nested classes and set operations, are
 /// escaped. What the `regex` crate cannot do (look-around, back-references) stays, and fails to
 /// compile with the `regex` crate's explanation.
+///
+/// [`import`]: super::import
 pub fn translate_regex(js: &str) -> String {
     let chars: Vec<char> = js.chars().collect();
     let mut out = String::with_capacity(js.len() + 16);
