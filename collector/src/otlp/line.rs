@@ -281,22 +281,7 @@ fn write(
     }
     if let Some(ps) = &f.parents {
         name(&mut out, "parents");
-        out.push(b'[');
-        let mut acc = fp::array_start(ps.len());
-        for (i, &(r, s)) in ps.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            put(&mut out, r);
-            out.push(b',');
-            put(&mut out, &s);
-            out.push(b']');
-            acc = fp::h2(acc, fp::member(r, s));
-            sure &= replica_ok(r);
-        }
-        out.push(b']');
-        h.add(Tag::Parents, acc);
+        h.add(Tag::Parents, write_parents(&mut out, ps, &mut sure));
     }
     name(&mut out, "replica");
     put(&mut out, replica);
@@ -317,34 +302,7 @@ fn write(
         name(&mut out, "value");
         h.add(Tag::Value, value::write(&mut out, v));
     }
-    match &f.vc {
-        Some(Vc::Entries(entries)) => {
-            name(&mut out, "vc");
-            out.push(b'{');
-            let mut sum = 0u64;
-            for (i, (q, n)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                put(&mut out, q.as_ref());
-                out.push(b':');
-                n.write(&mut out);
-                match n.unsigned() {
-                    Some(n) if replica_ok(q) => sum = sum.wrapping_add(fp::member(q, n)),
-                    _ => sure = false,
-                }
-            }
-            out.push(b'}');
-            h.add(Tag::Vc, fp::object(sum));
-        }
-        Some(Vc::Json(j)) => {
-            name(&mut out, "vc");
-            // A `Value` always serializes into a Vec.
-            let _ = serde_json::to_writer(&mut out, j);
-            sure = false;
-        }
-        None => {}
-    }
+    write_vc(&mut out, f.vc.as_ref(), &mut h, &mut sure);
     if let Some(t) = wall_ns {
         name(&mut out, "wall_ns");
         put(&mut out, &t);
@@ -356,6 +314,60 @@ fn write(
     Built {
         bytes: out,
         verdict,
+    }
+}
+
+/// Writes `parents` as an array of `[replica, seq]` pairs and returns its fingerprint; clears
+/// `sure` when a replica name has a length trace-format §2 rejects.
+fn write_parents(out: &mut Vec<u8>, ps: &[(&str, u64)], sure: &mut bool) -> u64 {
+    out.push(b'[');
+    let mut acc = fp::array_start(ps.len());
+    for (i, &(r, s)) in ps.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        put(out, r);
+        out.push(b',');
+        put(out, &s);
+        out.push(b']');
+        acc = fp::h2(acc, fp::member(r, s));
+        *sure &= replica_ok(r);
+    }
+    out.push(b']');
+    acc
+}
+
+/// Writes `vc`, when present, and adds its fingerprint to `h`; clears `sure` when the line
+/// checker must judge it.
+fn write_vc(out: &mut Vec<u8>, vc: Option<&Vc<'_>>, h: &mut Fingerprint, sure: &mut bool) {
+    match vc {
+        Some(Vc::Entries(entries)) => {
+            name(out, "vc");
+            out.push(b'{');
+            let mut sum = 0u64;
+            for (i, (q, n)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                put(out, q.as_ref());
+                out.push(b':');
+                n.write(out);
+                match n.unsigned() {
+                    Some(n) if replica_ok(q) => sum = sum.wrapping_add(fp::member(q, n)),
+                    _ => *sure = false,
+                }
+            }
+            out.push(b'}');
+            h.add(Tag::Vc, fp::object(sum));
+        }
+        Some(Vc::Json(j)) => {
+            name(out, "vc");
+            // A `Value` always serializes into a Vec.
+            let _ = serde_json::to_writer(&mut *out, j);
+            *sure = false;
+        }
+        None => {}
     }
 }
 
