@@ -21,6 +21,7 @@ use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, InFlight, Malformed, Trace, NONE};
 use crate::vcenc;
 
+pub(crate) mod parquet;
 // Rows of columnar files: only Parquet reads them.
 #[cfg(feature = "parquet")]
 pub(crate) mod rows;
@@ -331,8 +332,8 @@ fn sniff(mut r: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
             "convert it first, e.g. with iconv -f UTF-16 -t UTF-8",
         );
     }
-    if head.starts_with(crate::parquet::MAGIC) {
-        return Err(crate::parquet::stdin_refused());
+    if head.starts_with(parquet::MAGIC) {
+        return Err(parquet::stdin_refused());
     }
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let whole: Box<dyn BufRead> = Box::new(io::Cursor::new(head).chain(r));
@@ -1140,8 +1141,8 @@ impl TraceBuilder {
         for input in inputs {
             // Parquet (by name or magic bytes) is read by column, not by line.
             if let Input::File(p) = input {
-                if crate::parquet::is_parquet_file(p) {
-                    crate::parquet::read_into(self, p)?;
+                if parquet::is_parquet_file(p) {
+                    parquet::read_into(self, p)?;
                     continue;
                 }
             }
