@@ -48,7 +48,9 @@ pub fn dropped_copies(
                     )),
                 })
             }
-            Input::File(p) if parquet::is_parquet_file(p) => parquet::reader::read_into(&mut found, p)?,
+            Input::File(p) if parquet::is_parquet_file(p) => {
+                parquet::reader::read_into(&mut found, p)?
+            }
             Input::File(_) | Input::LastSegment(_) => {
                 found.lines(&mut parser, input, opts.max_line_bytes)?;
             }

@@ -53,8 +53,8 @@ mod copies;
 #[cfg(feature = "parquet")]
 mod write;
 
+pub use crate::read::parquet::{is_parquet_name, FORMAT_KEY, HEADERS_KEY, MAGIC};
 #[cfg(feature = "parquet")]
 pub use copies::dropped_copies;
-pub use crate::read::parquet::{is_parquet_name, FORMAT_KEY, HEADERS_KEY, MAGIC};
 #[cfg(feature = "parquet")]
 pub use write::{schema, write, WriteError};
