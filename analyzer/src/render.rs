@@ -142,8 +142,22 @@ fn capped<T>(items: &[T], limit: usize) -> (&[T], usize) {
 /// The human report: a verdict line, then findings grouped by kind.
 pub fn text(report: &Report, opts: &TextOptions) -> String {
     let p = Paint { on: opts.color };
-    let s = &report.summary;
     let mut out = String::new();
+    summary_text(&mut out, report, opts, &p);
+
+    violations_text(&mut out, report, opts, &p);
+
+    reads_text(&mut out, report, opts, &p);
+
+    conflicts_text(&mut out, report, opts, &p);
+
+    unresolved_text(&mut out, report, opts, &p);
+    out
+}
+
+/// The verdict line (counts of findings and of the trace) and the number of reads checked.
+fn summary_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) {
+    let s = &report.summary;
     let verdict = if report.fails(opts.fail_on) {
         p.red("FAIL")
     } else {
@@ -179,7 +193,10 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             plural(s.reads_checked, "read", "reads")
         );
     }
+}
 
+/// The "Errors" and "Warnings" sections: the findings other than section 8's, grouped by code.
+fn violations_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) {
     for (severity, title) in [(Severity::Error, "Errors"), (Severity::Warning, "Warnings")] {
         // Section 8's findings have a section of their own (below).
         let of: Vec<&Violation> = report
@@ -235,15 +252,16 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                     }
                 }
                 if v.code != Code::MissingEvent {
-                    related_text(&mut out, v, &p);
+                    related_text(out, v, p);
                 }
             }
-            group_footer(&mut out, code, more, hidden);
+            group_footer(out, code, more, hidden);
         }
     }
+}
 
-    reads_text(&mut out, report, opts, &p);
-
+/// The "Conflicts" section, grouped by key.
+fn conflicts_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) {
     if !report.conflicts.is_empty() {
         let _ = writeln!(
             out,
@@ -263,7 +281,7 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
                 let _ = writeln!(out, "    {}", p.dim(&key_summary(&report.conflicts[i..j])));
             }
             for c in shown {
-                conflict_text(&mut out, c, &p);
+                conflict_text(out, c, p);
             }
             if more > 0 {
                 let _ = writeln!(out, "    ... and {more} more");
@@ -271,7 +289,10 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             i = j;
         }
     }
+}
 
+/// The "Unresolved" section: keys whose concurrent latest writes remain as siblings.
+fn unresolved_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Paint) {
     if !report.unresolved.is_empty() {
         let _ = writeln!(
             out,
@@ -293,7 +314,6 @@ pub fn text(report: &Report, opts: &TextOptions) -> String {
             let _ = writeln!(out, "  ... and {more} more");
         }
     }
-    out
 }
 
 /// The "Reads" section: section 8's findings grouped by code, each with its evidence (what was

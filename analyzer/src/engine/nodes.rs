@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use weft_trace::{EventId, Kind, Sym};
+use weft_trace::{EventId, EventRec, Kind, Sym};
 
 use super::Engine;
 
@@ -51,39 +51,7 @@ impl Engine {
             }
         } else if e.has_vc() && e.kind != Kind::Recv {
             // Rule 4: entries above the previous present event's reported clock.
-            // The previous event's reported clock, in a buffer kept between calls.
-            let mut before = std::mem::take(&mut self.vc_scratch);
-            before.clear();
-            if let Some(pe) = prev.map(|p| &trace.events()[p as usize]) {
-                if pe.has_vc() {
-                    before.extend(trace.vc(pe));
-                }
-            }
-            let mut k = 0;
-            for (q, val) in trace.vc(&e) {
-                while k < before.len() && before[k].0 < q {
-                    k += 1;
-                }
-                let seen = if k < before.len() && before[k].0 == q {
-                    before[k].1
-                } else {
-                    0
-                };
-                if q == e.replica || val <= seen {
-                    continue;
-                }
-                match self.logs.get(q as usize).and_then(|l| l.find(val)) {
-                    Some(p) => preds.push(p),
-                    None => {
-                        missing.push((
-                            EventId::new(trace.names().resolve(q), val),
-                            "a vector-clock predecessor",
-                        ));
-                        waits.push((q, val));
-                    }
-                }
-            }
-            self.vc_scratch = before;
+            self.vc_preds(&e, prev, &mut preds, &mut missing, &mut waits);
         }
         preds.sort_unstable();
         preds.dedup();
@@ -115,6 +83,62 @@ impl Engine {
         });
         self.set_finding(v, Code::LamportViolation, f);
 
+        self.link(v, preds, waits, self_parent);
+        // A new node has no clock yet; an old one needs a new clock when its predecessors
+        // (or its program-order predecessor, which is why it was marked) changed.
+        true
+    }
+
+    /// Rule 4 for event `e` (after `prev` in program order): the events its clock names
+    /// above the previous present event's reported clock, into `preds`, or `missing` and
+    /// `waits` when they are not in the trace yet.
+    fn vc_preds(
+        &mut self,
+        e: &EventRec,
+        prev: Option<u32>,
+        preds: &mut Vec<u32>,
+        missing: &mut Vec<(EventId, &'static str)>,
+        waits: &mut Vec<(Sym, u64)>,
+    ) {
+        let trace = &self.trace;
+        // The previous event's reported clock, in a buffer kept between calls.
+        let mut before = std::mem::take(&mut self.vc_scratch);
+        before.clear();
+        if let Some(pe) = prev.map(|p| &trace.events()[p as usize]) {
+            if pe.has_vc() {
+                before.extend(trace.vc(pe));
+            }
+        }
+        let mut k = 0;
+        for (q, val) in trace.vc(e) {
+            while k < before.len() && before[k].0 < q {
+                k += 1;
+            }
+            let seen = if k < before.len() && before[k].0 == q {
+                before[k].1
+            } else {
+                0
+            };
+            if q == e.replica || val <= seen {
+                continue;
+            }
+            match self.logs.get(q as usize).and_then(|l| l.find(val)) {
+                Some(p) => preds.push(p),
+                None => {
+                    missing.push((
+                        EventId::new(trace.names().resolve(q), val),
+                        "a vector-clock predecessor",
+                    ));
+                    waits.push((q, val));
+                }
+            }
+        }
+        self.vc_scratch = before;
+    }
+
+    /// Records `v`'s new direct predecessors `preds` (its successors' lists and wall-clock
+    /// checks follow), the events it waits for, and whether it names itself as a parent.
+    fn link(&mut self, v: u32, preds: Vec<u32>, waits: Vec<(Sym, u64)>, self_parent: bool) {
         for w in waits {
             let list = self.waiting.entry(w).or_default();
             if list.last() != Some(&v) {
@@ -142,9 +166,6 @@ impl Engine {
             }
             self.preds.set(v, preds);
         }
-        // A new node has no clock yet; an old one needs a new clock when its predecessors
-        // (or its program-order predecessor, which is why it was marked) changed.
-        true
     }
 
     /// Recomputes the clocks of `work` and, while they change, of their successors. Marks the

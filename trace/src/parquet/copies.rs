@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::intern::{LocalInterner, SharedInterner};
 use crate::parse::{Parsed, Parser};
+use crate::read::parquet;
 use crate::read::rows::{Fields, RowSink};
 use crate::{Event, Input, ReadError, ReadOptions, Trace};
 
@@ -47,7 +48,9 @@ pub fn dropped_copies(
                     )),
                 })
             }
-            Input::File(p) if super::is_parquet_file(p) => super::read::read_into(&mut found, p)?,
+            Input::File(p) if parquet::is_parquet_file(p) => {
+                parquet::reader::read_into(&mut found, p)?
+            }
             Input::File(_) | Input::LastSegment(_) => {
                 found.lines(&mut parser, input, opts.max_line_bytes)?;
             }

@@ -31,7 +31,7 @@
 //! # Reading
 //!
 //! A file is recognised by its name (`.parquet`) or by Parquet's magic bytes (`PAR1`), and read
-//! row group by row group ([`read_into`]): no JSON is parsed but the `value` and `attrs` text.
+//! row group by row group (`read::parquet`): no JSON is parsed but the `value` and `attrs` text.
 //! `replica` and `seq` are required columns; every other column may be missing (the field is
 //! then absent from every row) and other columns are ignored, as unknown fields of a line are.
 //! Integer columns may be any of int32, int64, uint32 and uint64, string columns plain,
@@ -49,78 +49,12 @@
 //! only there are identical in Parquet (the NDJSON reader calls them different).
 
 #[cfg(feature = "parquet")]
-mod columns;
-#[cfg(feature = "parquet")]
 mod copies;
-#[cfg(feature = "parquet")]
-mod read;
 #[cfg(feature = "parquet")]
 mod write;
 
-use std::io::{self, Read};
-use std::path::Path;
-
+pub use crate::read::parquet::{is_parquet_name, FORMAT_KEY, HEADERS_KEY, MAGIC};
 #[cfg(feature = "parquet")]
 pub use copies::dropped_copies;
 #[cfg(feature = "parquet")]
 pub use write::{schema, write, WriteError};
-
-/// The bytes a Parquet file starts (and ends) with.
-pub const MAGIC: &[u8; 4] = b"PAR1";
-
-/// The metadata key holding the format name.
-pub const FORMAT_KEY: &str = "weft.format";
-
-/// The metadata key holding the header lines' objects, as a JSON array.
-pub const HEADERS_KEY: &str = "weft.headers";
-
-/// Whether `path` names a Parquet file by its extension.
-pub fn is_parquet_name(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}
-
-/// Whether the file at `path` is Parquet: by name, or by its first four bytes. A file that
-/// cannot be opened is not (the reader that opens it next says why).
-pub(crate) fn is_parquet_file(path: &Path) -> bool {
-    if is_parquet_name(path) {
-        return true;
-    }
-    // Only a regular file is looked into: reading a pipe's first bytes would take them away
-    // from the NDJSON reader.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let mut head = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| &head == MAGIC)
-}
-
-/// Reads the Parquet file `path` into `b`, row group by row group.
-#[cfg(feature = "parquet")]
-pub(crate) fn read_into(b: &mut crate::TraceBuilder, path: &Path) -> Result<(), crate::ReadError> {
-    read::read_into(b, path)
-}
-
-/// Without the `parquet` feature a Parquet input is refused, saying so.
-#[cfg(not(feature = "parquet"))]
-pub(crate) fn read_into(_b: &mut crate::TraceBuilder, path: &Path) -> Result<(), crate::ReadError> {
-    Err(crate::ReadError::Io {
-        input: path.display().to_string(),
-        error: io::Error::new(
-            io::ErrorKind::Unsupported,
-            "a Parquet file, and this build of weft-trace has no Parquet support (feature `parquet`)",
-        ),
-    })
-}
-
-/// The error for Parquet data on standard input, which cannot be read: a Parquet file is read
-/// from its end (its footer), so it must be a file.
-pub(crate) fn stdin_refused() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        "Parquet data: weft reads Parquet from a file, not a stream (its index is at its end); \
-         give the file's name",
-    )
-}

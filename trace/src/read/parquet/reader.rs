@@ -54,7 +54,7 @@ fn invalid(reason: impl Into<String>) -> io::Error {
 }
 
 /// Reads `path` into `b`: its header metadata, then every row in order.
-pub(super) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadError> {
+pub(crate) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadError> {
     let name = path.display().to_string();
     let io_err = |error| ReadError::Io {
         input: name.clone(),

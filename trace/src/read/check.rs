@@ -1,0 +1,89 @@
+//! Checking single lines as the reader does, without building a trace ([`LineChecker`]): for
+//! servers that accept or reject a batch before storing any of it.
+
+use super::shard::trim_line;
+use crate::intern::SharedInterner;
+use crate::model::FORMAT;
+use crate::parse::{Parsed, Parser};
+
+/// What [`LineChecker::check`] found a line to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckedLine {
+    /// Only whitespace.
+    Blank,
+    /// A `weft-trace/1` header object.
+    Header,
+    /// A valid event.
+    Event {
+        /// Its replica.
+        replica: String,
+        /// Its seq.
+        seq: u64,
+        /// A hash of its JSON value, equal for copies equal as JSON values (in any process).
+        fingerprint: u64,
+    },
+}
+
+/// Checks single lines exactly as the reader does, without building a trace: for servers that
+/// must accept or reject a whole batch before storing any of it. Create one per batch: its
+/// interning tables grow with the distinct strings it has seen.
+pub struct LineChecker {
+    parser: Parser,
+}
+
+impl Default for LineChecker {
+    fn default() -> Self {
+        LineChecker {
+            parser: Parser::new(SharedInterner::default(), SharedInterner::default()),
+        }
+    }
+}
+
+impl LineChecker {
+    /// A checker with empty tables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Classifies one line (without its newline). Never panics on any bytes.
+    pub fn check(&mut self, line: &[u8]) -> Result<CheckedLine, crate::parse::LineError> {
+        let (line, bom) = trim_line(line);
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(CheckedLine::Blank);
+        }
+        let parsed = self.parser.parse(line).map_err(|mut e| {
+            e.column = e.column.map(|c| c + bom);
+            e
+        })?;
+        match parsed {
+            Parsed::Header(fields) => {
+                let format = fields
+                    .get("format")
+                    .and_then(|f| f.as_str())
+                    .unwrap_or_default();
+                if format != FORMAT {
+                    return Err(crate::parse::LineError {
+                        reason: format!(
+                            "unsupported format {format:?} (this weft reads {FORMAT:?})"
+                        ),
+                        column: None,
+                    });
+                }
+                Ok(CheckedLine::Header)
+            }
+            Parsed::Event => {
+                let ev = &self.parser.ev;
+                let replica = self
+                    .parser
+                    .names
+                    .resolve(ev.replica.expect("checked by parse"))
+                    .to_string();
+                Ok(CheckedLine::Event {
+                    replica,
+                    seq: ev.seq.expect("checked by parse"),
+                    fingerprint: ev.fingerprint,
+                })
+            }
+        }
+    }
+}
