@@ -121,7 +121,7 @@ fn crdt_ndjson(crdt: Crdt, inputs: &[PathBuf]) -> Result<String, String> {
 /// output is opened.
 enum CrdtDoc {
     Automerge(Box<weft_interop::automerge::Automerge>),
-    Loro(Vec<weft_trace::Event>),
+    Loro(Box<weft_interop::loro::Prepared>),
 }
 
 impl CrdtDoc {
@@ -133,8 +133,8 @@ impl CrdtDoc {
                 .map_err(|e| e.to_string()),
             Crdt::Loro => {
                 let opts = weft_interop::loro::ImportOptions::default();
-                weft_interop::loro::import(files, &opts)
-                    .map(CrdtDoc::Loro)
+                weft_interop::loro::prepare(files, &opts)
+                    .map(|d| CrdtDoc::Loro(Box::new(d)))
                     .map_err(|e| e.to_string())
             }
         }
@@ -148,8 +148,8 @@ impl CrdtDoc {
     }
 
     /// Writes the history to `out` as weft-trace/1, with a header naming the importer and the
-    /// inputs. Automerge's events are written as they are made (a million-op document is never
-    /// a million events in memory).
+    /// inputs. The events are written as they are made (a million-op document is never a
+    /// million events in memory).
     fn write<W: Write>(&self, files: &[(String, Vec<u8>)], out: W) -> std::io::Result<W> {
         let mut meta = serde_json::Map::new();
         meta.insert("name".into(), format!("weft import {}", self.name()).into());
@@ -169,9 +169,15 @@ impl CrdtDoc {
                     return Err(err);
                 }
             }
-            CrdtDoc::Loro(events) => {
-                for e in events {
-                    w.write(e)?;
+            CrdtDoc::Loro(doc) => {
+                let mut failed = None;
+                weft_interop::loro::emit(&doc.doc, &doc.plan, |e| {
+                    if failed.is_none() {
+                        failed = w.write(&e).err();
+                    }
+                });
+                if let Some(err) = failed {
+                    return Err(err);
                 }
             }
         }

@@ -1,5 +1,5 @@
-//! `weft-bench loro`: importing a large Loro document (`weft_interop::loro::import`, what
-//! `weft import loro` runs) against the Loro library loading the same bytes.
+//! `weft-bench loro`: importing a large Loro document (`weft_interop::loro::prepare` then
+//! `emit`, what `weft import loro` runs) against the Loro library loading the same bytes.
 //!
 //! Builds, in process and deterministically, a document of `--ops` ops (1M by default) made by
 //! `--peers` peers: 40% map sets over `--keys` keys of the root map, 10% deletes of them, 20%
@@ -13,9 +13,16 @@
 //!   applied;
 //! * **loro history** — loading the snapshot and reading its whole history back
 //!   (`export_json_updates_without_peer_compression`), the library's part of weft's import;
-//! * **weft import** — `weft_interop::loro::import` of the snapshot (load, history, events);
-//! * **weft import + NDJSON** — the same, then every event serialized as a trace line (what
-//!   `weft import loro -o FILE` adds, to memory rather than disk).
+//! * **weft import** — `weft_interop::loro::prepare` of the snapshot (load, then the first pass
+//!   over the history) and `emit`, the events counted as they are made, none held;
+//! * **weft import + NDJSON** — the same, every event serialized as a trace line as it is made
+//!   (what `weft import loro -o FILE` does) into a sink that counts the bytes.
+//!
+//! Each row also gives the process's peak RSS during that measurement: the peak is reset before
+//! it (Linux: `5` written to `/proc/self/clear_refs`) and read after it (`VmHWM`), so it is the
+//! resident memory before the measurement (the snapshot and update bytes, what the allocator
+//! kept) plus what the measurement itself held at most. Where the reset is not supported the
+//! column is the peak since the process started.
 //!
 //! There is no pass/fail target: the issue asks for the import to be "comparable" to the
 //! library loading the document, and the ratios are printed for the README.
@@ -24,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use loro::{ExportMode, LoroDoc, VersionVector};
-use weft_interop::loro::{import, ImportOptions};
+use weft_interop::loro::{emit, prepare, ImportOptions};
 
 /// What to build and how often to measure.
 #[derive(Clone, Debug)]
@@ -86,6 +93,34 @@ pub fn build(o: &LoroOptions) -> Result<LoroDoc> {
     Ok(merged)
 }
 
+/// Resets the process's peak RSS (`VmHWM`) to its current RSS; false where Linux does not
+/// support it.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// [`best`] of `f`, with the peak RSS during the runs (see the module docs).
+fn measure<T>(repeat: usize, f: impl FnMut() -> Result<T>) -> Result<(Duration, Option<u64>, T)> {
+    reset_peak_rss();
+    let (t, out) = best(repeat, f)?;
+    Ok((t, crate::sys::peak_rss(), out))
+}
+
+/// Counts the bytes written to it and keeps none.
+#[derive(Default)]
+struct CountingSink(usize);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn best<T>(repeat: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
     let mut best: Option<(Duration, T)> = None;
     for _ in 0..repeat.max(1) {
@@ -115,17 +150,17 @@ pub fn run(o: &LoroOptions) -> Result<i32> {
         updates.len() as f64 / 1048576.0
     );
     drop(doc);
-    let (snap_load, _) = best(o.repeat, || {
+    let (snap_load, snap_rss, _) = measure(o.repeat, || {
         let d = LoroDoc::new();
         d.import(&snapshot)?;
         Ok(d.len_ops())
     })?;
-    let (upd_load, _) = best(o.repeat, || {
+    let (upd_load, upd_rss, _) = measure(o.repeat, || {
         let d = LoroDoc::new();
         d.import(&updates)?;
         Ok(d.len_ops())
     })?;
-    let (history, changes) = best(o.repeat, || {
+    let (history, history_rss, changes) = measure(o.repeat, || {
         let d = LoroDoc::new();
         d.import(&snapshot)?;
         let h = d.export_json_updates_without_peer_compression(
@@ -135,41 +170,54 @@ pub fn run(o: &LoroOptions) -> Result<i32> {
         Ok(h.changes.len())
     })?;
     let input = vec![("bench.loro".to_string(), snapshot)];
-    let (weft, events) = best(o.repeat, || {
-        Ok(import(&input, &ImportOptions::default())?.len())
+    let (weft, weft_rss, events) = measure(o.repeat, || {
+        let doc = prepare(&input, &ImportOptions::default())?;
+        let mut n = 0u64;
+        emit(&doc.doc, &doc.plan, |_| n += 1);
+        Ok(n)
     })?;
-    let (weft_ndjson, bytes) = best(o.repeat, || {
-        let events = import(&input, &ImportOptions::default())?;
-        let mut out = Vec::with_capacity(events.len() * 200);
-        for e in &events {
-            serde_json::to_writer(&mut out, e)?;
-            out.push(b'\n');
+    let (weft_ndjson, ndjson_rss, bytes) = measure(o.repeat, || {
+        let doc = prepare(&input, &ImportOptions::default())?;
+        let mut out = CountingSink::default();
+        let mut failed = None;
+        emit(&doc.doc, &doc.plan, |e| {
+            if failed.is_none() {
+                failed = serde_json::to_writer(&mut out, &e)
+                    .and_then(|()| {
+                        std::io::Write::write_all(&mut out, b"\n").map_err(serde_json::Error::io)
+                    })
+                    .err();
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
         }
-        Ok(out.len())
+        Ok(out.0)
     })?;
     println!(
         "history: {changes} changes, {events} events, NDJSON {:.1} MiB",
         bytes as f64 / 1048576.0
     );
     println!(
-        "{:<28} {:>9} {:>14}",
-        "measurement (best of N)", "time", "vs load(upd)"
+        "{:<28} {:>9} {:>14} {:>10}",
+        "measurement (best of N)", "time", "vs load(upd)", "peak RSS"
     );
-    for (name, t) in [
-        ("loro load (snapshot)", snap_load),
-        ("loro load (updates)", upd_load),
-        ("loro history", history),
-        ("weft import", weft),
-        ("weft import + NDJSON", weft_ndjson),
+    for (name, t, rss) in [
+        ("loro load (snapshot)", snap_load, snap_rss),
+        ("loro load (updates)", upd_load, upd_rss),
+        ("loro history", history, history_rss),
+        ("weft import", weft, weft_rss),
+        ("weft import + NDJSON", weft_ndjson, ndjson_rss),
     ] {
+        let rss = rss.map_or_else(
+            || "?".into(),
+            |r| format!("{:.0} MiB", r as f64 / 1048576.0),
+        );
         println!(
-            "{name:<28} {:>7.0} ms {:>13.2}x",
+            "{name:<28} {:>7.0} ms {:>13.2}x {rss:>10}",
             t.as_secs_f64() * 1e3,
             t.as_secs_f64() / upd_load.as_secs_f64()
         );
-    }
-    if let Some(rss) = crate::sys::peak_rss() {
-        println!("peak RSS: {:.0} MiB", rss as f64 / 1048576.0);
     }
     Ok(0)
 }

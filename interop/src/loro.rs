@@ -10,9 +10,11 @@
 //! The `loro` crate decodes and verifies the bytes (magic, checksum, structure); this module
 //! never parses Loro's binary format itself. Inputs are imported into one `LoroDoc`, snapshots
 //! first, then updates (so a user may list files in any order), and the whole history the
-//! document holds is read back with `export_json_updates_without_peer_compression`: one
-//! [`JsonChange`] per change, with its ops. [`events`](mod@events) maps those to weft events; the
-//! module docs there and the README's table give the mapping.
+//! document holds is read back as JSON changes (`export_json_in_id_span`), in chunks, twice: a
+//! first pass ([`plan`]) keeps what needs the whole history (where each op is, which keys have
+//! both `set` and `inc` writes) and finds every error, then [`emit`] hands out the events one by
+//! one, so a large document streams (the `stream` module says how). [`events`](mod@events) maps
+//! the changes to weft events; the module docs there and the README's table give the mapping.
 //!
 //! Errors name the input and say what is wrong with it ([`ImportError`], `Display` is
 //! `FILE: reason`). The `loro` crate is called inside [`std::panic::catch_unwind`]: it returns
@@ -37,15 +39,20 @@
 //! ```
 
 pub mod events;
+mod stream;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use loro::json::JsonChange;
-use loro::{EncodedBlobMode, LoroDoc, LoroError, VersionVector};
+use loro::{EncodedBlobMode, LoroError};
 use weft_trace::Event;
 
 pub use events::replica_name;
+/// The loaded document [`load`] returns, re-exported so callers need not depend on the crate.
+pub use loro::LoroDoc;
+pub use stream::{emit, plan, Plan, CHUNK_COUNTERS};
+#[doc(hidden)]
+pub use stream::{plan_in_chunks, whole_history_events};
 
 /// Loro's binary documents start with these four bytes (`loro-internal`'s `MAGIC_BYTES`).
 /// Checked here only to say "not a Loro document" instead of the library's "Invalid magic
@@ -160,27 +167,37 @@ pub enum ImportError {
 /// Imports Loro documents (`(name, bytes)` pairs, any order) as one document and returns its
 /// history as weft events: one per op, per peer in counter order (peers ascending), seq 1, 2, …
 /// per replica, `parents` only to events in the result. See the module docs for the mapping.
+/// [`prepare`] then [`emit`], collecting the events; to write them out as they are made,
+/// call those two instead.
 pub fn import(
     inputs: &[(String, Vec<u8>)],
     opts: &ImportOptions,
 ) -> Result<Vec<Event>, ImportError> {
+    let doc = prepare(inputs, opts)?;
+    let mut out = Vec::with_capacity(usize::try_from(doc.plan.len()).unwrap_or(0));
+    emit(&doc.doc, &doc.plan, |e| out.push(e));
+    Ok(out)
+}
+
+/// A Loro document loaded ([`load`]) and its history checked ([`plan`]): [`emit`] streams its
+/// events and cannot fail.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The inputs imported into one document.
+    pub doc: LoroDoc,
+    /// What the first pass over its history found.
+    pub plan: Plan,
+}
+
+/// [`load`] then [`plan`]: every error an import can meet, found before any event is made (a
+/// caller can prepare before it opens its output, and leave no partial file behind).
+pub fn prepare(
+    inputs: &[(String, Vec<u8>)],
+    opts: &ImportOptions,
+) -> Result<Prepared, ImportError> {
     let (doc, names) = load(inputs, opts)?;
-    let (changes, trimmed) =
-        guarded(&names, || history(&doc))?.map_err(|e| loro_error(&names, e))?;
-    if changes.is_empty() {
-        return Err(ImportError::NoHistory {
-            file: names,
-            shallow: if trimmed {
-                ", only a shallow snapshot's state"
-            } else {
-                ""
-            },
-        });
-    }
-    events::map(changes, &doc, trimmed).map_err(|reason| ImportError::Inconsistent {
-        file: names,
-        reason,
-    })
+    let plan = plan(&doc, &names)?;
+    Ok(Prepared { doc, plan })
 }
 
 /// Imports the inputs into one document: every input's header and checksum verified first (so
@@ -260,19 +277,6 @@ fn blob_mode(name: &str, bytes: &[u8]) -> Result<EncodedBlobMode, ImportError> {
         }
         m => Ok(m),
     }
-}
-
-/// The document's whole history as JSON changes, and whether part of it was trimmed (a
-/// shallow snapshot: the export starts at the shallow root, and deps before it are gone).
-fn history(doc: &LoroDoc) -> Result<(Vec<JsonChange>, bool), LoroError> {
-    let trimmed = doc.is_shallow();
-    let start: VersionVector = if trimmed {
-        doc.shallow_since_vv().to_vv()
-    } else {
-        VersionVector::default()
-    };
-    let schema = doc.export_json_updates_without_peer_compression(&start, &doc.oplog_vv())?;
-    Ok((schema.changes, trimmed))
 }
 
 /// Runs a call into the `loro` crate, turning a panic into [`ImportError::Panicked`] naming

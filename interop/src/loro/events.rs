@@ -24,7 +24,7 @@
 //! * **counter increment** → `write`, `op: inc`, `crdt: counter`, key `PATH`. Loro counters are
 //!   f64; an integral increment (|x| ≤ 2^53) is written as a JSON integer so weft's exact
 //!   integer sums apply, others as floats. A counter in a map slot shares its key with the
-//!   slot's own writes; such keys declare no `crdt` (see [`undeclare_shared_keys`]).
+//!   slot's own writes; such keys declare no `crdt` (see [`undeclare_shared_key`]).
 //! * **list, movable list, text, tree ops** → `local` events, key `PATH`, with `attrs.action`
 //!   (`insert`, `delete`, `move`, `set`, `mark`, `mark_end`, `create`) and its position, length,
 //!   inserted text or values, tree node and parent.
@@ -37,7 +37,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use loro::json::JsonChange;
+use loro::json::{JsonChange, JsonOp};
 use loro::{
     ContainerID, ContainerTrait, Counter, Index, JsonFutureOp, JsonListOp, JsonMapOp,
     JsonMovableListOp, JsonOpContent, JsonTextOp, JsonTreeOp, LoroDoc, LoroValue, PeerID, TreeID,
@@ -62,24 +62,22 @@ pub fn replica_name(peer: PeerID) -> String {
 }
 
 /// Where each peer's ops are: `(first counter, end counter)` per op, in counter order. An op's
-/// seq is its index + 1.
-struct OpIndex(HashMap<PeerID, Vec<(Counter, Counter)>>);
+/// seq is its index + 1. Built op by op ([`OpIndex::push`]) as the history is read.
+#[derive(Debug, Default)]
+pub(super) struct OpIndex(HashMap<PeerID, Vec<(Counter, Counter)>>);
 
 impl OpIndex {
-    fn new(changes: &[JsonChange]) -> Self {
-        let mut by_peer: HashMap<PeerID, Vec<(Counter, Counter)>> = HashMap::new();
-        for c in changes {
-            let ops = by_peer.entry(c.id.peer).or_default();
-            for op in &c.ops {
-                let len = Counter::try_from(op.content.op_len()).unwrap_or(Counter::MAX);
-                ops.push((op.counter, op.counter.saturating_add(len.max(1))));
-            }
-        }
-        OpIndex(by_peer)
+    /// Records `peer`'s next op (ops come in counter order per peer).
+    pub(super) fn push(&mut self, peer: PeerID, op: &JsonOp) {
+        let len = Counter::try_from(op.content.op_len()).unwrap_or(Counter::MAX);
+        self.0
+            .entry(peer)
+            .or_default()
+            .push((op.counter, op.counter.saturating_add(len.max(1))));
     }
 
     /// The event holding Loro op id `id`, if the history has it.
-    fn event(&self, id: ID) -> Option<EventId> {
+    pub(super) fn event(&self, id: ID) -> Option<EventId> {
         let ops = self.0.get(&id.peer)?;
         let i = ops.partition_point(|(start, _)| *start <= id.counter);
         let (_, end) = *ops.get(i.checked_sub(1)?)?;
@@ -88,13 +86,20 @@ impl OpIndex {
 }
 
 /// Container paths from the root, computed once per container.
-struct Paths<'a> {
+pub(super) struct Paths<'a> {
     doc: &'a LoroDoc,
     cache: HashMap<ContainerID, String>,
 }
 
-impl Paths<'_> {
-    fn get(&mut self, cid: &ContainerID) -> &str {
+impl<'a> Paths<'a> {
+    pub(super) fn new(doc: &'a LoroDoc) -> Self {
+        Paths {
+            doc,
+            cache: HashMap::new(),
+        }
+    }
+
+    pub(super) fn get(&mut self, cid: &ContainerID) -> &str {
         let doc = self.doc;
         self.cache
             .entry(cid.clone())
@@ -127,38 +132,79 @@ fn path_of(doc: &LoroDoc, cid: &ContainerID) -> String {
     }
 }
 
-/// Maps the changes (any order) to events, peers ascending, each peer's ops in counter order.
-/// `trimmed`: the document is a shallow snapshot, whose deps may point before its root.
-/// Fails (with the reason) only when a dep names an op the history lacks in a document that
-/// is not shallow.
-pub(super) fn map(
-    mut changes: Vec<JsonChange>,
-    doc: &LoroDoc,
+/// The key a map op or counter op writes and whether it is an increment: what [`content`]
+/// sets as the event's `key` for an `op: set` (`PATH/KEY`) or `op: inc` (`PATH`) write, read
+/// without consuming the op. Other ops write no key (`None`).
+pub(super) fn write_key(
+    cid: &ContainerID,
+    content: &JsonOpContent,
+    paths: &mut Paths,
+) -> Option<(String, bool)> {
+    match content {
+        JsonOpContent::Map(JsonMapOp::Insert { key, .. } | JsonMapOp::Delete { key }) => {
+            Some((format!("{}/{key}", paths.get(cid)), false))
+        }
+        JsonOpContent::Future(f) if matches!(f.value, JsonFutureOp::Counter(_)) => {
+            Some((paths.get(cid).to_string(), true))
+        }
+        _ => None,
+    }
+}
+
+/// Maps a history read in pieces to events, one piece (a change, or part of one) at a time:
+/// peers ascending, each peer's ops in counter order, as the pieces must come.
+pub(super) struct Mapper<'a> {
+    paths: Paths<'a>,
+    index: &'a OpIndex,
+    /// Keys with both `set` and `inc` writes (see [`undeclare_shared_key`]).
+    shared: &'a HashSet<String>,
+    /// The document is a shallow snapshot, whose deps may point before its root.
     trimmed: bool,
-) -> Result<Vec<Event>, String> {
-    changes.sort_unstable_by_key(|c| (c.id.peer, c.id.counter));
-    let index = OpIndex::new(&changes);
-    let mut paths = Paths {
-        doc,
-        cache: HashMap::new(),
-    };
-    let total = changes.iter().map(|c| c.ops.len()).sum();
-    let mut out = Vec::with_capacity(total);
-    let mut peer = None;
-    let mut replica = String::new();
-    let mut seq = 0u64;
-    for mut c in changes {
-        if peer != Some(c.id.peer) {
-            peer = Some(c.id.peer);
-            replica = replica_name(c.id.peer);
-            seq = 0;
+    peer: Option<PeerID>,
+    replica: String,
+    seq: u64,
+}
+
+impl<'a> Mapper<'a> {
+    pub(super) fn new(
+        doc: &'a LoroDoc,
+        index: &'a OpIndex,
+        shared: &'a HashSet<String>,
+        trimmed: bool,
+    ) -> Self {
+        Mapper {
+            paths: Paths::new(doc),
+            index,
+            shared,
+            trimmed,
+            peer: None,
+            replica: String::new(),
+            seq: 0,
+        }
+    }
+
+    /// Hands `sink` the events of `c`'s ops. `starts`: `c` begins a change (its first op
+    /// carries the change's parents and message); otherwise it continues the change the
+    /// previous piece was part of. Returns how many events.
+    pub(super) fn piece(
+        &mut self,
+        mut c: JsonChange,
+        starts: bool,
+        sink: &mut impl FnMut(Event),
+    ) -> u64 {
+        if self.peer != Some(c.id.peer) {
+            self.peer = Some(c.id.peer);
+            self.replica = replica_name(c.id.peer);
+            self.seq = 0;
         }
         let wall_ns = (c.timestamp != 0)
             .then(|| c.timestamp.checked_mul(1_000_000_000))
             .flatten();
-        let mut first = true;
+        let mut first = starts;
+        let mut n = 0;
         for op in std::mem::take(&mut c.ops) {
-            seq += 1;
+            self.seq += 1;
+            n += 1;
             let offset = i64::from(op.counter) - i64::from(c.id.counter);
             let mut attrs = Map::new();
             attrs.insert(
@@ -166,75 +212,93 @@ pub(super) fn map(
                 format!("{}@{}", op.counter, c.id.peer).into(),
             );
             let mut ev = Event {
-                replica: replica.clone(),
-                seq,
+                replica: self.replica.clone(),
+                seq: self.seq,
                 lamport: u64::try_from(i64::from(c.lamport) + offset).ok(),
                 wall_ns,
                 ..Event::default()
             };
             if first {
                 first = false;
-                let parents = parents(&c, &index, trimmed, &mut attrs)?;
+                let parents = parents(&c, self.index, self.trimmed, &mut attrs);
                 ev.parents = (!parents.is_empty()).then_some(parents);
                 if let Some(m) = &c.msg {
                     attrs.insert("message".into(), m.as_str().into());
                 }
             }
-            content(&mut ev, &mut attrs, &op.container, op.content, &mut paths);
+            content(
+                &mut ev,
+                &mut attrs,
+                &op.container,
+                op.content,
+                &mut self.paths,
+            );
             ev.attrs = Some(attrs);
-            out.push(ev);
+            undeclare_shared_key(&mut ev, self.shared);
+            sink(ev);
         }
+        n
     }
-    undeclare_shared_keys(&mut out);
-    Ok(out)
 }
 
-/// Drops the `crdt` declaration on every write of a key that has both `set` and `inc` writes.
-/// That is a map slot holding a counter: the slot's writes (creating or replacing the counter)
-/// and the counter's increments share the key `PATH`, and spec section 8 types a key as one or
-/// the other, so declaring both would be a `crdt-type-conflict` that is not in the document.
-/// Undeclared, the slot's writes still conflict as registers and the increments still sum.
-fn undeclare_shared_keys(events: &mut [Event]) {
-    let mut sets = HashSet::new();
-    let mut incs = HashSet::new();
-    for e in events.iter() {
-        match (e.op, e.key.as_deref()) {
-            (Some(Op::Set), Some(k)) => sets.insert(k),
-            (Some(Op::Inc), Some(k)) => incs.insert(k),
-            _ => false,
-        };
+/// Drops the `crdt` declaration on a write of a key that has both `set` and `inc` writes
+/// (`shared`, found by a first pass over the history). That is a map slot holding a counter:
+/// the slot's writes (creating or replacing the counter) and the counter's increments share
+/// the key `PATH`, and spec section 8 types a key as one or the other, so declaring both would
+/// be a `crdt-type-conflict` that is not in the document. Undeclared, the slot's writes still
+/// conflict as registers and the increments still sum.
+fn undeclare_shared_key(e: &mut Event, shared: &HashSet<String>) {
+    if e.kind == Kind::Write && e.key.as_ref().is_some_and(|k| shared.contains(k)) {
+        e.crdt = None;
     }
-    let shared: HashSet<String> = sets.intersection(&incs).map(|k| k.to_string()).collect();
-    if shared.is_empty() {
-        return;
-    }
-    for e in events.iter_mut() {
-        if e.kind == Kind::Write && e.key.as_ref().is_some_and(|k| shared.contains(k)) {
-            e.crdt = None;
+}
+
+/// Checks that the deps of a change (`c`, the piece that starts it) name ops the history
+/// holds, in a document that is not shallow. A dep on a peer whose ops are not all indexed yet
+/// (a later peer, or a later op of this one) cannot be judged now: it is returned, to be
+/// checked once the index is complete. Returns the first dep (its position)
+/// that is known missing, and the deferred ones.
+pub(super) fn check_deps(
+    c: &JsonChange,
+    index: &OpIndex,
+    deferred: &mut Vec<(ID, usize, ID)>,
+) -> Option<(usize, ID)> {
+    for (i, dep) in c.deps.iter().enumerate() {
+        let judged = dep.peer < c.id.peer || (dep.peer == c.id.peer && dep.counter < c.id.counter);
+        if !judged {
+            deferred.push((c.id, i, *dep));
+        } else if index.event(*dep).is_none() {
+            return Some((i, *dep));
         }
     }
+    None
+}
+
+/// The reason a change depending on an op the document does not hold is an error.
+pub(super) fn missing_dep_reason(change: ID, dep: ID) -> String {
+    format!(
+        "change {}@{} depends on op {}@{}, which the document does not hold",
+        change.counter, change.peer, dep.counter, dep.peer
+    )
 }
 
 /// The events holding a change's deps. In a shallow snapshot a dep may precede the root: it is
-/// listed in `attrs.trimmed_deps` instead (weft's parents name only events the trace has).
+/// listed in `attrs.trimmed_deps` instead (weft's parents name only events the trace has). In
+/// a document that is not shallow every dep is in the history (the first pass checked it with
+/// [`check_deps`]).
 fn parents(
     c: &JsonChange,
     index: &OpIndex,
     trimmed: bool,
     attrs: &mut Map<String, Value>,
-) -> Result<Vec<EventId>, String> {
+) -> Vec<EventId> {
     let mut parents = Vec::with_capacity(c.deps.len());
     let mut gone = Vec::new();
     for dep in &c.deps {
         match index.event(*dep) {
             Some(e) => parents.push(e),
             None if trimmed => gone.push(Value::from(format!("{}@{}", dep.counter, dep.peer))),
-            None => {
-                return Err(format!(
-                    "change {}@{} depends on op {}@{}, which the document does not hold",
-                    c.id.counter, c.id.peer, dep.counter, dep.peer
-                ))
-            }
+            None => {}
         }
     }
     if !gone.is_empty() {
@@ -242,7 +306,7 @@ fn parents(
     }
     parents.sort();
     parents.dedup();
-    Ok(parents)
+    parents
 }
 
 /// Fills in what the op did: key, kind, op, value and the `attrs` describing it.
