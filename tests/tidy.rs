@@ -398,12 +398,14 @@ const MAX_FILE_LINES: usize = 700;
 /// Most lines a function may span, signature to closing brace.
 const MAX_FN_LINES: usize = 120;
 
-/// Every library and binary source file of the workspace (`src/` of each crate; tests, benches
-/// and fuzz targets are not the code a newcomer reads first).
+/// Every library and binary source file of the workspace (`src/` of each crate, less the unit
+/// test modules kept in a file of their own, `tests.rs`: tests, benches and fuzz targets are
+/// not the code a newcomer reads first).
 fn source_files() -> Vec<PathBuf> {
     crates()
         .into_iter()
         .flat_map(|(dir, _)| rust_files(&dir.join("src")))
+        .filter(|f| f.file_name().is_none_or(|n| n != "tests.rs"))
         .collect()
 }
 

@@ -676,8 +676,47 @@ fn element_conflicts<O: WriteOrder>(
     out: &mut Vec<Conflict>,
 ) {
     let o = cx.o;
+    let Some((ch, is_add)) = element_chains(cx, group) else {
+        return; // conflicts pair an add with a remove
+    };
+    let covers = own_role_covers(o, &ch, scratch, &is_add);
+    let pairs = candidate_pairs(o, &ch, &is_add);
+
+    // Keep a candidate pair when O(a) ⊆ Up(b) and O(b) ⊆ Up(a), in (a, b) id order.
+    let mut info: Vec<Option<Member>> = (0..ch.nodes.len()).map(|_| None).collect();
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (pa, pb) in pairs {
+        let (a, b) = (ch.nodes[pa], ch.nodes[pb]);
+        if covers.of(pa).iter().all(|&y| o.hb(b, y)) && covers.of(pb).iter().all(|&y| o.hb(a, y)) {
+            for p in [pa, pb] {
+                if info[p].is_none() {
+                    info[p] = Some(cx.member(ch.nodes[p]));
+                }
+            }
+            found.push((pa, pb));
+        }
+    }
+    let m = |p: usize| info[p].as_ref().expect("members of found pairs are made");
+    let mut found: Vec<(&Member, &Member)> = found
+        .into_iter()
+        .map(|(pa, pb)| {
+            let (x, y) = (m(pa), m(pb));
+            if x.id < y.id {
+                (x, y)
+            } else {
+                (y, x)
+            }
+        })
+        .collect();
+    found.sort_unstable_by(|x, y| (&x.0.id, &x.1.id).cmp(&(&y.0.id, &y.1.id)));
+    out.extend(found.into_iter().map(|(a, b)| cx.conflict(a, b)));
+}
+
+/// The group's chains: per replica run, its adds, then its removes; with whether each chain
+/// is of adds. None when all chains have one role (no add/remove pair can conflict).
+fn element_chains<O: WriteOrder>(cx: &Ctx<O>, group: &[u32]) -> Option<(Chains, Vec<bool>)> {
+    let o = cx.o;
     let op = |v: u32| cx.event(v).op;
-    // Chains: per replica run, its adds, then its removes.
     let mut nodes: Vec<u32> = Vec::with_capacity(group.len());
     let mut start: Vec<u32> = vec![0];
     let mut is_add: Vec<bool> = Vec::new();
@@ -698,14 +737,32 @@ fn element_conflicts<O: WriteOrder>(
         i = j;
     }
     if is_add.iter().all(|&a| a) || is_add.iter().all(|&a| !a) {
-        return; // conflicts pair an add with a remove
+        return None;
     }
-    let ch = Chains::new(o, nodes, start);
-    let k = ch.count();
+    Some((Chains::new(o, nodes, start), is_add))
+}
 
-    // Own-role covers of every write: the minimal elements among its successor on its chain and
-    // its landings from chains of its role. Candidates are taken in depth order (a linear
-    // extension), so a candidate is minimal exactly when no cover found before it is below it.
+/// Every write's own-role covers, by chain position.
+struct Covers {
+    start: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
+impl Covers {
+    fn of(&self, p: usize) -> &[u32] {
+        &self.nodes[self.start[p] as usize..self.start[p + 1] as usize]
+    }
+}
+
+/// Own-role covers of every write: the minimal elements among its successor on its chain and
+/// its landings from chains of its role. Candidates are taken in depth order (a linear
+/// extension), so a candidate is minimal exactly when no cover found before it is below it.
+fn own_role_covers(
+    o: &impl WriteOrder,
+    ch: &Chains,
+    scratch: &mut Scratch,
+    is_add: &[bool],
+) -> Covers {
     let landings = ch.all_landings(o, scratch, |t, r| is_add[t] == is_add[r]);
     let mut cover_start: Vec<u32> = vec![0];
     let mut covers: Vec<u32> = Vec::new(); // nodes
@@ -732,11 +789,17 @@ fn element_conflicts<O: WriteOrder>(
         cover_start.push(covers.len() as u32);
     }
     landings.recycle(scratch);
-    let covers_of = |p: usize| &covers[cover_start[p] as usize..cover_start[p + 1] as usize];
+    Covers {
+        start: cover_start,
+        nodes: covers,
+    }
+}
 
-    // Candidate pairs (remove a = write j of chain r, add b = write k of chain s):
-    // f_r(b) = j + 1 and f_s(a) = k + 1.
-    let mut pairs: Vec<(usize, usize)> = Vec::new(); // (position of a, position of b)
+/// Candidate pairs (remove a = write j of chain r, add b = write k of chain s) with
+/// f_r(b) = j + 1 and f_s(a) = k + 1, as (position of a, position of b).
+fn candidate_pairs(o: &impl WriteOrder, ch: &Chains, is_add: &[bool]) -> Vec<(usize, usize)> {
+    let k = ch.count();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
     let (mut phi, mut psi, mut stack) = (Vec::new(), Vec::new(), Vec::new());
     for r in (0..k).filter(|&r| !is_add[r]) {
         for s in (0..k).filter(|&s| is_add[s]) {
@@ -768,35 +831,7 @@ fn element_conflicts<O: WriteOrder>(
             }
         }
     }
-
-    // Keep a candidate pair when O(a) ⊆ Up(b) and O(b) ⊆ Up(a), in (a, b) id order.
-    let mut info: Vec<Option<Member>> = (0..ch.nodes.len()).map(|_| None).collect();
-    let mut found: Vec<(usize, usize)> = Vec::new();
-    for (pa, pb) in pairs {
-        let (a, b) = (ch.nodes[pa], ch.nodes[pb]);
-        if covers_of(pa).iter().all(|&y| o.hb(b, y)) && covers_of(pb).iter().all(|&y| o.hb(a, y)) {
-            for p in [pa, pb] {
-                if info[p].is_none() {
-                    info[p] = Some(cx.member(ch.nodes[p]));
-                }
-            }
-            found.push((pa, pb));
-        }
-    }
-    let m = |p: usize| info[p].as_ref().expect("members of found pairs are made");
-    let mut found: Vec<(&Member, &Member)> = found
-        .into_iter()
-        .map(|(pa, pb)| {
-            let (x, y) = (m(pa), m(pb));
-            if x.id < y.id {
-                (x, y)
-            } else {
-                (y, x)
-            }
-        })
-        .collect();
-    found.sort_unstable_by(|x, y| (&x.0.id, &x.1.id).cmp(&(&y.0.id, &y.1.id)));
-    out.extend(found.into_iter().map(|(a, b)| cx.conflict(a, b)));
+    pairs
 }
 
 #[cfg(test)]

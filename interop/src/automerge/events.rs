@@ -130,7 +130,24 @@ fn describe(
                 OpType::Put(v) => ("put", Op::Set, Some(scalar_json(v))),
                 OpType::Make(t) => ("make", Op::Set, Some(json!({ "make": obj_type(*t) }))),
                 OpType::Delete => ("delete", Op::Set, None),
-                OpType::Increment(n) => ("inc", Op::Inc, Some(json!(n))),
+                OpType::Increment(n) => {
+                    // Automerge makes an increment the successor of every value the key showed,
+                    // and hides those that are not counters: after a counter and a scalar were
+                    // put concurrently, an increment leaves only the counter. weft's `inc` does
+                    // not overwrite a register write, so the hidden values stay siblings in
+                    // weft's report; `attrs.pred` names them for the reader.
+                    if op.pred.len() > 1 {
+                        let pred: Vec<Value> = op
+                            .pred
+                            .iter()
+                            .map(|id| {
+                                format!("{}@{}", id.counter(), actors.name(id.actor())).into()
+                            })
+                            .collect();
+                        attrs.insert("pred".into(), Value::Array(pred));
+                    }
+                    ("inc", Op::Inc, Some(json!(n)))
+                }
                 OpType::MarkBegin(_) | OpType::MarkEnd(_) => {
                     // Marks belong to text; on a map key they are no write. Kept as what they are.
                     mark_attrs(&op.action, &mut attrs);

@@ -355,63 +355,62 @@ fn content(
                 json!({"prop": f.prop, "data": serde_json::to_value(&v).unwrap_or(Value::Null)}),
             ),
         },
+        other => {
+            let (action, fields) = sequence_op(other);
+            local(attrs, action, fields);
+        }
+    }
+    ev.kind = Kind::Local;
+    ev.key = Some(path.to_string());
+}
+
+/// A list, movable-list, text or tree op as its action and the fields `attrs` gets; map and
+/// counter ops, which are writes, are mapped by [`content`] itself.
+fn sequence_op(content: JsonOpContent) -> (&'static str, Value) {
+    match content {
         JsonOpContent::List(l) => match l {
-            JsonListOp::Insert { pos, value } => local(
-                attrs,
-                "insert",
-                json!({"pos": pos, "values": values(&value)}),
-            ),
-            JsonListOp::Delete { pos, len, start_id } => {
-                local(attrs, "delete", deletion(pos, len, start_id))
+            JsonListOp::Insert { pos, value } => {
+                ("insert", json!({"pos": pos, "values": values(&value)}))
             }
+            JsonListOp::Delete { pos, len, start_id } => ("delete", deletion(pos, len, start_id)),
         },
         JsonOpContent::MovableList(l) => match l {
-            JsonMovableListOp::Insert { pos, value } => local(
-                attrs,
-                "insert",
-                json!({"pos": pos, "values": values(&value)}),
-            ),
-            JsonMovableListOp::Delete { pos, len, start_id } => {
-                local(attrs, "delete", deletion(pos, len, start_id))
+            JsonMovableListOp::Insert { pos, value } => {
+                ("insert", json!({"pos": pos, "values": values(&value)}))
             }
-            JsonMovableListOp::Move { from, to, elem_id } => local(
-                attrs,
+            JsonMovableListOp::Delete { pos, len, start_id } => {
+                ("delete", deletion(pos, len, start_id))
+            }
+            JsonMovableListOp::Move { from, to, elem_id } => (
                 "move",
                 json!({"from": from, "to": to, "elem": format!("L{}@{}", elem_id.lamport, elem_id.peer)}),
             ),
-            JsonMovableListOp::Set { elem_id, value } => local(
-                attrs,
+            JsonMovableListOp::Set { elem_id, value } => (
                 "set",
                 json!({"elem": format!("L{}@{}", elem_id.lamport, elem_id.peer), "value": loro_json(&value)}),
             ),
         },
         JsonOpContent::Text(t) => match t {
-            JsonTextOp::Insert { pos, text } => {
-                local(attrs, "insert", json!({"pos": pos, "text": text}))
-            }
-            JsonTextOp::Delete { pos, len, start_id } => {
-                local(attrs, "delete", deletion(pos, len, start_id))
-            }
+            JsonTextOp::Insert { pos, text } => ("insert", json!({"pos": pos, "text": text})),
+            JsonTextOp::Delete { pos, len, start_id } => ("delete", deletion(pos, len, start_id)),
             JsonTextOp::Mark {
                 start,
                 end,
                 style_key,
                 style_value,
                 ..
-            } => local(
-                attrs,
+            } => (
                 "mark",
                 json!({"start": start, "end": end, "style": style_key, "value": loro_json(&style_value)}),
             ),
-            JsonTextOp::MarkEnd => local(attrs, "mark_end", Value::Null),
+            JsonTextOp::MarkEnd => ("mark_end", Value::Null),
         },
         JsonOpContent::Tree(t) => match t {
             JsonTreeOp::Create {
                 target,
                 parent,
                 fractional_index,
-            } => local(
-                attrs,
+            } => (
                 "create",
                 json!({"node": node(target), "parent": parent.map(node), "index": fractional_index.to_string()}),
             ),
@@ -419,16 +418,14 @@ fn content(
                 target,
                 parent,
                 fractional_index,
-            } => local(
-                attrs,
+            } => (
                 "move",
                 json!({"node": node(target), "parent": parent.map(node), "index": fractional_index.to_string()}),
             ),
-            JsonTreeOp::Delete { target } => local(attrs, "delete", json!({"node": node(target)})),
+            JsonTreeOp::Delete { target } => ("delete", json!({"node": node(target)})),
         },
+        JsonOpContent::Map(_) | JsonOpContent::Future(_) => ("unknown", Value::Null),
     }
-    ev.kind = Kind::Local;
-    ev.key = Some(path.to_string());
 }
 
 /// Records a non-map op's action and its fields in `attrs`.
