@@ -7,6 +7,8 @@
 //! dashboard keeps working across versions instead of failing on one renamed field. Only
 //! `events` is required of a status: without it the body is not a collector's status at all.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -65,6 +67,21 @@ pub struct ApiError {
     pub lines: Option<Vec<BadLine>>,
 }
 
+impl ApiError {
+    /// A refusal that is not about lines of a batch.
+    pub fn message(error: impl Into<String>) -> Self {
+        ApiError {
+            error: error.into(),
+            lines: None,
+        }
+    }
+
+    /// The body as sent: compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// `GET /v1/status`: the collector's counters, its live analysis and its store's health.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
@@ -74,9 +91,9 @@ pub struct Status {
     /// Bytes of stored lines.
     #[serde(default, deserialize_with = "counter")]
     pub bytes_stored: u64,
-    /// Replicas with at least one stored event.
-    #[serde(default, deserialize_with = "counter")]
-    pub replicas: u64,
+    /// Per replica with at least one stored event, by name.
+    #[serde(default, deserialize_with = "or_default")]
+    pub replicas: BTreeMap<String, ReplicaStatus>,
     /// Exact duplicate events dropped.
     #[serde(default, deserialize_with = "counter")]
     pub duplicates: u64,
@@ -101,6 +118,17 @@ pub struct Status {
     /// The store.
     #[serde(default, deserialize_with = "or_default")]
     pub store: StoreStatus,
+}
+
+/// One replica's counters in [`Status::replicas`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaStatus {
+    /// Events stored.
+    #[serde(default, deserialize_with = "counter")]
+    pub events: u64,
+    /// Largest seq stored.
+    #[serde(default, deserialize_with = "counter")]
+    pub last_seq: u64,
 }
 
 /// The `analysis` object of [`Status`]: `{"on": false}` when the collector runs without
@@ -243,6 +271,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.events, 5);
         assert_eq!(s.rejected, 0);
+        assert!(s.replicas.is_empty());
         assert!(!s.analysis.on);
         assert_eq!(s.store.health, Health::Ok);
         assert!(serde_json::from_str::<Status>(r#"{"rejected": 1}"#).is_err());

@@ -9,6 +9,7 @@ mod stream;
 
 use std::io::Read;
 use std::sync::Arc;
+use weft_api::http::{ApiError, Ingested};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -70,12 +71,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Compares two byte strings in time independent of where they differ.
+/// Compares two byte strings in time independent of where they differ (the `subtle` crate's
+/// comparison; only the lengths, which a token's holder knows anyway, end it early).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
 }
 
 async fn auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -105,12 +105,17 @@ async fn auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A JSON answer of the wire contract's type.
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let body = serde_json::to_string(body).expect("the contract's types serialize");
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 fn json_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "error": message });
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        ApiError::message(message).to_json(),
     )
         .into_response()
 }
@@ -170,16 +175,12 @@ fn refusal(r: Refused) -> (StatusCode, String, Option<&'static str>) {
 
 fn refused(r: Refused) -> Response {
     if let Refused::Invalid(lines) = r {
-        let body = serde_json::json!({
-            "error": format!("{} invalid line{}: nothing was stored", lines.len(), if lines.len() == 1 { "" } else { "s" }),
-            "lines": lines,
-        });
-        return (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response();
+        let plural = if lines.len() == 1 { "" } else { "s" };
+        let body = ApiError {
+            error: format!("{} invalid line{plural}: nothing was stored", lines.len()),
+            lines: Some(lines),
+        };
+        return json_response(StatusCode::BAD_REQUEST, &body);
     }
     let (status, message, retry_after) = refusal(r);
     let mut r = json_error(status, &message);
@@ -272,18 +273,13 @@ async fn post_events(
     let received = lines.len();
     match s.ingest.commit(lines).await {
         Ok(a) => {
-            let body = serde_json::json!({
-                "received": received,
-                "stored": a.stored,
-                "duplicates": a.duplicates,
-                "conflicting_duplicates": a.conflicting,
-            });
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response()
+            let body = Ingested {
+                received: received as u64,
+                stored: a.stored,
+                duplicates: a.duplicates,
+                conflicting_duplicates: a.conflicting,
+            };
+            json_response(StatusCode::OK, &body)
         }
         Err(r) => refused(r),
     }

@@ -175,7 +175,7 @@ async fn refuse(tcp: TcpStream, reason: &str, shared: &Shared) {
     if shared.opts.grpc {
         return; // HTTP/2 only: no HTTP/1 answer to give; the client sees the close and retries
     }
-    let body = serde_json::json!({ "error": reason }).to_string();
+    let body = weft_api::http::ApiError::message(reason).to_json();
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()

@@ -37,7 +37,7 @@
 //! ```
 
 pub mod collector_dir;
-mod hash;
+pub mod hash;
 pub mod intern;
 pub mod parquet;
 mod parse;

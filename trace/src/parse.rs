@@ -81,23 +81,7 @@ pub(crate) struct Parser {
     fast: fast::Fast,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Replica = 1,
-    Seq,
-    Kind,
-    Lamport,
-    Vc,
-    WallNs,
-    Parents,
-    Msg,
-    Key,
-    Op,
-    Value,
-    Attrs,
-    Format,
-    Crdt,
-}
+use crate::hash::Field;
 
 const FIELDS: [(&str, Field); 14] = [
     ("replica", Field::Replica),
@@ -264,7 +248,9 @@ impl Scratch {
 
     #[inline]
     fn add_hash(&mut self, field: u64, h: u64) {
-        self.fingerprint = self.fingerprint.wrapping_add(h2(field, h));
+        let mut f = crate::hash::Fingerprint(self.fingerprint);
+        f.add(field, h);
+        self.fingerprint = f.0;
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use weft_api::http::{AnalysisStatus, LiveAnalysis};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -138,25 +139,27 @@ pub(crate) async fn get_findings(
 }
 
 /// The `analysis` object of `/v1/status`.
-pub(crate) fn status(s: &AppState) -> serde_json::Value {
+pub(crate) fn status(s: &AppState) -> AnalysisStatus {
     let Some(a) = &s.analysis else {
-        return serde_json::json!({ "on": false });
+        return AnalysisStatus::default();
     };
     let v = a.view();
     let c = &v.counts;
     let committed = *s.shared.committed.borrow();
-    serde_json::json!({
-        "on": true,
-        "events_analysed": c.events,
-        "lag_events": committed.saturating_sub(c.events),
-        "errors": c.errors,
-        "warnings": c.warnings,
-        "conflicts": c.conflicts,
-        "unresolved": c.unresolved,
-        "reads_checked": c.reads_checked,
-        "complete": c.complete,
-        "findings_changes": v.next_change,
-    })
+    AnalysisStatus {
+        on: true,
+        live: Some(LiveAnalysis {
+            events_analysed: c.events,
+            lag_events: committed.saturating_sub(c.events),
+            errors: c.errors,
+            warnings: c.warnings,
+            conflicts: c.conflicts,
+            unresolved: c.unresolved,
+            reads_checked: c.reads_checked,
+            complete: c.complete,
+            findings_changes: v.next_change,
+        }),
+    }
 }
 
 /// The findings gauges of `/metrics`.

@@ -8,9 +8,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{findings, AppState};
+use weft_api::http::{Status, StoreStatus};
+
 use crate::store::Health;
 
-fn status_json(s: &AppState) -> serde_json::Value {
+/// `GET /v1/status` as the wire contract's type.
+fn status(s: &AppState) -> Status {
     let stats = s
         .shared
         .stats
@@ -18,25 +21,25 @@ fn status_json(s: &AppState) -> serde_json::Value {
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let c = &s.ingest.counters;
-    serde_json::json!({
-        "events": stats.events,
-        "bytes_stored": stats.bytes,
-        "replicas": stats.replicas,
-        "duplicates": stats.duplicates,
-        "conflicting_duplicates": stats.conflicting_duplicates,
-        "rejected": c.rejected.load(Ordering::Relaxed),
-        "dropped_batches": c.dropped.load(Ordering::Relaxed),
-        "skipped_otlp_records": c.skipped.load(Ordering::Relaxed),
-        "queue_depth": s.ingest.queue_depth(),
-        "analysis": findings::status(s),
-        "store": {
-            "writable": stats.health == Health::Ok,
-            "health": stats.health,
-            "message": stats.health.describe(),
-            "write_errors": stats.write_errors,
-            "last_write_error": stats.last_write_error,
+    Status {
+        events: stats.events,
+        bytes_stored: stats.bytes,
+        replicas: stats.replicas,
+        duplicates: stats.duplicates,
+        conflicting_duplicates: stats.conflicting_duplicates,
+        rejected: c.rejected.load(Ordering::Relaxed),
+        dropped_batches: c.dropped.load(Ordering::Relaxed),
+        skipped_otlp_records: c.skipped.load(Ordering::Relaxed),
+        queue_depth: s.ingest.queue_depth() as u64,
+        analysis: findings::status(s),
+        store: StoreStatus {
+            writable: stats.health == Health::Ok,
+            message: stats.health.describe(),
+            health: stats.health,
+            write_errors: stats.write_errors,
+            last_write_error: stats.last_write_error,
         },
-    })
+    }
 }
 
 /// `200 ok` while the store takes writes; `503` with the reason while it refuses them (disk
@@ -57,7 +60,7 @@ pub(super) async fn get_health(State(s): State<AppState>) -> Response {
 }
 
 pub(super) async fn get_status(State(s): State<AppState>) -> Response {
-    let body = serde_json::to_string_pretty(&status_json(&s)).expect("status serializes");
+    let body = serde_json::to_string_pretty(&status(&s)).expect("status serializes");
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],

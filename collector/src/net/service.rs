@@ -86,7 +86,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
                 grpc_status_for_bad_input(&mut resp);
             } else if deadline.expired() {
                 if resp.status() != StatusCode::REQUEST_TIMEOUT {
-                    let body = serde_json::json!({ "error": body_too_slow(&t) }).to_string();
+                    let body = weft_api::http::ApiError::message(body_too_slow(&t)).to_json();
                     resp = Response::new(Body::from(body));
                     *resp.status_mut() = StatusCode::REQUEST_TIMEOUT;
                     resp.headers_mut().insert(

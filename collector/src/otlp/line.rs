@@ -23,9 +23,9 @@ use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use weft_trace::{Crdt, Kind, Op, MAX_REPLICA_BYTES};
 
-use super::fingerprint::{self as fp, Fingerprint, Tag};
 use super::value::{self, check_depth, put, put_str};
 use super::{inner, key_of, wrong, Describe, Quote, NO_REPLICA};
+use weft_trace::hash::{self as fp, Field as Tag, Fingerprint};
 
 /// A record's line, and the verdict when it needs no checker.
 pub(super) struct Built {
@@ -235,22 +235,25 @@ fn write(
     out.push(b'{');
     if !f.extra.is_empty() {
         name(&mut out, "attrs");
-        h.add(Tag::Attrs, value::write_object(&mut out, &mut f.extra));
+        h.add(
+            Tag::Attrs as u64,
+            value::write_object(&mut out, &mut f.extra),
+        );
     }
     if let Some(c) = crdt {
         name(&mut out, "crdt");
-        h.add(Tag::Crdt, put_str(&mut out, c));
+        h.add(Tag::Crdt as u64, put_str(&mut out, c));
         sure &= Crdt::parse(c).is_some();
     }
     if let Some(k) = f.key {
         name(&mut out, "key");
-        h.add(Tag::Key, put_str(&mut out, k));
+        h.add(Tag::Key as u64, put_str(&mut out, k));
     }
     let kind = match f.kind {
         Some(k) => {
             name(&mut out, "kind");
             put(&mut out, k);
-            h.add(Tag::Kind, fp::hash_str(k));
+            h.add(Tag::Kind as u64, fp::hash_str(k));
             Kind::parse(k)
         }
         None => Some(Kind::Local),
@@ -265,27 +268,27 @@ fn write(
         name(&mut out, "lamport");
         l.write(&mut out);
         match l.unsigned() {
-            Some(u) => h.add(Tag::Lamport, fp::uint(u)),
+            Some(u) => h.add(Tag::Lamport as u64, fp::uint(u)),
             None => sure = false,
         }
     }
     if let Some(m) = f.msg {
         name(&mut out, "msg");
-        h.add(Tag::Msg, put_str(&mut out, m));
+        h.add(Tag::Msg as u64, put_str(&mut out, m));
     }
     if let Some(o) = f.op {
         name(&mut out, "op");
         put(&mut out, o);
-        h.add(Tag::Op, fp::hash_str(o));
+        h.add(Tag::Op as u64, fp::hash_str(o));
         sure &= Op::parse(o).is_some();
     }
     if let Some(ps) = &f.parents {
         name(&mut out, "parents");
-        h.add(Tag::Parents, write_parents(&mut out, ps, &mut sure));
+        h.add(Tag::Parents as u64, write_parents(&mut out, ps, &mut sure));
     }
     name(&mut out, "replica");
     put(&mut out, replica);
-    h.add(Tag::Replica, fp::hash_str(replica));
+    h.add(Tag::Replica as u64, fp::hash_str(replica));
     let mut seq = 0;
     if let Some(s) = f.seq {
         name(&mut out, "seq");
@@ -293,20 +296,20 @@ fn write(
         match s.unsigned().filter(|&s| s >= 1) {
             Some(s) => {
                 seq = s;
-                h.add(Tag::Seq, s);
+                h.add(Tag::Seq as u64, s);
             }
             None => sure = false,
         }
     }
     if let Some(v) = f.value {
         name(&mut out, "value");
-        h.add(Tag::Value, value::write(&mut out, v));
+        h.add(Tag::Value as u64, value::write(&mut out, v));
     }
     write_vc(&mut out, f.vc.as_ref(), &mut h, &mut sure);
     if let Some(t) = wall_ns {
         name(&mut out, "wall_ns");
         put(&mut out, &t);
-        h.add(Tag::WallNs, fp::h2(5, t as u64));
+        h.add(Tag::WallNs as u64, fp::h2(5, t as u64));
     }
     out.push(b'}');
     // A record without `weft.seq` is skipped before it gets here; the check stays for safety.
@@ -359,7 +362,7 @@ fn write_vc(out: &mut Vec<u8>, vc: Option<&Vc<'_>>, h: &mut Fingerprint, sure: &
                 }
             }
             out.push(b'}');
-            h.add(Tag::Vc, fp::object(sum));
+            h.add(Tag::Vc as u64, fp::object(sum));
         }
         Some(Vc::Json(j)) => {
             name(out, "vc");

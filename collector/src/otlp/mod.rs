@@ -45,7 +45,6 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use weft_trace::{CheckedLine, Event, LineChecker};
 
-mod fingerprint;
 mod json;
 mod line;
 mod value;

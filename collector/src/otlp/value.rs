@@ -10,8 +10,8 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Av;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use serde::Serialize;
 
-use super::fingerprint as fp;
 use super::{inner, key_of, MAX_DEPTH};
+use weft_trace::hash as fp;
 
 /// Writes one JSON scalar (a string, an integer, a finite double) as `serde_json` does.
 pub(super) fn put<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
@@ -60,7 +60,7 @@ pub(super) fn check_depth(v: Option<&Av>, depth: usize) -> Result<(), String> {
 pub(super) fn write(out: &mut Vec<u8>, v: Option<&Av>) -> u64 {
     let Some(v) = v else {
         out.extend_from_slice(b"null");
-        return fp::NULL;
+        return fp::NULL_HASH;
     };
     match v {
         Av::StringValue(s) => put_str(out, s),
@@ -102,7 +102,7 @@ pub(super) fn write(out: &mut Vec<u8>, v: Option<&Av>) -> u64 {
         Av::BytesValue(b) => put_str(out, &base64(b)),
         Av::StringValueStrindex(_) => {
             out.extend_from_slice(b"null");
-            fp::NULL
+            fp::NULL_HASH
         }
     }
 }

@@ -149,14 +149,8 @@ pub struct Checkpoint {
     pub offset: u64,
 }
 
-/// Per-replica counters for the status page.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ReplicaStats {
-    /// Events stored.
-    pub events: u64,
-    /// Largest seq stored.
-    pub last_seq: u64,
-}
+/// Per-replica counters for the status page (the wire contract's type).
+pub use weft_api::http::ReplicaStatus as ReplicaStats;
 
 /// The index readers use to find stored events: shared with stream readers.
 #[derive(Clone, Debug, Default)]
