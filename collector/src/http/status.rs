@@ -11,15 +11,20 @@ use super::{findings, AppState};
 use weft_api::http::{Status, StoreStatus};
 
 use crate::store::Health;
+use crate::writer::StoreStats;
 
-/// `GET /v1/status` as the wire contract's type.
-fn status(s: &AppState) -> Status {
-    let stats = s
-        .shared
+/// The writer's counters as of now (a copy: the lock is not held while answering).
+fn store_stats(s: &AppState) -> StoreStats {
+    s.shared
         .stats
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .clone();
+        .clone()
+}
+
+/// `GET /v1/status` as the wire contract's type.
+fn status(s: &AppState) -> Status {
+    let stats = store_stats(s);
     let c = &s.ingest.counters;
     Status {
         events: stats.events,
@@ -70,12 +75,7 @@ pub(super) async fn get_status(State(s): State<AppState>) -> Response {
 }
 
 pub(super) async fn get_metrics(State(s): State<AppState>) -> Response {
-    let stats = s
-        .shared
-        .stats
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let stats = store_stats(&s);
     let c = &s.ingest.counters;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {

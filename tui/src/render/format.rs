@@ -45,15 +45,8 @@ pub(super) fn sorted_vc(m: &Model, n: u32) -> Vec<(Sym, u64)> {
 
 /// `n` with a comma every three digits.
 pub(super) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    use num_format::{Locale, ToFormattedString as _};
+    n.to_formatted_string(&Locale::en)
 }
 
 #[cfg(test)]
