@@ -8,8 +8,8 @@
 //!
 //! Loopback only; every wait has a deadline; the collector is killed if the test fails.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -102,32 +102,30 @@ impl Drop for Collector {
     }
 }
 
-/// POSTs `body` to `/v1/events` (one request per connection) and returns the status and body.
+/// POSTs `body` to `/v1/events` through `ureq` (one request per connection) and returns the
+/// status and body.
 fn post(addr: SocketAddr, body: &[u8]) -> io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(WAIT))?;
-    s.set_write_timeout(Some(WAIT))?;
-    let head = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no status line"))?;
-    let body = text
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    Ok((status, body))
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_idle_connections(0)
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_per_read(Some(WAIT))
+        .timeout_per_write(Some(WAIT))
+        .build()
+        .new_agent();
+    let mut resp = agent
+        .post(format!("http://{addr}/v1/events"))
+        .header("connection", "close")
+        .header("content-type", "application/x-ndjson")
+        .send(body)
+        .map_err(ureq::Error::into_io)?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .read_to_vec()
+        .map_err(ureq::Error::into_io)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// Batch number `batch` (from 1): `BATCH` events, round-robin over the replicas, continuing

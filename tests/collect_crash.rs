@@ -10,8 +10,8 @@ use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 use rand_xoshiro::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,60 +58,32 @@ struct Reply {
     body: Vec<u8>,
 }
 
-/// A minimal HTTP/1.1 client: one request per connection, `Connection: close`.
+/// A request through `ureq`, on a connection of its own (`Connection: close`); the body is read
+/// to its end (a truncated one is an error).
 fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> io::Result<Reply> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    s.set_write_timeout(Some(Duration::from_secs(10)))?;
-    s.set_nodelay(true)?;
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    s.write_all(&req)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no complete response head"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let status = head
-        .strip_prefix("http/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| bad("no status line"))?;
-    let body = raw[split + 4..].to_vec();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    let body = match length {
-        Some(n) if body.len() == n => body,
-        Some(_) => return Err(bad("truncated response body")),
-        None if head.contains("transfer-encoding: chunked") => {
-            dechunk(&body).ok_or_else(|| bad("truncated chunked body"))?
-        }
-        None => body,
-    };
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_idle_connections(0)
+        .timeout_connect(Some(Duration::from_secs(2)))
+        .timeout_per_read(Some(Duration::from_secs(10)))
+        .timeout_per_write(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent();
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("connection", "close")
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .map_err(io::Error::other)?;
+    let mut resp = agent.run(req).map_err(ureq::Error::into_io)?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .read_to_vec()
+        .map_err(ureq::Error::into_io)?;
     Ok(Reply { status, body })
-}
-
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&b[..eol]).ok()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
-        b = b.get(eol + 2 + size + 2..)?;
-    }
 }
 
 /// A running `weft collect` child; killed (SIGKILL) when dropped.

@@ -1,93 +1,70 @@
-//! A minimal HTTP/1.1 client over `std::net::TcpStream`: keep-alive connections reading
-//! `Content-Length` responses, `GET /v1/status`, and the check of a POST's response.
+//! The collector's HTTP API through `ureq`: a keep-alive agent per client thread (one
+//! connection, one request in flight), `GET /v1/status`, and the check of a POST's response.
 
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 
 use anyhow::{bail, Context, Result};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
+use weft_api::http::{Ingested, Status};
 
-use super::requests::Api;
+use super::requests::{Api, Request};
 use super::REQUEST_TIMEOUT;
 
-/// A keep-alive connection: one request at a time, responses with `Content-Length`.
+/// An agent for one client thread: at most one idle connection, reused request after request.
+fn agent(keep_alive: bool) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // Statuses are answers to check, not errors.
+        .http_status_as_error(false)
+        // Loopback: never through a proxy named in the environment.
+        .proxy(None)
+        .max_idle_connections(usize::from(keep_alive))
+        .max_idle_connections_per_host(usize::from(keep_alive))
+        .timeout_global(Some(REQUEST_TIMEOUT))
+        .build()
+        .new_agent()
+}
+
+/// The status and the whole body of a response (read to the end, so that the connection can
+/// carry the next request).
+fn read(mut resp: ureq::http::Response<ureq::Body>) -> Result<(u16, Vec<u8>)> {
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_vec().context("reading the body")?;
+    Ok((status, body))
+}
+
+/// A keep-alive connection: one request at a time.
 pub struct Conn {
-    pub(super) w: TcpStream,
-    pub(super) r: BufReader<TcpStream>,
-    pub(super) line: String,
+    agent: ureq::Agent,
 }
 
 impl Conn {
-    pub fn connect(addr: SocketAddr) -> io::Result<Conn> {
-        let s = TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        s.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-        s.set_write_timeout(Some(REQUEST_TIMEOUT))?;
-        Ok(Conn {
-            r: BufReader::with_capacity(1 << 16, s.try_clone()?),
-            w: s,
-            line: String::new(),
-        })
+    /// Opens the connection (with a `GET /healthz`), so that the first request does not pay
+    /// for it.
+    pub fn connect(addr: SocketAddr) -> Result<Conn> {
+        let agent = agent(true);
+        read(agent.get(format!("http://{addr}/healthz")).call()?)?;
+        Ok(Conn { agent })
     }
 
-    /// Writes a complete request and reads the response: (status, body).
-    pub fn round_trip(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>)> {
-        self.w.write_all(request).context("sending the request")?;
-        read_response(&mut self.r, &mut self.line)
+    /// Posts a pre-built request and reads the response: (status, body).
+    pub fn round_trip(&mut self, request: &Request) -> Result<(u16, Vec<u8>)> {
+        let resp = self
+            .agent
+            .post(&request.url)
+            .header("content-type", request.content_type)
+            .send(request.body())?;
+        read(resp)
     }
-}
-
-/// Reads one HTTP/1.1 response: the status code and the body (`Content-Length` framing).
-pub fn read_response(r: &mut impl BufRead, line: &mut String) -> Result<(u16, Vec<u8>)> {
-    line.clear();
-    if r.read_line(line).context("reading the status line")? == 0 {
-        bail!("the connection closed before a response");
-    }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .with_context(|| format!("not an HTTP status line: {:?}", line.trim_end()))?;
-    let mut length: Option<usize> = None;
-    loop {
-        line.clear();
-        if r.read_line(line).context("reading headers")? == 0 {
-            bail!("the connection closed in the headers");
-        }
-        let h = line.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let Some((name, value)) = h.split_once(':') else {
-            bail!("not a header: {h:?}");
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse()
-                    .with_context(|| format!("Content-Length {value:?}"))?,
-            );
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            bail!("unsupported Transfer-Encoding {value:?} (this client reads Content-Length)");
-        }
-    }
-    let length = length.context("a response without Content-Length")?;
-    let mut body = vec![0; length];
-    r.read_exact(&mut body).context("reading the body")?;
-    Ok((status, body))
 }
 
 /// `GET path` on a fresh connection.
 pub(super) fn get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
-    let mut c = Conn::connect(addr)?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    c.round_trip(req.as_bytes())
+    read(agent(false).get(format!("http://{addr}{path}")).call()?)
 }
 
-/// Events stored per `GET /v1/status`.
-pub(super) fn stored_events(addr: SocketAddr) -> Result<u64> {
+/// `GET /v1/status`.
+pub(super) fn status(addr: SocketAddr) -> Result<Status> {
     let (status, body) = get(addr, "/v1/status")?;
     if status != 200 {
         bail!(
@@ -95,10 +72,12 @@ pub(super) fn stored_events(addr: SocketAddr) -> Result<u64> {
             String::from_utf8_lossy(&body)
         );
     }
-    let v: serde_json::Value = serde_json::from_slice(&body).context("GET /v1/status")?;
-    v["events"]
-        .as_u64()
-        .context("GET /v1/status: no \"events\"")
+    serde_json::from_slice(&body).context("GET /v1/status")
+}
+
+/// Events stored per `GET /v1/status`.
+pub(super) fn stored_events(addr: SocketAddr) -> Result<u64> {
+    Ok(status(addr)?.events)
 }
 
 /// Checks a response; returns the events it acknowledged as stored.
@@ -122,16 +101,15 @@ pub(super) fn check_response(
     }
     match api {
         Api::Ndjson => {
-            let v: serde_json::Value = serde_json::from_slice(body)
+            let r: Ingested = serde_json::from_slice(body)
                 .map_err(|e| format!("response not JSON ({e}): {}", text()))?;
-            let received = v["received"].as_u64();
-            let stored = v["stored"].as_u64();
-            match (received, stored) {
-                (Some(r), Some(s)) if r == events && s == events => Ok(s),
-                _ => Err(format!(
+            if r.received == events && r.stored == events {
+                Ok(r.stored)
+            } else {
+                Err(format!(
                     "sent {events} events, the response says {}",
                     text()
-                )),
+                ))
             }
         }
         Api::Otlp => {
@@ -153,21 +131,69 @@ pub(super) fn check_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A server of canned answers, one connection at a time: to each request (head read with
+    /// `httparse`, body by its `Content-Length`) the next of `answers`. Returns its address;
+    /// the thread ends with the number of connections it served.
+    fn canned(answers: Vec<&'static [u8]>) -> (SocketAddr, std::thread::JoinHandle<usize>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            let mut answers = answers.into_iter();
+            let mut conns = 0;
+            while answers.len() > 0 {
+                let (s, _) = l.accept().unwrap();
+                conns += 1;
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                let mut head = Vec::new();
+                while answers.len() > 0 {
+                    if r.read_until(b'\n', &mut head).unwrap() == 0 {
+                        break;
+                    }
+                    let mut h = [httparse::EMPTY_HEADER; 32];
+                    let mut req = httparse::Request::new(&mut h);
+                    if req.parse(&head).unwrap().is_partial() {
+                        continue;
+                    }
+                    let len = req
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .map_or(0, |h| {
+                            std::str::from_utf8(h.value).unwrap().parse().unwrap()
+                        });
+                    r.by_ref().take(len).read_to_end(&mut Vec::new()).unwrap();
+                    head.clear();
+                    w.write_all(answers.next().unwrap()).unwrap();
+                }
+            }
+            conns
+        });
+        (addr, t)
+    }
 
     #[test]
-    fn reads_content_length_responses() {
-        let raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
-                    date: x\r\n\r\n{}HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
-        let mut r = &raw[..];
-        let mut line = String::new();
-        assert_eq!(
-            read_response(&mut r, &mut line).unwrap(),
-            (200, b"{}".to_vec())
+    fn one_connection_carries_every_request_and_chunked_bodies_are_decoded() {
+        let (addr, server) = canned(vec![
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+            b"HTTP/1.1 503 Service Unavailable\r\ntransfer-encoding: chunked\r\n\r\n\
+              3\r\nful\r\n1\r\nl\r\n0\r\n\r\n",
+        ]);
+        let mut c = Conn::connect(addr).unwrap();
+        let req = Request::new(
+            "/v1/events",
+            "application/x-ndjson",
+            &addr.to_string(),
+            b"x\n",
+            1,
         );
-        assert_eq!(read_response(&mut r, &mut line).unwrap(), (503, Vec::new()));
-        assert!(read_response(&mut r, &mut line).is_err());
-        let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
-        assert!(read_response(&mut &chunked[..], &mut line).is_err());
+        assert_eq!(c.round_trip(&req).unwrap(), (200, b"{}".to_vec()));
+        assert_eq!(c.round_trip(&req).unwrap(), (503, b"full".to_vec()));
+        assert_eq!(server.join().unwrap(), 1, "one keep-alive connection");
     }
 
     #[test]
@@ -176,6 +202,7 @@ mod tests {
         assert_eq!(check_response(Api::Ndjson, 200, ok, 1000), Ok(1000));
         let dup = br#"{"received":1000,"stored":990,"duplicates":10,"conflicting_duplicates":0}"#;
         assert!(check_response(Api::Ndjson, 200, dup, 1000).is_err());
+        assert!(check_response(Api::Ndjson, 200, b"{}", 1000).is_err());
         assert!(check_response(Api::Ndjson, 503, b"{}", 1000).is_err());
         let empty = ExportLogsServiceResponse::default().encode_to_vec();
         assert_eq!(check_response(Api::Otlp, 200, &empty, 1000), Ok(1000));

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
 use super::collector::Collector;
-use super::http::{check_response, get, Conn};
+use super::http::{check_response, status, Conn};
 use super::requests::{Api, Request};
 use super::{LAG_CATCH_UP_MAX, LAG_POLL};
 use crate::bench::rate;
@@ -88,7 +88,7 @@ pub(super) fn client(
     let mut conn = match conn {
         Ok(c) => c,
         Err(e) => {
-            run.error = Some(format!("connecting to {addr}: {e}"));
+            run.error = Some(format!("connecting to {addr}: {e:#}"));
             return run;
         }
     };
@@ -102,7 +102,7 @@ pub(super) fn client(
             run.exhausted = true;
             break;
         };
-        let result = conn.round_trip(&req.bytes);
+        let result = conn.round_trip(req);
         let t = now.elapsed();
         run.ended = Instant::now();
         let outcome = match result {
@@ -186,12 +186,7 @@ pub(super) fn load(api: Api, collector: &Collector, pools: &[Vec<Request>], seco
 
 /// `analysis.events_analysed` of `GET /v1/status`; `None` when the analysis is off.
 pub(super) fn analysed_events(addr: SocketAddr) -> Result<Option<u64>> {
-    let (status, body) = get(addr, "/v1/status")?;
-    if status != 200 {
-        bail!("GET /v1/status: {status}");
-    }
-    let v: serde_json::Value = serde_json::from_slice(&body).context("GET /v1/status")?;
-    Ok(v["analysis"]["events_analysed"].as_u64())
+    Ok(status(addr)?.analysis.live.map(|l| l.events_analysed))
 }
 
 /// Polls the analysis every [`LAG_POLL`] while the clients run (`acked_now`: acknowledged so

@@ -1,9 +1,9 @@
 //! The `ingest` scenarios: run `weft collect` as a child process and load it over HTTP.
 //!
 //! * g: NDJSON, `POST /v1/events`: [`CLIENTS`] client threads, each with its own keep-alive
-//!   HTTP/1.1 connection (a minimal client over `std::net::TcpStream` that reads
-//!   `Content-Length` responses), post pre-generated batches of [`BATCH`] weft-trace/1 event
-//!   lines back to back (one request in flight per connection) for N seconds.
+//!   HTTP/1.1 connection (a `ureq` agent that keeps one connection), post pre-generated batches
+//!   of [`BATCH`] weft-trace/1 event lines back to back (one request in flight per connection)
+//!   for N seconds.
 //! * h: the same events as OTLP/HTTP protobuf, `POST /v1/logs`: one `ExportLogsServiceRequest`
 //!   of [`BATCH`] log records per request, pre-encoded with prost, carrying the `weft.*`
 //!   attributes (`weft.vc` as a JSON string).
@@ -44,7 +44,7 @@ use report::{floor_row, lag_row, load_row, print_table, report_load, Row};
 use requests::{pools, Api};
 
 pub use events::{otlp_request, Ev, EventGen, Kind, Val};
-pub use http::{read_response, Conn};
+pub use http::Conn;
 pub use load::percentile;
 pub use requests::Request;
 

@@ -1,5 +1,5 @@
-//! Pre-built requests: each client's pool of complete HTTP requests (NDJSON or OTLP protobuf
-//! bodies of [`BATCH`] events), generated up front so the load phases only write bytes.
+//! Pre-built requests: each client's pool of HTTP requests (NDJSON or OTLP protobuf bodies of
+//! [`BATCH`] events), generated up front so the load phases only send them.
 
 use std::time::Instant;
 
@@ -10,39 +10,33 @@ use super::mib;
 use super::{BATCH, CLIENTS};
 use crate::bench::{count, secs};
 
-/// One complete HTTP request (headers and body), ready to write.
+/// One request: where it goes and its body, ready to send (the client writes the head).
 pub struct Request {
-    pub(super) bytes: Vec<u8>,
-    pub(super) body_at: usize,
+    pub(super) url: String,
+    pub(super) content_type: &'static str,
+    pub(super) body: Vec<u8>,
     pub(super) events: u64,
 }
 
 impl Request {
     pub(super) fn new(
         path: &str,
-        content_type: &str,
+        content_type: &'static str,
         host: &str,
         body: &[u8],
         events: u64,
     ) -> Self {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let mut bytes = Vec::with_capacity(head.len() + body.len());
-        bytes.extend_from_slice(head.as_bytes());
-        bytes.extend_from_slice(body);
         Request {
-            bytes,
-            body_at: head.len(),
+            url: format!("http://{host}{path}"),
+            content_type,
+            body: body.to_vec(),
             events,
         }
     }
 
     /// The body.
     pub fn body(&self) -> &[u8] {
-        &self.bytes[self.body_at..]
+        &self.body
     }
 }
 

@@ -59,17 +59,9 @@ pub(super) fn serve(
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut out = conn;
     loop {
-        let mut first = String::new();
-        if reader.read_line(&mut first)? == 0 {
+        let Some(target) = read_request(&mut reader)? else {
             return Ok(());
-        }
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-                break;
-            }
-        }
-        let target = first.split_whitespace().nth(1).unwrap_or("");
+        };
         let Some(query) = target.strip_prefix("/v1/stream") else {
             out.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")?;
             continue;
@@ -99,6 +91,26 @@ pub(super) fn serve(
             }
         }
         return Ok(());
+    }
+}
+
+/// Reads one request head (a GET: no body); its target, or `None` when the connection closed.
+fn read_request(r: &mut impl BufRead) -> std::io::Result<Option<String>> {
+    let mut head = Vec::new();
+    loop {
+        // Line by line, so that nothing after the head is taken from the reader.
+        if r.read_until(b'\n', &mut head)? == 0 {
+            return Ok(None);
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
+                return Ok(Some(req.path.unwrap_or_default().to_owned()))
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Helpers shared by the collector's end-to-end tests: a minimal HTTP/1.1 client over real
-//! loopback sockets, and readers of what the collector stored.
+//! Helpers shared by the collector's end-to-end tests: requests over real loopback sockets (a
+//! `ureq` client, or raw bytes for streams), and readers of what the collector stored.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::SocketAddr;
@@ -23,6 +23,7 @@ pub fn config(dir: &Path) -> Config {
 
 pub struct Reply {
     pub status: u16,
+    /// The response headers, one `name: value` line each (names in lower case).
     pub headers: String,
     pub body: Vec<u8>,
 }
@@ -34,7 +35,9 @@ impl Reply {
     }
 }
 
-/// A minimal HTTP/1.1 client: one request per connection.
+/// A request through `ureq`, on a connection of its own (`Connection: close`). The blocking
+/// client runs on tokio's blocking pool, so the collector under test keeps running on the
+/// test's runtime, whatever its flavour.
 pub async fn request(
     addr: SocketAddr,
     method: &str,
@@ -42,53 +45,35 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("connection", "close");
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(*k, *v);
     }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    s.write_all(body).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
-    Reply {
-        status,
-        headers: head,
-        body,
-    }
-}
-
-pub fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
+    let req = req.body(body.to_vec()).unwrap();
+    tokio::task::spawn_blocking(move || {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .max_idle_connections(0)
+            .build()
+            .new_agent();
+        let mut resp = agent.run(req).unwrap();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| format!("{k}: {}\r\n", String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        Reply {
+            status: resp.status().as_u16(),
+            headers,
+            body: resp.body_mut().read_to_vec().unwrap(),
         }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
+    })
+    .await
+    .unwrap()
 }
 
 pub fn stored(dir: &Path) -> Trace {
