@@ -20,7 +20,7 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Trace files (.jsonl, .ndjson, .jsonl.gz; gzip data is recognised under any name),
+    /// Trace files (.jsonl, .ndjson, .jsonl.gz, .parquet; gzip data is recognised under any name),
     /// directories, or - for stdin. No path reads stdin. Several inputs are one trace. A
     /// directory is every trace file in it and in its subdirectories, in path order; symbolic
     /// links to files and directories are followed (each file and directory is read once, so

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 /// How inputs are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
-    /// weft-trace/1 NDJSON (files, .gz, directories).
+    /// weft-trace/1 NDJSON (files, .gz, directories) or weft's Parquet files.
     Weft,
     /// ShiViz / GoVector logs (see `weft import shiviz --help` for the options).
     Shiviz,
