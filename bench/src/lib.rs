@@ -17,5 +17,6 @@ pub mod loro;
 pub mod parquet;
 pub mod shapes;
 pub mod sim;
+pub mod stats;
 pub mod sys;
 pub mod tui;

@@ -26,6 +26,7 @@
 //! The child prints one JSON object; the parent reports the child's peak RSS from `wait4`.
 //! Targets: first frame < 2 s; p99 of the frame time < 16 ms in both runs.
 
+use crate::stats::{max, mean, percentile};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -391,28 +392,6 @@ fn print_verdicts(m: &Measured, child: &ChildRun) -> Vec<Verdict> {
     verdicts
 }
 
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(0.0, f64::max)
-}
-
-/// Nearest-rank percentile (`p` in 0..=1).
-fn percentile(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = (p * s.len() as f64).ceil() as usize;
-    s[rank.clamp(1, s.len()) - 1]
-}
-
 /// Seconds: milliseconds with one decimal below a second, else seconds with two.
 fn fine(s: f64) -> String {
     if s < 1.0 {
@@ -422,25 +401,14 @@ fn fine(s: f64) -> String {
     }
 }
 
-/// Seconds as milliseconds with two decimals.
+/// Seconds as milliseconds with two decimals (the TUI figures' precision).
 fn ms(s: f64) -> String {
-    format!("{:.2} ms", s * 1e3)
+    crate::stats::ms(s, 2)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.5), 50.0);
-        assert_eq!(percentile(&v, 0.99), 99.0);
-        assert_eq!(percentile(&v, 1.0), 100.0);
-        assert_eq!(percentile(&[3.0], 0.99), 3.0);
-        assert_eq!(max(&v), 100.0);
-        assert_eq!(mean(&[1.0, 2.0, 3.0]), 2.0);
-    }
 
     #[test]
     fn frames_on_a_small_trace() {

@@ -60,17 +60,10 @@ pub(crate) fn bytes(b: u64) -> String {
     }
 }
 
-/// `1000000` → `1,000,000`.
+/// `1000000` → `1,000,000` (num-format's grouping, English locale).
 pub(crate) fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    use num_format::{Locale, ToFormattedString as _};
+    n.to_formatted_string(&Locale::en)
 }
 
 /// A text table: a header, a rule, then the rows; the `left` columns left-aligned (text), the

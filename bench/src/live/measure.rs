@@ -15,8 +15,8 @@ use weft_tui::live::LiveConfig;
 use weft_tui::run::LiveSource;
 use weft_tui::state::{Action, App, Config};
 
-use super::stats::percentile;
 use super::{FRAME_EVERY, STALL};
+use crate::stats::percentile;
 use crate::tui::{HEIGHT, WIDTH};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -33,7 +33,6 @@
 mod batches;
 mod measure;
 mod server;
-mod stats;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,11 +45,16 @@ use weft_tui::model::Model;
 use crate::bench::{
     bytes, count, print_machine_only, render_table, trace_file, warm, Verdict, WorkDir,
 };
+use crate::stats::{max, mean, percentile};
 use crate::sys::{self, ChildRun, Exit};
 use crate::tui::shape;
 use batches::{batches, us, us_per_event, Batch};
 use server::{line_starts, StreamServer};
-use stats::{max, mean, ms, percentile};
+
+/// Seconds as milliseconds with one decimal (the live figures' precision).
+fn ms(s: f64) -> String {
+    crate::stats::ms(s, 1)
+}
 
 pub use measure::{measure, Measured};
 
