@@ -8,6 +8,8 @@
 //! exporter (tonic) needs the provider to be built inside a tokio runtime, which it is. The
 //! blocking calls (force flush, shutdown) run on `spawn_blocking` threads.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,9 +19,8 @@ use opentelemetry_otlp::{LogExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::Resource;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use weft_analyzer::Rule;
+use weft_api::http::Status;
 use weft_collector::{start, Collector, Config};
 use weft_trace::{expand_inputs, Event, EventId, ReadOptions, Trace};
 
@@ -115,17 +116,16 @@ fn emit(logger: &impl opentelemetry::logs::Logger, e: &Event) {
     logger.emit(r);
 }
 
-/// A plain GET over one HTTP/1.1 connection; returns the body parsed as JSON.
-async fn get_json(addr: SocketAddr, path: &str) -> Value {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+/// `GET /v1/status` as the wire contract's type.
+async fn status(addr: SocketAddr) -> Status {
+    let reply = common::request(addr, "GET", "/v1/status", &[], b"").await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    serde_json::from_slice(&reply.body).unwrap()
 }
 
 fn exporter(mode: Mode, c: &Collector) -> LogExporter {
@@ -192,12 +192,12 @@ async fn send_story_and_check(mode: Mode) {
     flushed.unwrap_or_else(|e| panic!("{mode:?}: force_flush: {e}"));
     shut.unwrap_or_else(|e| panic!("{mode:?}: shutdown: {e}"));
 
-    let status = get_json(c.http_addr, "/v1/status").await;
-    assert_eq!(status["events"], 8, "{mode:?}: {status}");
-    assert_eq!(status["skipped_otlp_records"], 1, "{mode:?}: {status}");
-    assert_eq!(status["rejected"], 1, "{mode:?}: {status}");
-    let replicas: Vec<&String> = status["replicas"].as_object().unwrap().keys().collect();
-    assert_eq!(replicas, ["a", "b", "c"], "{mode:?}: {status}");
+    let status = status(c.http_addr).await;
+    assert_eq!(status.events, 8, "{mode:?}: {status:?}");
+    assert_eq!(status.skipped_otlp_records, 1, "{mode:?}: {status:?}");
+    assert_eq!(status.rejected, 1, "{mode:?}: {status:?}");
+    let replicas: Vec<&String> = status.replicas.keys().collect();
+    assert_eq!(replicas, ["a", "b", "c"], "{mode:?}: {status:?}");
     c.shutdown().await.unwrap();
 
     // What `weft check DIR` reads.
