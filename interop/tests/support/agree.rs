@@ -86,6 +86,7 @@ fn is_delete(e: &Event) -> bool {
 /// shows that value or not depending on how the document was built (in memory, loaded from its
 /// save, applied from its changes), so paths and values an import reads from the document may
 /// differ between the save and the changes of one history.
+#[allow(dead_code)] // tests/automerge.rs uses it; tests/automerge_js.rs shares this module
 pub fn has_increment_of_a_value(doc: &Automerge) -> bool {
     let changes = doc.get_changes(&[]);
     let mut counters: HashSet<(String, u64)> = HashSet::new();
