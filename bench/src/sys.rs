@@ -94,6 +94,31 @@ pub struct ChildRun {
     pub exit: Exit,
 }
 
+/// Runs `cmd` (a `weft-bench …-measure` child, named `label` in errors) with its output in
+/// files under `dir`, and reads the JSON it printed: how the child ran and what it measured.
+/// A child that does not exit 0 is an error with its stderr.
+pub fn measure_in_child<T: serde::de::DeserializeOwned>(
+    cmd: &mut Command,
+    dir: &Path,
+    label: &str,
+) -> Result<(ChildRun, T)> {
+    let out_path = dir.join("child-stdout.json");
+    let err_path = dir.join("child-stderr.txt");
+    let out =
+        File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
+    let child = run_child(cmd, out.into(), &err_path)?;
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    if child.exit != Exit::Code(0) {
+        anyhow::bail!("{label}: {}: {}", child.exit, stderr.trim());
+    }
+    let m: T = serde_json::from_str(stdout.trim())
+        .with_context(|| format!("{label} output {stdout:?}"))?;
+    Ok((child, m))
+}
+
 /// Runs `cmd` with stdin closed, stdout to `stdout` and stderr written to `stderr_path`, and
 /// reaps it with `wait4` to get its own resource usage.
 pub fn run_child(cmd: &mut Command, stdout: Stdio, stderr_path: &Path) -> Result<ChildRun> {

@@ -44,7 +44,7 @@ use crate::bench::{
     WorkDir,
 };
 use crate::gen::GenConfig;
-use crate::sys::{self, ChildRun, Exit};
+use crate::sys::{self, ChildRun};
 
 /// Terminal size the frames are rendered at.
 pub const WIDTH: u16 = 200;
@@ -244,41 +244,21 @@ pub fn run(opts: &TuiOptions) -> Result<i32> {
         println!("\ntrace file kept in {}", keep.display());
     }
     drop(work);
-    Ok(i32::from(
-        verdicts
-            .iter()
-            .any(|v| matches!(v, Verdict::Miss | Verdict::Fail(_))),
-    ))
+    Ok(Verdict::exit_code(&verdicts))
 }
 
 /// Runs `weft-bench tui-measure` on `file` (its files in `dir`): how the child ran and what it
 /// measured.
 fn measure_in_child(dir: &Path, file: &Path, frames: u32) -> Result<(ChildRun, Measured)> {
     let exe = std::env::current_exe().context("locating weft-bench itself")?;
-    let out_path = dir.join("tui-stdout.json");
-    let err_path = dir.join("tui-stderr.txt");
-    let out = std::fs::File::create(&out_path)
-        .with_context(|| format!("creating {}", out_path.display()))?;
     let mut cmd = Command::new(&exe);
     cmd.args(["tui-measure", "--frames", &frames.to_string()])
         .arg(file);
-    let child = sys::run_child(&mut cmd, out.into(), &err_path)?;
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
-    if child.exit != Exit::Code(0) {
-        anyhow::bail!(
-            "weft-bench tui-measure {}: {}: {}",
-            file.display(),
-            child.exit,
-            stderr.trim()
-        );
-    }
-    let m: Measured = serde_json::from_str(stdout.trim())
-        .with_context(|| format!("tui-measure output {stdout:?}"))?;
-
-    Ok((child, m))
+    sys::measure_in_child(
+        &mut cmd,
+        dir,
+        &format!("weft-bench tui-measure {}", file.display()),
+    )
 }
 
 /// What the child's model holds, what the child cost, and the two runs of frames.

@@ -121,6 +121,15 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// A scenario's exit status: 1 when a target was missed or a measurement failed.
+    pub(crate) fn exit_code(verdicts: &[Verdict]) -> i32 {
+        i32::from(
+            verdicts
+                .iter()
+                .any(|v| matches!(v, Verdict::Miss | Verdict::Fail(_))),
+        )
+    }
+
     pub(crate) fn judge(ok: bool) -> Self {
         if ok {
             Verdict::Pass

@@ -46,7 +46,7 @@ use crate::bench::{
     bytes, count, print_machine_only, render_table, trace_file, warm, Verdict, WorkDir,
 };
 use crate::stats::{max, mean, percentile};
-use crate::sys::{self, ChildRun, Exit};
+use crate::sys::{self, ChildRun};
 use crate::tui::shape;
 use batches::{batches, us, us_per_event, Batch};
 use server::{line_starts, StreamServer};
@@ -132,21 +132,13 @@ pub fn run(opts: &LiveOptions) -> Result<i32> {
         println!("\ntrace file kept in {}", keep.display());
     }
     drop(work);
-    Ok(i32::from(
-        verdicts
-            .iter()
-            .any(|v| matches!(v, Verdict::Miss | Verdict::Fail(_))),
-    ))
+    Ok(Verdict::exit_code(&verdicts))
 }
 
 /// Runs `weft-bench live-measure` against `server` (stopped when the child ends), files in
 /// `dir`: how the child ran and what it measured.
 fn follow_in_child(dir: &Path, server: &StreamServer, events: u64) -> Result<(ChildRun, Measured)> {
     let exe = std::env::current_exe().context("locating weft-bench itself")?;
-    let out_path = dir.join("live-stdout.json");
-    let err_path = dir.join("live-stderr.txt");
-    let out = std::fs::File::create(&out_path)
-        .with_context(|| format!("creating {}", out_path.display()))?;
     let mut cmd = Command::new(&exe);
     cmd.args([
         "live-measure",
@@ -155,18 +147,9 @@ fn follow_in_child(dir: &Path, server: &StreamServer, events: u64) -> Result<(Ch
         "--events",
         &events.to_string(),
     ]);
-    let child = sys::run_child(&mut cmd, out.into(), &err_path)?;
+    let measured = sys::measure_in_child(&mut cmd, dir, "weft-bench live-measure");
     server.stop();
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
-    if child.exit != Exit::Code(0) {
-        anyhow::bail!("weft-bench live-measure: {}: {}", child.exit, stderr.trim());
-    }
-    let m: Measured = serde_json::from_str(stdout.trim())
-        .with_context(|| format!("live-measure output {stdout:?}"))?;
-    Ok((child, m))
+    measured
 }
 
 /// What the child followed and what it cost.
