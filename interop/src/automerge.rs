@@ -58,9 +58,10 @@ use automerge::{
 };
 use weft_trace::Event;
 
+pub use crate::path::escape_segment;
 /// The loaded document [`load`] returns, re-exported so callers need not depend on the crate.
 pub use automerge::Automerge;
-pub use events::{escape_segment, scalar_json, wall_ns, SECONDS_BELOW};
+pub use events::{scalar_json, wall_ns, SECONDS_BELOW};
 
 /// The first bytes of every Automerge chunk (document, change, compressed change, bundle).
 pub const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];

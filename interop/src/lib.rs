@@ -63,4 +63,5 @@
 pub mod automerge;
 pub mod export;
 pub mod loro;
+pub mod path;
 pub mod shiviz;

@@ -258,3 +258,20 @@ fn js_shallow_fixture_holds_the_history_after_its_root() {
         "the root's dep, trimmed"
     );
 }
+
+/// A map key holding `/` and the same path through a child map are two keys: path segments are
+/// escaped as in a JSON pointer (`/` → `~1`, `~` → `~0`).
+#[test]
+fn keys_with_slashes_stay_distinct_from_nested_paths() {
+    let doc = peer(1);
+    let m = doc.get_map("m");
+    m.insert("a/b", 1).unwrap();
+    m.insert("x~y", 3).unwrap();
+    let a = m.insert_container("a", loro::LoroMap::new()).unwrap();
+    a.insert("b", 2).unwrap();
+    doc.commit();
+    let events = one("doc.loro", doc.export(ExportMode::Snapshot).unwrap()).unwrap();
+    let mut keys: Vec<&str> = events.iter().filter_map(|e| e.key.as_deref()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["m/a", "m/a/b", "m/a~1b", "m/x~0y"]);
+}

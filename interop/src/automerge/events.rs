@@ -1,6 +1,7 @@
 //! From a loaded document to events: the per-actor numbering, the paths of objects, and one
 //! event per operation (the mapping is in the parent module's docs).
 
+use crate::path::escape_segment;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -262,16 +263,6 @@ pub fn scalar_json(v: &ScalarValue) -> Value {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A map key or list index as one path segment: `~` → `~0` and `/` → `~1`, as in a JSON
-/// pointer, so that `a/b` under the root and `b` under `a` stay different keys.
-pub fn escape_segment(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['~', '/']) {
-        s.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        s.into()
-    }
 }
 
 /// Actor ids as lowercase hex, computed once per actor.

@@ -35,6 +35,7 @@
 //! loser of two concurrent `insertContainer` on one key) has no path; it is named by its id
 //! (`cid:12@3:Map`). Keys holding `/` are not escaped (Loro root names cannot hold one).
 
+use crate::path::escape_segment;
 use std::collections::{HashMap, HashSet};
 
 use loro::json::{JsonChange, JsonOp};
@@ -113,7 +114,7 @@ fn path_of(doc: &LoroDoc, cid: &ContainerID) -> String {
         // Mergeable children (`ensure_mergeable_*`) are roots with a `🤝:` name; their
         // path is the map key they sit under, like any child's.
         if !name.starts_with(MERGEABLE_PREFIX) {
-            return name.to_string();
+            return escape_segment(name).into_owned();
         }
     }
     let Some(path) = doc.get_path_to_container(cid) else {
@@ -125,7 +126,7 @@ fn path_of(doc: &LoroDoc, cid: &ContainerID) -> String {
     match doc.get_by_path(&indices) {
         Some(found) if found.as_container().map(|c| c.id()).as_ref() == Some(cid) => indices
             .iter()
-            .map(|i| i.to_string())
+            .map(|i| escape_segment(&i.to_string()).into_owned())
             .collect::<Vec<_>>()
             .join("/"),
         _ => cid.to_string(),
@@ -142,7 +143,7 @@ pub(super) fn write_key(
 ) -> Option<(String, bool)> {
     match content {
         JsonOpContent::Map(JsonMapOp::Insert { key, .. } | JsonMapOp::Delete { key }) => {
-            Some((format!("{}/{key}", paths.get(cid)), false))
+            Some((format!("{}/{}", paths.get(cid), escape_segment(key)), false))
         }
         JsonOpContent::Future(f) if matches!(f.value, JsonFutureOp::Counter(_)) => {
             Some((paths.get(cid).to_string(), true))
@@ -336,7 +337,7 @@ fn content(
             ev.kind = Kind::Write;
             ev.op = Some(Op::Set);
             ev.crdt = Some(Crdt::Lww);
-            ev.key = Some(format!("{path}/{key}"));
+            ev.key = Some(format!("{path}/{}", escape_segment(&key)));
             ev.value = Some(value);
             return;
         }
