@@ -112,7 +112,7 @@ fn read_files(inputs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> {
 /// Imports CRDT documents into weft-trace/1 text.
 fn crdt_ndjson(crdt: Crdt, inputs: &[PathBuf]) -> Result<String, String> {
     let files = read_files(inputs)?;
-    let doc = CrdtDoc::load(crdt, &files)?;
+    let doc = CrdtDoc::load(crdt, &files, false)?;
     let bytes = doc.write(&files, Vec::new()).map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
@@ -125,14 +125,19 @@ enum CrdtDoc {
 }
 
 impl CrdtDoc {
-    /// Reads `files` as one document; an error is `FILE: reason`.
-    fn load(crdt: Crdt, files: &[(String, Vec<u8>)]) -> Result<CrdtDoc, String> {
+    /// Reads `files` as one document; an error is `FILE: reason`. `allow_pending`: Loro changes
+    /// whose dependencies no file holds are left out instead of refused.
+    fn load(
+        crdt: Crdt,
+        files: &[(String, Vec<u8>)],
+        allow_pending: bool,
+    ) -> Result<CrdtDoc, String> {
         match crdt {
             Crdt::Automerge => weft_interop::automerge::load(files)
                 .map(|d| CrdtDoc::Automerge(Box::new(d)))
                 .map_err(|e| e.to_string()),
             Crdt::Loro => {
-                let opts = weft_interop::loro::ImportOptions::default();
+                let opts = weft_interop::loro::ImportOptions { allow_pending };
                 weft_interop::loro::prepare(files, &opts)
                     .map(|d| CrdtDoc::Loro(Box::new(d)))
                     .map_err(|e| e.to_string())
@@ -275,8 +280,8 @@ fn header(
 pub fn import(format: &ImportFormat) -> Result<Verdict, CliError> {
     match format {
         ImportFormat::Shiviz(a) => import_shiviz(a),
-        ImportFormat::Automerge(a) => import_crdt(Crdt::Automerge, a),
-        ImportFormat::Loro(a) => import_crdt(Crdt::Loro, a),
+        ImportFormat::Automerge(a) => import_crdt(Crdt::Automerge, a, false),
+        ImportFormat::Loro(a) => import_crdt(Crdt::Loro, &a.common, a.allow_pending),
     }
     .map_err(|e| e.within("weft import"))?;
     Ok(Verdict::Pass)
@@ -285,9 +290,9 @@ pub fn import(format: &ImportFormat) -> Result<Verdict, CliError> {
 /// `weft import automerge|loro`: the document read and checked first (an input error leaves no
 /// output file), then streamed to the output file or stdout (`weft import ... | head` is not an
 /// error).
-fn import_crdt(crdt: Crdt, a: &CrdtImportArgs) -> Result<(), CliError> {
+fn import_crdt(crdt: Crdt, a: &CrdtImportArgs, allow_pending: bool) -> Result<(), CliError> {
     let files = read_files(&a.inputs)?;
-    let doc = CrdtDoc::load(crdt, &files)?;
+    let doc = CrdtDoc::load(crdt, &files, allow_pending)?;
     match a.out.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?;

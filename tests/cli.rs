@@ -1605,3 +1605,45 @@ fn tui_refuses_bad_inputs_and_a_missing_terminal_with_status_2() {
         "{out:?}"
     );
 }
+
+#[test]
+fn import_loro_allow_pending_keeps_what_can_be_applied() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/tests/loro_data");
+    let (one, ten) = (dir.join("peer-1.update"), dir.join("peer-10.update"));
+    let refused = weft(&["import", "loro", s(&one), s(&ten)]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("depends on changes no input holds"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty());
+
+    let partial = weft(&["import", "loro", "--allow-pending", s(&one), s(&ten)]);
+    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    let events: Vec<Value> = partial
+        .stdout
+        .lines()
+        .skip(1) // the header
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!events.is_empty());
+    // Only history whose dependencies are present: every parent is itself in the trace.
+    let ids: std::collections::HashSet<(String, u64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["replica"].as_str().unwrap().to_owned(),
+                e["seq"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for e in &events {
+        for p in e["parents"].as_array().into_iter().flatten() {
+            let id = (p[0].as_str().unwrap().to_owned(), p[1].as_u64().unwrap());
+            assert!(ids.contains(&id), "{e}: parent {p} missing");
+        }
+    }
+    let checked = check_stdin(&[], &partial.stdout);
+    assert_ne!(checked.code, 2, "{}", checked.stderr);
+}

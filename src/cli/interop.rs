@@ -58,7 +58,19 @@ pub enum ImportFormat {
     ///   weft import loro doc.loro -o trace.jsonl && weft check trace.jsonl
     ///   weft tui --input loro snapshot.loro updates.bin
     #[command(verbatim_doc_comment)]
-    Loro(CrdtImportArgs),
+    Loro(LoroImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoroImportArgs {
+    #[command(flatten)]
+    pub common: CrdtImportArgs,
+
+    /// Leave out the changes whose dependencies no input holds (what Loro keeps "pending")
+    /// instead of failing with status 2: for looking at a partial set of update files. The
+    /// trace then shows only the history that can be applied.
+    #[arg(long)]
+    pub allow_pending: bool,
 }
 
 #[derive(Debug, Args)]
