@@ -114,6 +114,15 @@ impl Rng {
         self.0.next_u64()
     }
 
+    /// Uniform in `0..n` for lengths and indexes (0 when `n` is 0).
+    pub fn index(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            self.below(n as u64) as usize
+        }
+    }
+
     /// Uniform in `0..n` (`n > 0`), by multiply-high (bias negligible for small `n`).
     pub fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);

@@ -27,6 +27,7 @@
 //! There is no pass/fail target: the issue asks for the import to be "comparable" to the
 //! library loading the document, and the ratios are printed for the README.
 
+use crate::gen::Rng;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -42,18 +43,6 @@ pub struct LoroOptions {
     pub repeat: usize,
 }
 
-/// A deterministic xorshift generator: the same options always build the same document.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-}
-
 /// Builds the document described in the module docs and returns one peer's merged copy.
 pub fn build(o: &LoroOptions) -> Result<LoroDoc> {
     let docs: Vec<LoroDoc> = (0..o.peers.max(1))
@@ -62,19 +51,19 @@ pub fn build(o: &LoroOptions) -> Result<LoroDoc> {
             d.set_peer_id(1000 + i as u64).map(|()| d)
         })
         .collect::<Result<_, _>>()?;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut done = 0;
     while done < o.ops {
-        let d = &docs[rng.below(docs.len())];
+        let d = &docs[rng.index(docs.len())];
         for _ in 0..10 {
-            let key = format!("k{}", rng.below(o.keys));
-            match rng.below(10) {
-                0..=3 => d.get_map("m").insert(&key, rng.below(1000) as i64)?,
+            let key = format!("k{}", rng.index(o.keys));
+            match rng.index(10) {
+                0..=3 => d.get_map("m").insert(&key, rng.index(1000) as i64)?,
                 4 => d.get_map("m").delete(&key)?,
                 5 | 6 => d.get_counter("n").increment(1.0)?,
                 _ => {
                     let t = d.get_text("t");
-                    let at = rng.below(t.len_unicode() + 1);
+                    let at = rng.index(t.len_unicode() + 1);
                     t.insert(at, "x")?;
                 }
             }
@@ -82,7 +71,7 @@ pub fn build(o: &LoroOptions) -> Result<LoroDoc> {
         d.commit();
         done += 10;
         if done % 1000 == 0 {
-            let (a, b) = (&docs[rng.below(docs.len())], &docs[rng.below(docs.len())]);
+            let (a, b) = (&docs[rng.index(docs.len())], &docs[rng.index(docs.len())]);
             b.import(&a.export(ExportMode::updates(&b.oplog_vv()))?)?;
         }
     }

@@ -467,7 +467,7 @@ fn plain_vc(text: &str) -> Option<Vec<(Cow<'_, str>, Int)>> {
 }
 
 /// The first key that a JSON object text repeats at its top level.
-fn duplicate_key(text: &str) -> Option<String> {
+pub(super) fn duplicate_key(text: &str) -> Option<String> {
     struct Dup;
     impl<'de> Visitor<'de> for Dup {
         type Value = Option<String>;

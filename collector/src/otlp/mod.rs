@@ -98,9 +98,17 @@ impl Mapped {
     }
 }
 
-/// Maps the log records of an OTLP logs export request.
-pub fn map_logs(req: &ExportLogsServiceRequest) -> Mapped {
-    let mut m = Mapper::default();
+/// One record of a request as the mapping sees it: its attributes, its body (log records), its
+/// time field (name and value, when set) and its resource's replica fallback.
+pub(super) struct RecordIn<'a> {
+    pub(super) attrs: &'a [KeyValue],
+    pub(super) body: Option<&'a AnyValue>,
+    pub(super) time: Option<(&'static str, u64)>,
+    pub(super) fallback: Option<&'a str>,
+}
+
+/// Every log record of a logs export request, in order.
+pub(super) fn log_records(req: &ExportLogsServiceRequest, mut f: impl FnMut(RecordIn<'_>)) {
     for rl in &req.resource_logs {
         let fallback = resource_replica(rl.resource.as_ref());
         for sl in &rl.scope_logs {
@@ -112,26 +120,47 @@ pub fn map_logs(req: &ExportLogsServiceRequest) -> Mapped {
                 } else {
                     None
                 };
-                m.record(&rec.attributes, rec.body.as_ref(), time, fallback);
+                f(RecordIn {
+                    attrs: &rec.attributes,
+                    body: rec.body.as_ref(),
+                    time,
+                    fallback,
+                });
             }
         }
     }
-    m.out
 }
 
-/// Maps the spans of an OTLP trace export request.
-pub fn map_traces(req: &ExportTraceServiceRequest) -> Mapped {
-    let mut m = Mapper::default();
+/// Every span of a trace export request, in order (spans have no body).
+pub(super) fn span_records(req: &ExportTraceServiceRequest, mut f: impl FnMut(RecordIn<'_>)) {
     for rs in &req.resource_spans {
         let fallback = resource_replica(rs.resource.as_ref());
         for ss in &rs.scope_spans {
             for span in &ss.spans {
                 let time = (span.start_time_unix_nano != 0)
                     .then_some(("start_time_unix_nano", span.start_time_unix_nano));
-                m.record(&span.attributes, None, time, fallback);
+                f(RecordIn {
+                    attrs: &span.attributes,
+                    body: None,
+                    time,
+                    fallback,
+                });
             }
         }
     }
+}
+
+/// Maps the log records of an OTLP logs export request.
+pub fn map_logs(req: &ExportLogsServiceRequest) -> Mapped {
+    let mut m = Mapper::default();
+    log_records(req, |r| m.record(r.attrs, r.body, r.time, r.fallback));
+    m.out
+}
+
+/// Maps the spans of an OTLP trace export request.
+pub fn map_traces(req: &ExportTraceServiceRequest) -> Mapped {
+    let mut m = Mapper::default();
+    span_records(req, |r| m.record(r.attrs, r.body, r.time, r.fallback));
     m.out
 }
 

@@ -3,57 +3,28 @@
 //! that `super::props` holds the direct path to: the same lines, byte for byte, and the same
 //! rejections, word for word.
 
-use std::collections::HashSet;
-use std::fmt;
-
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Av;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
-use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use weft_trace::{CheckedLine, EventId, LineChecker};
 
+use super::line::duplicate_key;
 use super::value::base64;
-use super::{
-    inner, key_of, resource_replica, wrong, Describe, Mapped, Quote, Rejected, MAX_DEPTH,
-    NO_REPLICA,
-};
+use super::{inner, key_of, wrong, Describe, Mapped, Quote, Rejected, MAX_DEPTH, NO_REPLICA};
 
-/// The old `map_logs`.
+/// The old `map_logs` (the same walk over the request as the direct path).
 pub(super) fn map_logs(req: &ExportLogsServiceRequest) -> Mapped {
     let mut m = Mapper::default();
-    for rl in &req.resource_logs {
-        let fallback = resource_replica(rl.resource.as_ref());
-        for sl in &rl.scope_logs {
-            for rec in &sl.log_records {
-                let time = if rec.time_unix_nano != 0 {
-                    Some(("time_unix_nano", rec.time_unix_nano))
-                } else if rec.observed_time_unix_nano != 0 {
-                    Some(("observed_time_unix_nano", rec.observed_time_unix_nano))
-                } else {
-                    None
-                };
-                m.record(&rec.attributes, rec.body.as_ref(), time, fallback);
-            }
-        }
-    }
+    super::log_records(req, |r| m.record(r.attrs, r.body, r.time, r.fallback));
     m.out
 }
 
 /// The old `map_traces`.
 pub(super) fn map_traces(req: &ExportTraceServiceRequest) -> Mapped {
     let mut m = Mapper::default();
-    for rs in &req.resource_spans {
-        let fallback = resource_replica(rs.resource.as_ref());
-        for ss in &rs.scope_spans {
-            for span in &ss.spans {
-                let time = (span.start_time_unix_nano != 0)
-                    .then_some(("start_time_unix_nano", span.start_time_unix_nano));
-                m.record(&span.attributes, None, time, fallback);
-            }
-        }
-    }
+    super::span_records(req, |r| m.record(r.attrs, r.body, r.time, r.fallback));
     m.out
 }
 
@@ -253,32 +224,6 @@ fn vc_attr(key: &str, v: Option<&Av>) -> Result<Value, String> {
             other,
         )),
     }
-}
-
-/// The first key that a JSON object text repeats at its top level.
-fn duplicate_key(text: &str) -> Option<String> {
-    struct Dup;
-    impl<'de> Visitor<'de> for Dup {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Option<String>, A::Error> {
-            let mut seen = HashSet::new();
-            let mut dup = None;
-            while let Some(k) = a.next_key::<String>()? {
-                a.next_value::<IgnoredAny>()?;
-                if dup.is_none() && !seen.insert(k.clone()) {
-                    dup = Some(k);
-                }
-            }
-            Ok(dup)
-        }
-    }
-    serde_json::Deserializer::from_str(text)
-        .deserialize_map(Dup)
-        .ok()
-        .flatten()
 }
 
 /// `weft.parents`: an array of strings `replica@seq`, split at the last `@`.
