@@ -109,7 +109,18 @@ impl<'de> Visitor<'de> for LineVisitor<'_> {
                 }
                 Field::Vc => vc_field(p, &mut map, tag)?,
                 Field::Parents => parents_field(p, &mut map, tag)?,
-                Field::Value | Field::Crdt | Field::Attrs => json_field(p, &mut map, field, tag)?,
+                Field::Value => {
+                    // An explicit null is kept: for a read it is what the read returned.
+                    p.ev.value = Some(json_value(p, &mut map, tag)?);
+                }
+                Field::Crdt => {
+                    let v = json_value(p, &mut map, tag)?;
+                    crdt_field(p, &v);
+                }
+                Field::Attrs => {
+                    let v = json_value(p, &mut map, tag)?;
+                    attrs_field(p, v).map_err(de::Error::custom)?;
+                }
             }
         }
         Ok(())
@@ -194,52 +205,43 @@ fn parents_field<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// The value of `value`, `crdt` or `attrs`: any JSON, kept (`crdt` judged once the kind is
-/// known, `attrs` only an object).
-fn json_field<'de, A: MapAccess<'de>>(
+/// The value of `value`, `crdt` or `attrs`: any JSON, hashed into the fingerprint as read.
+fn json_value<'de, A: MapAccess<'de>>(
     p: &mut Parser,
     map: &mut A,
-    field: Field,
     tag: u64,
-) -> Result<(), A::Error> {
-    match field {
-        Field::Value => {
-            let v: Value = map.next_value()?;
-            p.ev.add_hash(tag, hash_value(&v));
-            // An explicit null is kept: for a read it is what the read returned.
-            p.ev.value = Some(v);
+) -> Result<Value, A::Error> {
+    let v: Value = map.next_value()?;
+    p.ev.add_hash(tag, hash_value(&v));
+    Ok(v)
+}
+
+/// `crdt`: any JSON is fine on kinds other than write and read (the field is ignored there),
+/// so what is wrong with it is kept and judged once the kind is known.
+fn crdt_field(p: &mut Parser, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::String(s) => match Crdt::parse(s) {
+            Some(c) => p.ev.crdt = Some(c),
+            None => p.ev.crdt_unknown = Some(format!("unknown type {s:?}")),
+        },
+        other => {
+            p.ev.crdt_unknown = Some(format!("must be a string, got {}", json_type(other)));
         }
-        Field::Crdt => {
-            // Any JSON here is fine on kinds other than write and read (the field is
-            // ignored there), so it is judged once the kind is known.
-            let v: Value = map.next_value()?;
-            p.ev.add_hash(tag, hash_value(&v));
-            match &v {
-                Value::Null => {}
-                Value::String(s) => match Crdt::parse(s) {
-                    Some(c) => p.ev.crdt = Some(c),
-                    None => p.ev.crdt_unknown = Some(format!("unknown type {s:?}")),
-                },
-                other => {
-                    p.ev.crdt_unknown = Some(format!("must be a string, got {}", json_type(other)));
-                }
-            }
+    }
+}
+
+/// `attrs`: an object (or null, as if absent).
+fn attrs_field(p: &mut Parser, v: Value) -> Result<(), String> {
+    match v {
+        Value::Object(m) => p.ev.attrs = Some(m),
+        Value::Null => {}
+        other => {
+            return Err(format!(
+                "field `attrs`: must be an object, got {}",
+                json_type(&other)
+            ))
         }
-        Field::Attrs => {
-            let v: Value = map.next_value()?;
-            p.ev.add_hash(tag, hash_value(&v));
-            match v {
-                Value::Object(m) => p.ev.attrs = Some(m),
-                Value::Null => {}
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "field `attrs`: must be an object, got {}",
-                        json_type(&other)
-                    )))
-                }
-            }
-        }
-        _ => unreachable!("only value, crdt and attrs"),
     }
     Ok(())
 }
