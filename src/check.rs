@@ -44,7 +44,12 @@ pub fn run(args: &CheckArgs) -> Result<Verdict, CliError> {
     if timing {
         eprintln!("written: {:?}", t0.elapsed());
     }
-    // A closed pipe (`weft check | head`) is not an error, any other write failure is.
-    written.map_err(|e| CliError::stdout("writing the report", &e).within("weft"))?;
-    Ok(Verdict::fail_if(report.fails(fail_on)))
+    // A closed pipe (`weft check | head`) is not an error, any other write failure is. The
+    // verdict is the report's either way: a CI gate that pipes the report into `head` must
+    // still fail on findings (the spec's exit status 1).
+    let verdict = Verdict::fail_if(report.fails(fail_on));
+    match written.map_err(|e| CliError::stdout("writing the report", &e).within("weft")) {
+        Ok(()) | Err(CliError::BrokenPipe) => Ok(verdict),
+        Err(e) => Err(e),
+    }
 }

@@ -1647,3 +1647,47 @@ fn import_loro_allow_pending_keeps_what_can_be_applied() {
     let checked = check_stdin(&[], &partial.stdout);
     assert_ne!(checked.code, 2, "{}", checked.stderr);
 }
+
+/// A reader that closes the pipe early (`weft check … | head`) is not an error, and the exit
+/// status is still the report's: a CI gate piping the report into `head` fails on findings.
+#[test]
+fn a_closed_stdout_keeps_the_verdict() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("many.jsonl");
+    // 300 replicas that never talk, each writing the same key: ~45,000 conflicting pairs, a
+    // report far larger than a pipe's buffer.
+    let mut text = String::new();
+    for r in 0..300 {
+        text.push_str(&format!(
+            "{{\"replica\":\"r{r}\",\"seq\":1,\"kind\":\"write\",\"key\":\"k\",\"op\":\"set\",\"value\":{r},\"lamport\":1}}\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut child = weft_cmd()
+        .args([
+            "check",
+            s(&path),
+            "--format",
+            "json",
+            "--fail-on",
+            "conflict",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn weft");
+    drop(child.stdout.take()); // the reader goes away before weft writes
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
