@@ -53,7 +53,8 @@ pub enum CliError {
     /// simulations of one configuration differed.
     Failed(String),
     /// Standard output was closed by its reader (`weft check x --format json | head -1`): not
-    /// an error; exit 0, nothing said.
+    /// an error; nothing said, exit 0 (a subcommand that reached a verdict returns the verdict
+    /// instead, as `weft check` does).
     BrokenPipe,
 }
 
