@@ -128,6 +128,8 @@ struct Cursor<'a> {
     input: &'a str,
     line: u64,
     first: bool,
+    /// What `line` counts: lines of text, or rows of a columnar input.
+    place: crate::store::Place,
 }
 
 impl TraceBuilder {
@@ -188,6 +190,7 @@ impl TraceBuilder {
             input,
             line: pos.line,
             first: !pos.past_start,
+            place: crate::store::Place::Line,
         };
         let res = self.read_cursor(&mut cur, reader);
         *pos = LinePos {

@@ -322,3 +322,90 @@ fn a_directory_contributes_its_parquet_files() {
     assert_eq!(both.len(), trace.len() + 1);
     assert_eq!(both.duplicates(), 1);
 }
+
+/// Reads `path` on `threads` threads: the trace's events in arrival order (as lines), its
+/// malformed rows, its duplicate counts; or the error.
+fn read_on(path: &Path, lenient: bool, threads: usize) -> Result<Vec<String>, String> {
+    let inputs = expand_paths(&[path.to_path_buf()]).unwrap().inputs;
+    let mut b = weft_trace::TraceBuilder::new(ReadOptions {
+        lenient,
+        ..ReadOptions::default()
+    })
+    .threads(threads);
+    b.read_inputs(&inputs).map_err(|e| e.to_string())?;
+    let t = b.finish().map_err(|e| e.to_string())?;
+    let mut out: Vec<String> = (0..t.len())
+        .map(|i| serde_json::to_string(&t.to_event(i)).unwrap())
+        .collect();
+    out.extend(t.malformed().iter().map(|m| m.to_string()));
+    out.push(format!(
+        "{} malformed, {} duplicates, conflicting {:?}",
+        t.malformed_count(),
+        t.duplicates(),
+        t.conflicting_duplicates()
+    ));
+    Ok(out)
+}
+
+#[test]
+fn row_groups_read_on_several_threads_read_as_on_one() {
+    // 600 rows in groups of 7 (86 groups): replicas a-e, seqs repeating so that copies of an
+    // id (equal, and conflicting) fall in other groups than their first; every 37th row bad
+    // in one of three ways (no replica, seq < 1, value not JSON).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups.parquet");
+    let n = 600usize;
+    let mut x = 7u64;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let (mut replica, mut seq, mut value) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let r = ["a", "b", "c", "d", "e"][(next() % 5) as usize];
+        replica.push((i % 37 != 5).then_some(r));
+        seq.push(if i % 37 == 11 {
+            0
+        } else {
+            (next() % 150) as i64 + 1
+        });
+        value.push(match (i % 37, next() % 3) {
+            (23, _) => "{".to_string(),
+            (_, 0) => "1".to_string(),
+            (_, v) => format!("[{v}]"),
+        });
+    }
+    let batch = RecordBatch::try_from_iter(vec![
+        ("replica", strs(&replica)),
+        ("seq", Arc::new(Int64Array::from(seq)) as ArrayRef),
+        (
+            "value",
+            Arc::new(StringArray::from_iter_values(value)) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(7))
+        .build();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+
+    let one = read_on(&path, true, 1).unwrap();
+    assert!(one.len() > 300, "{}", one.len());
+    assert!(one.last().unwrap().starts_with("49 malformed"), "{one:?}");
+    for threads in [2, 3, 8] {
+        assert_eq!(read_on(&path, true, threads), Ok(one.clone()), "{threads}");
+        // Strict: the first bad row in row order is the error, however the groups are shared.
+        assert_eq!(
+            read_on(&path, false, threads),
+            read_on(&path, false, 1),
+            "{threads}"
+        );
+    }
+    let err = read_on(&path, false, 3).unwrap_err();
+    assert!(err.ends_with(":row 6: missing field `replica`"), "{err}");
+}

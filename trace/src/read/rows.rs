@@ -56,6 +56,17 @@ impl Fields {
         };
     }
 
+    /// [`Fields::check`], then the fingerprint of the checked event: what a row needs before
+    /// the duplicate rule, on whichever thread decoded it.
+    pub(crate) fn checked(
+        &mut self,
+        names: &LocalInterner,
+        syms: &LocalInterner,
+    ) -> Result<(Option<Crdt>, u64), String> {
+        let crdt = self.check(names)?;
+        Ok((crdt, self.fingerprint(crdt, names, syms)))
+    }
+
     /// The rules that involve more than one field, as `Parser::parse` applies them, with its
     /// messages; on success the clock is canonical (sorted by name id, no zero entries) and a
     /// `crdt` on a kind other than write and read is dropped (ignored there).
@@ -213,6 +224,67 @@ impl RowSink for TraceBuilder {
 }
 
 impl Fields {
+    /// The checked event's record, its clock, parents, value and attrs appended to the given
+    /// tables (a trace's or a shard's; the value and attrs are moved out): what a row becomes,
+    /// wherever it is stored.
+    pub(crate) fn store(
+        &mut self,
+        crdt: Option<Crdt>,
+        vc_arena: &mut Vec<u8>,
+        parents: &mut Vec<(Sym, u64)>,
+        values: &mut Vec<Value>,
+        attrs: &mut Vec<Map<String, Value>>,
+    ) -> EventRec {
+        let mut flags = 0u8;
+        for (on, bit) in [
+            (self.lamport.is_some(), EventRec::HAS_LAMPORT),
+            (self.wall_ns.is_some(), EventRec::HAS_WALL),
+            (self.has_vc, EventRec::HAS_VC),
+            (self.has_parents, EventRec::HAS_PARENTS),
+            (self.op.is_some(), EventRec::HAS_OP),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        let vc_start = vc_arena.len() as u64;
+        vcenc::encode(&self.vc, vc_arena);
+        let parents_start = parents.len() as u64;
+        parents.extend_from_slice(&self.parents);
+        let value = match self.value.take() {
+            Some(v) => {
+                values.push(v);
+                (values.len() - 1) as u32
+            }
+            None => NONE,
+        };
+        let attrs = match self.attrs.take() {
+            Some(a) => {
+                attrs.push(a);
+                (attrs.len() - 1) as u32
+            }
+            None => NONE,
+        };
+        EventRec {
+            replica: self.replica,
+            kind: self.kind,
+            op: self.op.unwrap_or_default(),
+            crdt,
+            flags,
+            seq: self.seq,
+            lamport: self.lamport.unwrap_or(0),
+            wall_ns: self.wall_ns.unwrap_or(0),
+            msg: self.msg.unwrap_or(NONE),
+            key: self.key.unwrap_or(NONE),
+            value,
+            attrs,
+            vc_start,
+            vc_len: (vc_arena.len() as u64 - vc_start) as u32,
+            parents_len: self.parents.len() as u32,
+            parents_start,
+        }
+    }
+
     /// The checked event as an owned [`crate::Event`] (as the trace would keep it; its value
     /// and attrs are moved out), or why it breaks a rule of several fields.
     pub fn take_event(
@@ -259,10 +331,10 @@ impl TraceBuilder {
         fields: Result<&mut Fields, String>,
     ) -> Result<(), ReadError> {
         let checked = fields.and_then(|f| {
-            let crdt = f.check(&self.parser.names)?;
-            Ok((f, crdt))
+            let (crdt, fp) = f.checked(&self.parser.names, &self.parser.syms)?;
+            Ok((f, crdt, fp))
         });
-        let (f, crdt) = match checked {
+        let (f, crdt, fp) = match checked {
             Ok(ok) => ok,
             Err(reason) => {
                 let bad = || Malformed {
@@ -279,56 +351,14 @@ impl TraceBuilder {
                 return Err(ReadError::Malformed(bad()));
             }
         };
-        let fp = f.fingerprint(crdt, &self.parser.names, &self.parser.syms);
         self.trace.admit(f.replica, f.seq, fp, |t| {
-            let mut flags = 0u8;
-            for (on, bit) in [
-                (f.lamport.is_some(), EventRec::HAS_LAMPORT),
-                (f.wall_ns.is_some(), EventRec::HAS_WALL),
-                (f.has_vc, EventRec::HAS_VC),
-                (f.has_parents, EventRec::HAS_PARENTS),
-                (f.op.is_some(), EventRec::HAS_OP),
-            ] {
-                if on {
-                    flags |= bit;
-                }
-            }
-            let vc_start = t.vc_arena.len() as u64;
-            vcenc::encode(&f.vc, &mut t.vc_arena);
-            let parents_start = t.parents.len() as u64;
-            t.parents.extend_from_slice(&f.parents);
-            let value = match f.value.take() {
-                Some(v) => {
-                    t.values.push(v);
-                    (t.values.len() - 1) as u32
-                }
-                None => NONE,
-            };
-            let attrs = match f.attrs.take() {
-                Some(a) => {
-                    t.attrs.push(a);
-                    (t.attrs.len() - 1) as u32
-                }
-                None => NONE,
-            };
-            EventRec {
-                replica: f.replica,
-                kind: f.kind,
-                op: f.op.unwrap_or_default(),
+            f.store(
                 crdt,
-                flags,
-                seq: f.seq,
-                lamport: f.lamport.unwrap_or(0),
-                wall_ns: f.wall_ns.unwrap_or(0),
-                msg: f.msg.unwrap_or(NONE),
-                key: f.key.unwrap_or(NONE),
-                value,
-                attrs,
-                vc_start,
-                vc_len: (t.vc_arena.len() as u64 - vc_start) as u32,
-                parents_len: f.parents.len() as u32,
-                parents_start,
-            }
+                &mut t.vc_arena,
+                &mut t.parents,
+                &mut t.values,
+                &mut t.attrs,
+            )
         });
         Ok(())
     }

@@ -3,10 +3,11 @@
 //! checked, malformed lines recorded or returned, events deduplicated). Separate from the
 //! threads that run it, so that one-thread and parallel reading share it.
 
+use super::rows::Fields;
 use super::split::Block;
 use super::{Cursor, ReadError, TraceBuilder};
 use crate::intern::Sym;
-use crate::model::{Header, Kind, FORMAT};
+use crate::model::{Crdt, Header, Kind, FORMAT};
 use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, Malformed, NONE};
 use crate::vcenc;
@@ -70,6 +71,20 @@ impl Shard {
                 self.items.push(Item::Event);
             }
         }
+    }
+
+    /// A row of a columnar input (checked, with its fingerprint) as the shard's next event.
+    pub(super) fn push_row(&mut self, f: &mut Fields, crdt: Option<Crdt>, fp: u64) {
+        let rec = f.store(
+            crdt,
+            &mut self.vc_arena,
+            &mut self.parents,
+            &mut self.values,
+            &mut self.attrs,
+        );
+        self.recs.push(rec);
+        self.fingerprints.push(fp);
+        self.items.push(Item::Event);
     }
 
     fn push_event(&mut self, ev: &mut crate::parse::Scratch) {
@@ -238,7 +253,7 @@ impl TraceBuilder {
                 line: cur.line,
                 column,
                 reason,
-                place: crate::store::Place::Line,
+                place: cur.place,
             };
             if self.opts.lenient {
                 // Kept up to a bound, counted always: any number of malformed lines read in

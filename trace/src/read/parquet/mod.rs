@@ -7,6 +7,8 @@
 #[cfg(feature = "parquet")]
 mod columns;
 #[cfg(feature = "parquet")]
+mod parallel;
+#[cfg(feature = "parquet")]
 pub(crate) mod reader;
 
 use std::io::{self, Read};
@@ -44,10 +46,10 @@ pub(crate) fn is_parquet_file(path: &Path) -> bool {
         .is_ok_and(|()| &head == MAGIC)
 }
 
-/// Reads the Parquet file `path` into `b`, row group by row group.
+/// Reads the Parquet file `path` into `b`, its row groups decoded on `b`'s threads.
 #[cfg(feature = "parquet")]
 pub(crate) fn read_into(b: &mut crate::TraceBuilder, path: &Path) -> Result<(), crate::ReadError> {
-    reader::read_into(b, path)
+    parallel::read_into(b, path)
 }
 
 /// Without the `parquet` feature a Parquet input is refused, saying so.

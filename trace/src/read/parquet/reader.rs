@@ -8,7 +8,10 @@ use std::path::Path;
 
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::Schema;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
 use serde_json::{Map, Value};
 
@@ -20,7 +23,7 @@ use crate::read::rows::{Fields, RowSink};
 use crate::ReadError;
 
 /// Rows decoded at a time.
-const BATCH_ROWS: usize = 16 * 1024;
+pub(super) const BATCH_ROWS: usize = 16 * 1024;
 
 /// What a column of the schema must hold.
 #[derive(Clone, Copy)]
@@ -49,7 +52,7 @@ const COLUMNS: [(&str, Want, bool); 13] = [
 ];
 
 /// An error about the file as a whole, named by the caller.
-fn invalid(reason: impl Into<String>) -> io::Error {
+pub(super) fn invalid(reason: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, reason.into())
 }
 
@@ -73,16 +76,26 @@ pub(crate) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadErro
     }
 }
 
-fn read_file(b: &mut dyn RowSink, name: &str, file: File) -> Result<(), ReadError> {
+/// A file's checked metadata: what every reader of its row groups starts from.
+pub(super) struct Opened {
+    pub meta: ArrowReaderMetadata,
+    /// The columns weft reads.
+    pub mask: ProjectionMask,
+    /// The header lines' objects kept in the file's metadata.
+    pub headers: Vec<Map<String, Value>>,
+}
+
+/// Reads and checks `file`'s metadata: its format name, its headers and its schema.
+pub(super) fn open(name: &str, file: &File) -> Result<Opened, ReadError> {
     let io_err = |error| ReadError::Io {
         input: name.to_string(),
         error,
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let meta = ArrowReaderMetadata::load(file, ArrowReaderOptions::default())
         .map_err(|e| io_err(invalid(format!("not a readable Parquet file: {e}"))))?;
-    let meta = builder.metadata().file_metadata().key_value_metadata();
+    let kv = meta.metadata().file_metadata().key_value_metadata();
     let get = |key: &str| {
-        meta.and_then(|kv| kv.iter().find(|k| k.key == key))
+        kv.and_then(|kv| kv.iter().find(|k| k.key == key))
             .and_then(|k| k.value.clone())
     };
     if let Some(format) = get(FORMAT_KEY) {
@@ -92,31 +105,59 @@ fn read_file(b: &mut dyn RowSink, name: &str, file: File) -> Result<(), ReadErro
             ))));
         }
     }
-    if let Some(text) = get(HEADERS_KEY) {
-        let headers: Vec<Map<String, Value>> = serde_json::from_str(&text).map_err(|e| {
+    let headers = match get(HEADERS_KEY) {
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
             io_err(invalid(format!(
                 "metadata `{HEADERS_KEY}`: not a JSON array of objects: {e}"
             )))
-        })?;
-        for h in headers {
-            b.header(name, h);
-        }
+        })?,
+        None => Vec::new(),
+    };
+    let roots = check_schema(meta.schema()).map_err(|r| io_err(invalid(r)))?;
+    let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
+    Ok(Opened {
+        meta,
+        mask,
+        headers,
+    })
+}
+
+/// A reader of `opened`'s batches: of the row groups `groups` (every one when `None`).
+pub(super) fn batches(
+    file: File,
+    opened: &Opened,
+    groups: Option<Vec<usize>>,
+) -> Result<ParquetRecordBatchReader, String> {
+    let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, opened.meta.clone())
+        .with_projection(opened.mask.clone())
+        .with_batch_size(BATCH_ROWS);
+    if let Some(groups) = groups {
+        builder = builder.with_row_groups(groups);
     }
-    let roots = check_schema(builder.schema()).map_err(|r| io_err(invalid(r)))?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
+    builder
         .build()
-        .map_err(|e| io_err(invalid(format!("not a readable Parquet file: {e}"))))?;
+        .map_err(|e| format!("not a readable Parquet file: {e}"))
+}
+
+/// Why a batch after row `row` could not be decoded.
+pub(super) fn undecodable(row: u64, e: impl std::fmt::Display) -> String {
+    format!("after row {row}: the data cannot be decoded: {e}")
+}
+
+fn read_file(b: &mut dyn RowSink, name: &str, file: File) -> Result<(), ReadError> {
+    let io_err = |error| ReadError::Io {
+        input: name.to_string(),
+        error,
+    };
+    let opened = open(name, &file)?;
+    for h in opened.headers.iter().cloned() {
+        b.header(name, h);
+    }
+    let reader = batches(file, &opened, None).map_err(|r| io_err(invalid(r)))?;
     let mut row = 0u64;
     let mut fields = Fields::default();
     for batch in reader {
-        let batch = batch.map_err(|e| {
-            io_err(invalid(format!(
-                "after row {row}: the data cannot be decoded: {e}"
-            )))
-        })?;
+        let batch = batch.map_err(|e| io_err(invalid(undecodable(row, e))))?;
         read_batch(b, name, &batch, &mut row, &mut fields)?;
     }
     Ok(())
@@ -153,7 +194,7 @@ fn check_schema(schema: &Schema) -> Result<Vec<usize>, String> {
 }
 
 /// One batch's columns, each `None` when the file does not have it.
-struct Cols<'a> {
+pub(super) struct Cols<'a> {
     replica: Strs<'a>,
     seq: Ints<'a>,
     kind: Option<Strs<'a>>,
@@ -170,7 +211,7 @@ struct Cols<'a> {
 }
 
 impl<'a> Cols<'a> {
-    fn new(batch: &'a RecordBatch) -> Result<Self, String> {
+    pub(super) fn new(batch: &'a RecordBatch) -> Result<Self, String> {
         let col = |n: &str| batch.column_by_name(n).map(|a| a.as_ref() as &dyn Array);
         // The schema was checked, so a view that cannot be made is a file whose batches do not
         // match its own schema.
@@ -238,7 +279,7 @@ fn unsigned(field: &str, v: i128, min: u64) -> Result<u64, String> {
 }
 
 /// Reads row `i` into `f`, checking each value on its own; the reason when one is bad.
-fn fill(
+pub(super) fn fill(
     c: &mut Cols,
     i: usize,
     f: &mut Fields,
