@@ -59,9 +59,9 @@ pub const GROUP: usize = 8;
 /// Distinct keys per client.
 const KEYS: u64 = 10_000;
 /// Target of g: acknowledged NDJSON events per second.
-const G_TARGET: f64 = 500_000.0;
+const G_TARGET: f64 = 800_000.0;
 /// Target of h: acknowledged OTLP log records per second.
-const H_TARGET: f64 = 200_000.0;
+const H_TARGET: f64 = 300_000.0;
 /// Events are generated up front for this multiple of a phase's target rate over its duration;
 /// a client that runs out stops early (reported).
 const POOL_HEADROOM: f64 = 2.0;
