@@ -24,7 +24,7 @@
 //! recomputes its causal cones, as in the real program.
 //!
 //! The child prints one JSON object; the parent reports the child's peak RSS from `wait4`.
-//! Targets: first frame < 2 s; p99 of the frame time < 16 ms in both runs.
+//! Targets: first frame <= 1.5 s (issue 16); p99 of the frame time < 16 ms in both runs.
 
 use crate::stats::{max, mean, percentile};
 use std::path::{Path, PathBuf};
@@ -50,7 +50,7 @@ use crate::sys::{self, ChildRun};
 pub const WIDTH: u16 = 200;
 pub const HEIGHT: u16 = 50;
 /// Target: file read, analysed, laid out and drawn once.
-const FIRST_FRAME_MAX: Duration = Duration::from_secs(2);
+const FIRST_FRAME_MAX: Duration = Duration::from_millis(1500);
 /// Target: p99 of one frame (action applied + whole screen drawn), 60 frames per second.
 const FRAME_MAX: Duration = Duration::from_millis(16);
 
@@ -311,7 +311,7 @@ fn print_verdicts(m: &Measured, child: &ChildRun) -> Vec<Verdict> {
             Verdict::Info.label().to_owned(),
         ]
     };
-    let first_verdict = Verdict::judge(first < FIRST_FRAME_MAX);
+    let first_verdict = Verdict::judge(first <= FIRST_FRAME_MAX);
     rows.push([
         "first frame".to_owned(),
         fine(m.first_frame),
@@ -319,7 +319,7 @@ fn print_verdicts(m: &Measured, child: &ChildRun) -> Vec<Verdict> {
         "-".to_owned(),
         "-".to_owned(),
         "-".to_owned(),
-        format!("< {}", secs(FIRST_FRAME_MAX)),
+        format!("<= {}", secs(FIRST_FRAME_MAX)),
         first_verdict.label().to_owned(),
     ]);
     rows.push(part("read (Trace::read_inputs)", m.read));
