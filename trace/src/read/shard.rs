@@ -3,11 +3,14 @@
 //! checked, malformed lines recorded or returned, events deduplicated). Separate from the
 //! threads that run it, so that one-thread and parallel reading share it.
 
+#[cfg(feature = "parquet")]
 use super::rows::Fields;
 use super::split::Block;
 use super::{Cursor, ReadError, TraceBuilder};
 use crate::intern::Sym;
-use crate::model::{Crdt, Header, Kind, FORMAT};
+#[cfg(feature = "parquet")]
+use crate::model::Crdt;
+use crate::model::{Header, Kind, FORMAT};
 use crate::parse::{Parsed, Parser};
 use crate::store::{EventRec, Malformed, NONE};
 use crate::vcenc;
@@ -74,6 +77,7 @@ impl Shard {
     }
 
     /// A row of a columnar input (checked, with its fingerprint) as the shard's next event.
+    #[cfg(feature = "parquet")]
     pub(super) fn push_row(&mut self, f: &mut Fields, crdt: Option<Crdt>, fp: u64) {
         let rec = f.store(
             crdt,
