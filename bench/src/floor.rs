@@ -105,19 +105,51 @@ pub fn measure_parse_only(path: &Path) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
-/// Both measurements of one file, as `weft-bench floor` reports them.
+/// The least any JSON reader of these lines can do: simd-json (the parser `weft check` uses)
+/// only finding each line's structure and decoding its numbers and strings into a tape, on
+/// one thread, with every buffer reused; no event is built. `weft check` on two cores is
+/// bounded below by half of this plus its analysis.
+pub fn measure_tape_only(path: &Path) -> Result<Duration> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buffers = simd_json::Buffers::default();
+    let mut tape = simd_json::Tape(Vec::new());
+    let start = Instant::now();
+    for_each_line(path, |lineno, text| {
+        buf.clear();
+        buf.extend_from_slice(text.as_bytes());
+        buf.resize(text.len() + simd_json::INPUT_PADDING, 0);
+        let mut t = std::mem::replace(&mut tape, simd_json::Tape(Vec::new())).reset();
+        if let Err(e) = simd_json::fill_tape_padded(&mut buf, text.len(), &mut buffers, &mut t) {
+            bail!("{}:{lineno}: {e}", path.display());
+        }
+        std::hint::black_box(&t);
+        tape = t.reset();
+        Ok(())
+    })?;
+    Ok(start.elapsed())
+}
+
+/// The measurements of one file, as `weft-bench floor` reports them.
 #[derive(Clone, Debug)]
 pub struct Measured {
     pub floor: Floor,
     /// [`measure_parse_only`]'s time.
     pub parse_only: Duration,
+    /// [`measure_tape_only`]'s time.
+    pub tape_only: Duration,
 }
 
-/// Measures the parse-only time first (it needs little memory), then the floor.
+/// Measures the parse-only and tape-only times first (they need little memory), then the
+/// floor.
 pub fn measure_both(path: &Path) -> Result<Measured> {
     let parse_only = measure_parse_only(path)?;
+    let tape_only = measure_tape_only(path)?;
     let floor = measure(path)?;
-    Ok(Measured { floor, parse_only })
+    Ok(Measured {
+        floor,
+        parse_only,
+        tape_only,
+    })
 }
 
 impl Measured {
@@ -131,6 +163,7 @@ impl Measured {
             "sys_secs": self.floor.sys.as_secs_f64(),
             "peak_rss": self.floor.peak_rss,
             "parse_only_secs": self.parse_only.as_secs_f64(),
+            "tape_only_secs": self.tape_only.as_secs_f64(),
         })
         .to_string()
     }
@@ -152,6 +185,7 @@ impl Measured {
                 peak_rss: v["peak_rss"].as_u64(),
             },
             parse_only: secs("parse_only_secs")?,
+            tape_only: secs("tape_only_secs")?,
         })
     }
 }

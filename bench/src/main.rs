@@ -457,10 +457,11 @@ fn floor_cmd(file: PathBuf, repeat: u32, json: bool) -> Result<()> {
         }
         let f = &m.floor;
         println!(
-            "{}: {} events; parse only {:.3} s; parse into Vec<Event> {:.3} s = {:.0} events/s \
-             (user {:.2} s, sys {:.2} s){}",
+            "{}: {} events; simd-json tape only {:.3} s; parse only {:.3} s; parse into \
+             Vec<Event> {:.3} s = {:.0} events/s (user {:.2} s, sys {:.2} s){}",
             file.display(),
             f.events,
+            m.tape_only.as_secs_f64(),
             m.parse_only.as_secs_f64(),
             f.time.as_secs_f64(),
             f.events as f64 / f.time.as_secs_f64().max(1e-9),
