@@ -1,7 +1,8 @@
 //! Work spread over the machine's cores with scoped threads, for the parts of the analysis
-//! that are independent per item (per-key conflicts and read verdicts, the report's JSON
-//! lines). Results come back in the items' order, whatever thread computed them, so the
-//! output never depends on the number of threads — the tests compare 1 thread with several.
+//! that are independent per item (a large batch's edges, vc-mismatch checks, per-key
+//! conflicts and read verdicts, the report's JSON lines). Results come back in the items'
+//! order, whatever thread computed them, so the output never depends on the number of threads
+//! — the tests compare 1 thread with several.
 //!
 //! std's scoped threads rather than a pool crate: each call is one fan-out and join over data
 //! borrowed from the caller, which is all `std::thread::scope` is for.

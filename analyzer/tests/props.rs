@@ -742,6 +742,16 @@ fn real_report(lines: &[String]) -> Value {
             "bulk_min {bulk_min}: {text}"
         );
     }
+    // The same events, their edges found on several threads, in chunks of a few nodes.
+    let mut engine = weft_analyzer::Engine::new()
+        .with_threads(3)
+        .with_parallel_min(0);
+    engine.feed(trace.clone());
+    assert_eq!(
+        weft_analyzer::render::json(&engine.report()),
+        weft_analyzer::render::json(&report),
+        "edges in parallel: {text}"
+    );
     report.to_json()
 }
 

@@ -153,3 +153,108 @@ fn batches_fed_to_engines_on_one_and_several_threads_report_the_same() {
         assert_eq!(json(&many.report(), 4), json(&one.report(), 1));
     }
 }
+
+/// Two engines fed the same batches, one finding every batch's edges on several threads (in
+/// chunks of a few nodes, so even a small fixture is split) and one on the calling thread:
+/// the same report after every batch.
+fn same_with_edges_in_parallel(name: &str, batches: &[String]) {
+    let mut par = Engine::new().with_threads(3).with_parallel_min(0);
+    let mut seq = Engine::new().with_threads(1).with_parallel_min(usize::MAX);
+    for (i, batch) in batches.iter().enumerate() {
+        let opts = ReadOptions::default();
+        par.feed(Trace::batch_from_ndjson("b", batch, &opts).unwrap());
+        seq.feed(Trace::batch_from_ndjson("b", batch, &opts).unwrap());
+        assert_eq!(
+            json(&par.report(), 1),
+            json(&seq.report(), 1),
+            "{name}, after batch {i}"
+        );
+    }
+}
+
+#[test]
+fn edges_found_on_several_threads_or_one_report_the_same() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.display().to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("\"format\""))
+            .collect();
+        // All at once (`weft check`), and backwards in batches of three (late events re-mark
+        // the nodes that waited for them).
+        same_with_edges_in_parallel(&name, &[lines.join("\n") + "\n"]);
+        let backwards: Vec<String> = lines.rchunks(3).map(|c| c.join("\n") + "\n").collect();
+        same_with_edges_in_parallel(&name, &backwards);
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} fixtures found");
+    let text = generated(5, 6_000, 500);
+    let lines: Vec<&str> = text.lines().collect();
+    let batches: Vec<String> = lines.chunks(1000).map(|c| c.join("\n") + "\n").collect();
+    same_with_edges_in_parallel("generated", &batches);
+}
+
+/// A deterministic trace of `events` events on 6 replicas that report vector clocks and sync
+/// by messages; every 40th event leaves one entry out of its clock (a `vc-mismatch`).
+fn generated_clocks(seed: u64, events: usize) -> String {
+    let mut x = seed | 1;
+    let mut rand = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut vc = [[0u64; 6]; 6];
+    let mut sent: Vec<(String, [u64; 6])> = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..events {
+        let r = rand(6) as usize;
+        let body = match rand(4) {
+            0 => {
+                let m = format!("m{}", sent.len());
+                sent.push((m.clone(), vc[r]));
+                format!(r#""kind":"send","msg":"{m}""#)
+            }
+            1 if !sent.is_empty() => {
+                let (m, theirs) = &sent[rand(sent.len() as u64) as usize];
+                for q in 0..6 {
+                    vc[r][q] = vc[r][q].max(theirs[q]);
+                }
+                format!(r#""kind":"recv","msg":"{m}""#)
+            }
+            _ => format!(r#""kind":"write","key":"k{}","value":{i}"#, rand(50)),
+        };
+        vc[r][r] += 1;
+        let skip = (i % 40 == 39).then(|| (r + 1) % 6);
+        let entries: Vec<String> = (0..6)
+            .filter(|&q| vc[r][q] > 0 && Some(q) != skip)
+            .map(|q| format!(r#""r{q}":{}"#, vc[r][q]))
+            .collect();
+        lines.push(format!(
+            r#"{{"replica":"r{r}","seq":{},{body},"vc":{{{}}}}}"#,
+            vc[r][r],
+            entries.join(",")
+        ));
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn vector_clock_checks_on_several_threads_report_the_same() {
+    let trace = read("clocks.jsonl", &generated_clocks(9, 30_000));
+    let report = same_on_any_threads(&trace);
+    let mismatches = report
+        .violations
+        .iter()
+        .filter(|v| v.code == weft_analyzer::Code::VcMismatch)
+        .count();
+    // Enough of them that several rounds of checks found some.
+    assert!(mismatches > 300, "{mismatches} vc-mismatch findings");
+}

@@ -1,7 +1,8 @@
-//! Adjacency lists that cost 4 bytes a node when they hold at most one entry: most events have
+//! Adjacency lists that cost 4 bytes an entry when they hold at most one item: most events have
 //! no cross predecessor or one (the send of the message they receive), and most have no cross
 //! successor or one, so a `Vec` per node (24 bytes, plus an allocation) was most of the
-//! engine's edge memory.
+//! engine's edge memory. Most messages likewise have one send and one recv, so the engine
+//! keeps those per message (by interned id) the same way.
 
 use rustc_hash::FxHashMap;
 
@@ -37,7 +38,7 @@ impl Adj {
     }
 
     /// Replaces the list of `v`.
-    pub fn set(&mut self, v: u32, list: Vec<u32>) {
+    pub fn set(&mut self, v: u32, list: &[u32]) {
         match list.len() {
             0 | 1 => {
                 if self.one[v as usize] == MANY {
@@ -47,7 +48,7 @@ impl Adj {
             }
             _ => {
                 self.one[v as usize] = MANY;
-                self.many.insert(v, list);
+                self.many.insert(v, list.to_vec());
             }
         }
     }
@@ -103,9 +104,9 @@ mod tests {
         assert_eq!(a.get(1), &[9]);
         a.remove(1, 9);
         assert!(a.get(1).is_empty());
-        a.set(2, vec![1, 2, 3]);
+        a.set(2, &[1, 2, 3]);
         assert_eq!(a.get(2), &[1, 2, 3]);
-        a.set(2, vec![5]);
+        a.set(2, &[5]);
         assert_eq!(a.get(2), &[5]);
         assert!(a.many.is_empty());
     }

@@ -72,6 +72,31 @@ impl NodeClocks {
         }
     }
 
+    /// Whether `VC(v)` (computed) has exactly the entries `reported` (ascending, distinct):
+    /// [`NodeClocks::entry`] of each and [`NodeClocks::nnz`], with `v`'s base looked up once.
+    pub fn equals(
+        &self,
+        trace: &Trace,
+        v: u32,
+        reported: impl Iterator<Item = (Sym, u64)>,
+    ) -> bool {
+        let e = &trace.events()[v as usize];
+        let base = self.base_clock(v);
+        let mut matched = 0u32;
+        for (q, val) in reported {
+            matched += 1;
+            let have = if q == e.replica {
+                e.seq
+            } else {
+                base.map_or(0, |c| c.get(q))
+            };
+            if have != val {
+                return false;
+            }
+        }
+        matched == self.nnz(trace, v)
+    }
+
     /// The number of non-zero entries of `VC(v)` (computed).
     pub fn nnz(&self, trace: &Trace, v: u32) -> u32 {
         let own = trace.events()[v as usize].replica;

@@ -34,6 +34,7 @@
 mod adj;
 mod clocks;
 mod cycles;
+mod edges;
 mod keys;
 mod nodes;
 mod reads;
@@ -79,8 +80,6 @@ pub struct Engine {
     trace: Trace,
     /// Per replica name (by its interned id): its events.
     logs: Vec<Log>,
-    /// Scratch for the previous event's reported clock (rule 4), kept between calls.
-    vc_scratch: Vec<(Sym, u64)>,
     /// Per node: its position in its replica's log.
     pos: Vec<u32>,
     /// Per node: direct cross predecessors, ascending, distinct.
@@ -91,9 +90,10 @@ pub struct Engine {
     self_parent: FxHashSet<u32>,
     /// Ids referenced (as a parent or clock predecessor) but not present → who waits for them.
     waiting: FxHashMap<(Sym, u64), Vec<u32>>,
-    /// Per message: its sends and its recvs.
-    sends: FxHashMap<Sym, Vec<u32>>,
-    recvs: FxHashMap<Sym, Vec<u32>>,
+    /// Per message (by its interned id): its sends and its recvs. Most messages have one of
+    /// each, which an `Adj` holds without an allocation of its own.
+    sends: adj::Adj,
+    recvs: adj::Adj,
     /// Per node: its implied vector clock (indexed by replica name id), once computed; stored
     /// only for nodes with cross predecessors.
     clocks: clocks::NodeClocks,
@@ -104,6 +104,8 @@ pub struct Engine {
     /// Per-node findings (seq-gap, missing-event, unmatched-recv, lamport-violation,
     /// vc-mismatch), by (node, code).
     findings: FxHashMap<(u32, Code), Finding>,
+    /// Per node: how many entries of `findings` it has.
+    found: Vec<u8>,
     /// `duplicate-msg` per message.
     duplicate_msgs: FxHashMap<Sym, Finding>,
     wall: wall::Wall,
@@ -122,9 +124,11 @@ pub struct Engine {
     /// [`Engine::check`]: the engine is fed once and read once, so a topological pass may
     /// discard the clocks nothing will read again.
     discard_read: bool,
-    /// Threads the per-key work (conflicts, read verdicts) may use; the report is the same
-    /// on any number.
+    /// Threads the per-key work (conflicts, read verdicts) and a large batch's edges may use;
+    /// the report is the same on any number.
     threads: usize,
+    /// Batches that mark at least this many nodes find their edges on `threads` threads.
+    parallel_min: usize,
 }
 
 impl Default for Engine {
@@ -139,7 +143,6 @@ struct Dirty {
     edges: Vec<u32>,
     gaps: Vec<u32>,
     msgs: Vec<Sym>,
-    clocks: Vec<u32>,
 }
 
 impl Engine {
@@ -148,18 +151,18 @@ impl Engine {
         Engine {
             trace: Trace::default(),
             logs: Vec::new(),
-            vc_scratch: Vec::new(),
             pos: Vec::new(),
             preds: adj::Adj::default(),
             succs: adj::Adj::default(),
             self_parent: FxHashSet::default(),
             waiting: FxHashMap::default(),
-            sends: FxHashMap::default(),
-            recvs: FxHashMap::default(),
+            sends: adj::Adj::default(),
+            recvs: adj::Adj::default(),
             clocks: clocks::NodeClocks::default(),
             shift: 4,
             queued: Vec::new(),
             findings: FxHashMap::default(),
+            found: Vec::new(),
             duplicate_msgs: FxHashMap::default(),
             wall: wall::Wall::default(),
             keys: keys::Keys::default(),
@@ -169,6 +172,7 @@ impl Engine {
             bulk_min: nodes::BULK_MIN,
             discard_read: false,
             threads: crate::par::default_threads(),
+            parallel_min: edges::PARALLEL_MIN,
         }
     }
 
@@ -229,7 +233,17 @@ impl Engine {
         self
     }
 
-    /// Sets how many threads the per-key work may use (default: the cores available).
+    /// Sets how many nodes a batch must mark before their edges are found on several threads
+    /// (default 8192; the result is the same either way, which the tests check by setting it
+    /// to 0 and to `usize::MAX`).
+    #[doc(hidden)]
+    pub fn with_parallel_min(mut self, nodes: usize) -> Engine {
+        self.parallel_min = nodes;
+        self
+    }
+
+    /// Sets how many threads the per-key work and a large batch's edges may use (default: the
+    /// cores available).
     pub fn with_threads(mut self, threads: usize) -> Engine {
         self.threads = threads.max(1);
         self
@@ -254,9 +268,12 @@ impl Engine {
         let added = self.trace.append(batch).events;
         let n = self.trace.len();
         self.pos.resize(n, 0);
+        self.found.resize(n, 0);
         self.preds.resize(n);
         self.succs.resize(n);
         self.clocks.resize(n);
+        self.sends.resize(self.trace.syms().len());
+        self.recvs.resize(self.trace.syms().len());
         if self.logs.len() < self.trace.names().len() {
             self.logs
                 .resize_with(self.trace.names().len(), Log::default);
@@ -365,13 +382,11 @@ impl Engine {
         }
         match kind {
             Kind::Send => {
-                self.sends.entry(msg).or_default().push(v);
+                self.sends.push(msg, v);
                 dirty.msgs.push(msg);
-                if let Some(recvs) = self.recvs.get(&msg) {
-                    dirty.edges.extend(recvs);
-                }
+                dirty.edges.extend_from_slice(self.recvs.get(msg));
             }
-            Kind::Recv => self.recvs.entry(msg).or_default().push(v),
+            Kind::Recv => self.recvs.push(msg, v),
             _ => {}
         }
         if conflict_write(e) {
@@ -387,18 +402,15 @@ impl Engine {
             self.seq_gap(v);
         }
         self.dedup(&mut dirty.edges);
-        for &v in &dirty.edges {
-            if self.edges(v) {
-                dirty.clocks.push(v);
-            }
-        }
+        self.edges(&dirty.edges);
         dirty.msgs.sort_unstable();
         dirty.msgs.dedup();
         for &m in &dirty.msgs {
             self.duplicate_msg(m);
         }
         if !self.cyclic {
-            self.propagate(dirty.clocks);
+            // Every node whose edges were recomputed needs its clock recomputed.
+            self.propagate(dirty.edges);
         }
     }
 
@@ -430,12 +442,19 @@ impl Engine {
     }
 
     fn set_finding(&mut self, v: u32, code: Code, f: Option<Finding>) {
+        let count = &mut self.found[v as usize];
         match f {
             Some(f) => {
-                self.findings.insert((v, code), f);
+                if self.findings.insert((v, code), f).is_none() {
+                    *count += 1;
+                }
             }
+            // Most nodes have no finding: no lookup to learn that.
+            None if *count == 0 => {}
             None => {
-                self.findings.remove(&(v, code));
+                if self.findings.remove(&(v, code)).is_some() {
+                    *count -= 1;
+                }
             }
         }
     }
@@ -453,7 +472,7 @@ impl Engine {
     }
 
     fn duplicate_msg(&mut self, m: Sym) {
-        let sends = self.sends.get(&m).map_or(&[][..], |s| &s[..]);
+        let sends = self.sends.get(m);
         if sends.len() < 2 {
             self.duplicate_msgs.remove(&m);
             return;

@@ -3,171 +3,25 @@
 
 use std::collections::VecDeque;
 
-use weft_trace::{EventId, EventRec, Kind, Sym};
+use weft_trace::{Sym, Trace};
 
 use super::Engine;
 
 /// Below this many clocks to recompute, a batch always propagates changes (see
 /// [`Engine::propagate`]).
 pub(super) const BULK_MIN: usize = 4096;
-use super::clocks::Change;
+
+/// Nodes the topological pass visits between two rounds of `vc-mismatch` checks (each round
+/// on several threads, once it is large enough: see `crate::par::map`).
+const CHECK_BATCH: usize = 8192;
+use super::clocks::{Change, NodeClocks};
 use super::keys::PROJECT_MAX_WRITERS;
 use crate::clock::Clock;
 use crate::conflicts::conflict_write;
-use crate::finding;
+use crate::finding::{self, Finding};
 use crate::report::Code;
 
 impl Engine {
-    /// Recomputes the direct cross predecessors of `v` and the findings that depend on them
-    /// (missing-event, unmatched-recv, lamport-violation, wall-clock inversions). Returns
-    /// whether its clock must be recomputed.
-    pub(super) fn edges(&mut self, v: u32) -> bool {
-        let e = self.trace.events()[v as usize];
-        let (prev, _) = self.around(v);
-        let trace = &self.trace;
-        let mut preds: Vec<u32> = Vec::new();
-        let mut missing: Vec<(EventId, &'static str)> = Vec::new();
-        let mut waits: Vec<(Sym, u64)> = Vec::new();
-        let mut self_parent = false;
-        let mut unmatched = false;
-        // Rule 3: a recv follows every send of its message.
-        if e.kind == Kind::Recv {
-            match self.sends.get(&e.msg) {
-                Some(s) if !s.is_empty() => preds.extend(s),
-                _ => unmatched = true,
-            }
-        }
-        if e.has_parents() {
-            // Rule 2.
-            for &(q, s) in trace.parents(&e) {
-                match self.logs.get(q as usize).and_then(|l| l.find(s)) {
-                    Some(p) if p == v => self_parent = true,
-                    Some(p) => preds.push(p),
-                    None => {
-                        missing.push((EventId::new(trace.names().resolve(q), s), "a parent"));
-                        waits.push((q, s));
-                    }
-                }
-            }
-        } else if e.has_vc() && e.kind != Kind::Recv {
-            // Rule 4: entries above the previous present event's reported clock.
-            self.vc_preds(&e, prev, &mut preds, &mut missing, &mut waits);
-        }
-        preds.sort_unstable();
-        preds.dedup();
-
-        // Findings on the node itself.
-        let id = self.id(v);
-        let f = (!missing.is_empty()).then(|| {
-            missing.sort();
-            missing.dedup_by(|a, b| a.0 == b.0);
-            finding::missing_event(v, &id, &missing)
-        });
-        self.set_finding(v, Code::MissingEvent, f);
-        let f =
-            unmatched.then(|| finding::unmatched_recv(v, &id, self.trace.syms().resolve(e.msg)));
-        self.set_finding(v, Code::UnmatchedRecv, f);
-        let f = e.lamport().and_then(|lb| {
-            let mut bad: Vec<(EventId, u64)> = prev
-                .into_iter()
-                .chain(preds.iter().copied())
-                .chain(self_parent.then_some(v))
-                .filter_map(|p| {
-                    let la = self.trace.events()[p as usize].lamport()?;
-                    (lb <= la).then(|| (self.id(p), la))
-                })
-                .collect();
-            bad.sort();
-            bad.dedup();
-            (!bad.is_empty()).then(|| finding::lamport_violation(v, &id, lb, &bad))
-        });
-        self.set_finding(v, Code::LamportViolation, f);
-
-        self.link(v, preds, waits, self_parent);
-        // A new node has no clock yet; an old one needs a new clock when its predecessors
-        // (or its program-order predecessor, which is why it was marked) changed.
-        true
-    }
-
-    /// Rule 4 for event `e` (after `prev` in program order): the events its clock names
-    /// above the previous present event's reported clock, into `preds`, or `missing` and
-    /// `waits` when they are not in the trace yet.
-    fn vc_preds(
-        &mut self,
-        e: &EventRec,
-        prev: Option<u32>,
-        preds: &mut Vec<u32>,
-        missing: &mut Vec<(EventId, &'static str)>,
-        waits: &mut Vec<(Sym, u64)>,
-    ) {
-        let trace = &self.trace;
-        // The previous event's reported clock, in a buffer kept between calls.
-        let mut before = std::mem::take(&mut self.vc_scratch);
-        before.clear();
-        if let Some(pe) = prev.map(|p| &trace.events()[p as usize]) {
-            if pe.has_vc() {
-                before.extend(trace.vc(pe));
-            }
-        }
-        let mut k = 0;
-        for (q, val) in trace.vc(e) {
-            while k < before.len() && before[k].0 < q {
-                k += 1;
-            }
-            let seen = if k < before.len() && before[k].0 == q {
-                before[k].1
-            } else {
-                0
-            };
-            if q == e.replica || val <= seen {
-                continue;
-            }
-            match self.logs.get(q as usize).and_then(|l| l.find(val)) {
-                Some(p) => preds.push(p),
-                None => {
-                    missing.push((
-                        EventId::new(trace.names().resolve(q), val),
-                        "a vector-clock predecessor",
-                    ));
-                    waits.push((q, val));
-                }
-            }
-        }
-        self.vc_scratch = before;
-    }
-
-    /// Records `v`'s new direct predecessors `preds` (its successors' lists and wall-clock
-    /// checks follow), the events it waits for, and whether it names itself as a parent.
-    fn link(&mut self, v: u32, preds: Vec<u32>, waits: Vec<(Sym, u64)>, self_parent: bool) {
-        for w in waits {
-            let list = self.waiting.entry(w).or_default();
-            if list.last() != Some(&v) {
-                list.push(v);
-            }
-        }
-        if self_parent {
-            self.self_parent.insert(v);
-            self.cyclic = true;
-        } else {
-            self.self_parent.remove(&v);
-        }
-        let old = self.preds.get(v).to_vec();
-        self.wall.replace(&self.trace, v, &old, &preds);
-        if old != preds {
-            for &p in &old {
-                if preds.binary_search(&p).is_err() {
-                    self.succs.remove(p, v);
-                }
-            }
-            for &p in &preds {
-                if old.binary_search(&p).is_err() {
-                    self.succs.push(p, v);
-                }
-            }
-            self.preds.set(v, preds);
-        }
-    }
-
     /// Recomputes the clocks of `work` and, while they change, of their successors. Marks the
     /// graph cyclic (and stops) when a node turns out to happen before one of its predecessors.
     pub(super) fn propagate(&mut self, work: Vec<u32>) {
@@ -219,9 +73,7 @@ impl Engine {
         self.queued = queued;
         self.clocks.settle();
         self.dedup(&mut changed);
-        for v in changed {
-            self.check_vc(v);
-        }
+        self.check_vcs(&mut changed);
     }
 
     /// Recomputes node `v`'s clock from its program-order predecessor and its cross
@@ -295,34 +147,35 @@ impl Engine {
             let s = s as usize;
             r.pending[s] -= 1;
             if r.pending[s] == 0 && !r.keep[s] {
-                self.clocks.discard(s as u32);
+                r.unread.push(s as u32);
             }
         }
     }
 
-    /// `vc-mismatch` of node `v` against its implied clock as computed now.
-    fn check_vc(&mut self, v: u32) {
-        let e = &self.trace.events()[v as usize];
-        if !e.has_vc() {
-            return;
+    /// Discards the slots [`Engine::count_readers`] found unread since the last call.
+    fn discard_unread(&mut self, readers: Option<&mut Readers>) {
+        for s in readers.map_or(Vec::new(), |r| std::mem::take(&mut r.unread)) {
+            self.clocks.discard(s);
         }
-        // The usual case, a reported clock equal to the implied one, is checked entry by entry
-        // without making the implied clock; a mismatch makes it for the evidence.
-        let trace = &self.trace;
-        let mut matched = 0u32;
-        let same = trace.vc(e).all(|(q, val)| {
-            matched += 1;
-            self.clocks.entry(trace, v, q) == val
-        }) && matched == self.clocks.nnz(trace, v);
-        if same {
-            self.set_finding(v, Code::VcMismatch, None);
-        } else {
-            let full = self
-                .clocks
-                .full(&self.trace, v, self.shift)
-                .expect("computed");
-            self.vc_mismatch(v, &full);
+    }
+
+    /// `vc-mismatch` of the nodes `nodes` against their implied clocks as computed now (on
+    /// several threads when they are many: each verdict only reads the clocks; the findings
+    /// are then recorded in the order of `nodes`), and empties `nodes`.
+    fn check_vcs(&mut self, nodes: &mut Vec<u32>) {
+        let (trace, clocks, shift) = (&self.trace, &self.clocks, self.shift);
+        let verdicts = crate::par::map(
+            nodes,
+            self.threads,
+            || (),
+            |(), &v| vc_verdict(trace, clocks, shift, v),
+        );
+        for (&v, f) in nodes.iter().zip(verdicts) {
+            if let Some(f) = f {
+                self.set_finding(v, Code::VcMismatch, f);
+            }
         }
+        nodes.clear();
     }
 
     /// Recomputes every node's clock in one pass in a topological order (Kahn's algorithm over
@@ -336,6 +189,8 @@ impl Engine {
             .collect();
         let mut ready: Vec<u32> = (0..n as u32).filter(|&v| indeg[v as usize] == 0).collect();
         let mut visited = 0usize;
+        // Nodes whose clock changed, their vc-mismatch checked a batch at a time.
+        let mut checks: Vec<u32> = Vec::new();
         let mut readers = self.discard_read.then(|| {
             let mut writers = self.keys.small_writer_sets(&self.trace);
             self.reads
@@ -353,11 +208,15 @@ impl Engine {
             let change = self
                 .update_clock(v)
                 .expect("visited after all its predecessors");
-            if change == Change::Changed {
-                self.check_vc(v);
+            if change == Change::Changed && self.trace.events()[v as usize].has_vc() {
+                checks.push(v);
             }
             if let Some(r) = readers.as_mut() {
                 self.count_readers(v, r);
+            }
+            if checks.len() >= CHECK_BATCH {
+                self.check_vcs(&mut checks);
+                self.discard_unread(readers.as_mut());
             }
             for s in next.into_iter().chain(self.succs.get(v).iter().copied()) {
                 let d = &mut indeg[s as usize];
@@ -367,49 +226,56 @@ impl Engine {
                 }
             }
         }
+        self.check_vcs(&mut checks);
+        self.discard_unread(readers.as_mut());
         self.clocks.settle();
         if visited == n {
             return Vec::new();
         }
         (0..n as u32).filter(|&v| indeg[v as usize] > 0).collect()
     }
+}
 
-    /// `vc-mismatch` of `v` against its implied clock.
-    fn vc_mismatch(&mut self, v: u32, implied: &Clock) {
-        let trace = &self.trace;
-        let e = &trace.events()[v as usize];
-        if !e.has_vc() {
-            return;
-        }
-        let mut matched = 0u32;
-        let mut ok = true;
-        for (q, val) in trace.vc(e) {
-            if implied.get(q) != val {
-                ok = false;
-                break;
-            }
-            matched += 1;
-        }
-        let f = (!(ok && matched == implied.nnz())).then(|| {
-            let names = trace.names();
-            let reported: Vec<(Sym, u64)> = trace.vc(e).collect();
-            let mut diffs: Vec<(String, u64, u64)> = Vec::new();
-            for &(q, val) in &reported {
-                let imp = implied.get(q);
-                if imp != val {
-                    diffs.push((names.resolve(q).to_string(), val, imp));
-                }
-            }
-            for (q, imp) in implied.entries() {
-                if !reported.iter().any(|&(s, _)| s == q) {
-                    diffs.push((names.resolve(q).to_string(), 0, imp));
-                }
-            }
-            diffs.sort();
-            finding::vc_mismatch(v, &trace.id(v as usize), &diffs)
-        });
-        self.set_finding(v, Code::VcMismatch, f);
+/// `vc-mismatch` of node `v` against its implied clock as computed now: `None` when `v`
+/// reports no clock, else the finding or its absence. The usual case, a reported clock equal
+/// to the implied one, is checked entry by entry without making the implied clock; a mismatch
+/// makes it for the evidence.
+fn vc_verdict(trace: &Trace, clocks: &NodeClocks, shift: u32, v: u32) -> Option<Option<Finding>> {
+    let e = &trace.events()[v as usize];
+    if !e.has_vc() {
+        return None;
     }
+    if clocks.equals(trace, v, trace.vc(e)) {
+        return Some(None);
+    }
+    let implied = clocks.full(trace, v, shift).expect("computed");
+    let mut matched = 0u32;
+    let mut ok = true;
+    for (q, val) in trace.vc(e) {
+        if implied.get(q) != val {
+            ok = false;
+            break;
+        }
+        matched += 1;
+    }
+    Some((!(ok && matched == implied.nnz())).then(|| {
+        let names = trace.names();
+        let reported: Vec<(Sym, u64)> = trace.vc(e).collect();
+        let mut diffs: Vec<(String, u64, u64)> = Vec::new();
+        for &(q, val) in &reported {
+            let imp = implied.get(q);
+            if imp != val {
+                diffs.push((names.resolve(q).to_string(), val, imp));
+            }
+        }
+        for (q, imp) in implied.entries() {
+            if !reported.iter().any(|&(s, _)| s == q) {
+                diffs.push((names.resolve(q).to_string(), 0, imp));
+            }
+        }
+        diffs.sort();
+        finding::vc_mismatch(v, &trace.id(v as usize), &diffs)
+    }))
 }
 
 /// Per clock slot, during [`Engine::check`]'s pass: reads still to come, and whether a
@@ -419,4 +285,7 @@ struct Readers {
     pending: Vec<u32>,
     keep: Vec<bool>,
     writers: rustc_hash::FxHashMap<Sym, Vec<Sym>>,
+    /// Slots nobody reads again, discarded once the vc-mismatch checks of the nodes visited
+    /// so far are done (the checks read them).
+    unread: Vec<u32>,
 }
