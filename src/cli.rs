@@ -136,7 +136,7 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
 
-    /// Export a trace for other tools: ShiViz, Graphviz DOT, Mermaid.
+    /// Export a trace for other tools: ShiViz, Graphviz DOT, Mermaid, Parquet.
     ///
     /// Examples:
     ///   weft export trace.jsonl --to shiviz -o trace.log       # open in ShiViz
