@@ -29,31 +29,43 @@ fn same_on_any_threads(trace: &Trace) -> Report {
     one
 }
 
-#[test]
-fn every_fixture_reports_the_same_bytes_on_any_number_of_threads() {
+/// Calls `f` with the name and text of every `.jsonl` fixture (at least ten of them).
+fn for_each_fixture(mut f: impl FnMut(&str, &str)) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "jsonl") {
             let text = std::fs::read_to_string(&path).unwrap();
-            same_on_any_threads(&read(&path.display().to_string(), &text));
+            f(&path.display().to_string(), &text);
             seen += 1;
         }
     }
     assert!(seen >= 10, "only {seen} fixtures found");
 }
 
-/// A deterministic trace of `events` events on 6 replicas that write, read (sometimes a wrong
-/// value) and sync by messages: many concurrent writes on `keys` keys of all four types.
-fn generated(seed: u64, events: usize, keys: u64) -> String {
+#[test]
+fn every_fixture_reports_the_same_bytes_on_any_number_of_threads() {
+    for_each_fixture(|name, text| {
+        same_on_any_threads(&read(name, text));
+    });
+}
+
+/// A deterministic stream of numbers below the bound asked for (xorshift64), from `seed`.
+fn below(seed: u64) -> impl FnMut(u64) -> u64 {
     let mut x = seed | 1;
-    let mut rand = move |n: u64| {
+    move |n: u64| {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x % n
-    };
+    }
+}
+
+/// A deterministic trace of `events` events on 6 replicas that write, read (sometimes a wrong
+/// value) and sync by messages: many concurrent writes on `keys` keys of all four types.
+fn generated(seed: u64, events: usize, keys: u64) -> String {
+    let mut rand = below(seed);
     let mut seq = [0u64; 6];
     let mut lamport = [0u64; 6];
     let mut sent: Vec<(String, u64)> = Vec::new();
@@ -174,27 +186,17 @@ fn same_with_edges_in_parallel(name: &str, batches: &[String]) {
 
 #[test]
 fn edges_found_on_several_threads_or_one_report_the_same() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "jsonl") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let name = path.display().to_string();
+    for_each_fixture(|name, text| {
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.contains("\"format\""))
             .collect();
         // All at once (`weft check`), and backwards in batches of three (late events re-mark
         // the nodes that waited for them).
-        same_with_edges_in_parallel(&name, &[lines.join("\n") + "\n"]);
+        same_with_edges_in_parallel(name, &[lines.join("\n") + "\n"]);
         let backwards: Vec<String> = lines.rchunks(3).map(|c| c.join("\n") + "\n").collect();
-        same_with_edges_in_parallel(&name, &backwards);
-        seen += 1;
-    }
-    assert!(seen >= 10, "only {seen} fixtures found");
+        same_with_edges_in_parallel(name, &backwards);
+    });
     let text = generated(5, 6_000, 500);
     let lines: Vec<&str> = text.lines().collect();
     let batches: Vec<String> = lines.chunks(1000).map(|c| c.join("\n") + "\n").collect();
@@ -204,13 +206,7 @@ fn edges_found_on_several_threads_or_one_report_the_same() {
 /// A deterministic trace of `events` events on 6 replicas that report vector clocks and sync
 /// by messages; every 40th event leaves one entry out of its clock (a `vc-mismatch`).
 fn generated_clocks(seed: u64, events: usize) -> String {
-    let mut x = seed | 1;
-    let mut rand = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
+    let mut rand = below(seed);
     let mut vc = [[0u64; 6]; 6];
     let mut sent: Vec<(String, [u64; 6])> = Vec::new();
     let mut lines = Vec::new();

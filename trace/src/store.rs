@@ -75,6 +75,21 @@ impl EventRec {
     /// `op` was given explicitly.
     pub const HAS_OP: u8 = 16;
 
+    /// The `flags` of a record whose optional fields `lamport`, `wall_ns`, `vc`, `parents` and
+    /// `op` are present or not, in that order.
+    pub(crate) fn flags_for(present: [bool; 5]) -> u8 {
+        let bits = [
+            EventRec::HAS_LAMPORT,
+            EventRec::HAS_WALL,
+            EventRec::HAS_VC,
+            EventRec::HAS_PARENTS,
+            EventRec::HAS_OP,
+        ];
+        (present.iter().zip(bits))
+            .filter(|(&on, _)| on)
+            .fold(0, |flags, (_, bit)| flags | bit)
+    }
+
     /// The Lamport timestamp, if present.
     #[inline]
     pub fn lamport(&self) -> Option<u64> {

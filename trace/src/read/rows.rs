@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use super::shard::push_opt;
 use super::{ReadError, TraceBuilder};
 use crate::hash::{h2, hash_str, hash_value};
 use crate::intern::{LocalInterner, Sym};
@@ -235,36 +236,19 @@ impl Fields {
         values: &mut Vec<Value>,
         attrs: &mut Vec<Map<String, Value>>,
     ) -> EventRec {
-        let mut flags = 0u8;
-        for (on, bit) in [
-            (self.lamport.is_some(), EventRec::HAS_LAMPORT),
-            (self.wall_ns.is_some(), EventRec::HAS_WALL),
-            (self.has_vc, EventRec::HAS_VC),
-            (self.has_parents, EventRec::HAS_PARENTS),
-            (self.op.is_some(), EventRec::HAS_OP),
-        ] {
-            if on {
-                flags |= bit;
-            }
-        }
+        let flags = EventRec::flags_for([
+            self.lamport.is_some(),
+            self.wall_ns.is_some(),
+            self.has_vc,
+            self.has_parents,
+            self.op.is_some(),
+        ]);
         let vc_start = vc_arena.len() as u64;
         vcenc::encode(&self.vc, vc_arena);
         let parents_start = parents.len() as u64;
         parents.extend_from_slice(&self.parents);
-        let value = match self.value.take() {
-            Some(v) => {
-                values.push(v);
-                (values.len() - 1) as u32
-            }
-            None => NONE,
-        };
-        let attrs = match self.attrs.take() {
-            Some(a) => {
-                attrs.push(a);
-                (attrs.len() - 1) as u32
-            }
-            None => NONE,
-        };
+        let value = push_opt(values, self.value.take());
+        let attrs = push_opt(attrs, self.attrs.take());
         EventRec {
             replica: self.replica,
             kind: self.kind,

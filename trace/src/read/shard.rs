@@ -92,18 +92,13 @@ impl Shard {
     }
 
     fn push_event(&mut self, ev: &mut crate::parse::Scratch) {
-        let mut flags = 0u8;
-        for (on, bit) in [
-            (ev.lamport.is_some(), EventRec::HAS_LAMPORT),
-            (ev.wall_ns.is_some(), EventRec::HAS_WALL),
-            (ev.has_vc, EventRec::HAS_VC),
-            (ev.has_parents, EventRec::HAS_PARENTS),
-            (ev.op.is_some(), EventRec::HAS_OP),
-        ] {
-            if on {
-                flags |= bit;
-            }
-        }
+        let flags = EventRec::flags_for([
+            ev.lamport.is_some(),
+            ev.wall_ns.is_some(),
+            ev.has_vc,
+            ev.has_parents,
+            ev.op.is_some(),
+        ]);
         let vc_start = self.vc_arena.len() as u64;
         vcenc::encode(&ev.vc, &mut self.vc_arena);
         let parents_start = self.parents.len() as u64;
@@ -151,7 +146,8 @@ pub(super) fn too_long(max: usize) -> String {
     format!("line longer than {max} bytes")
 }
 
-fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
+/// `v` appended to `table`: its index, or [`NONE`] for no value.
+pub(crate) fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
     match v {
         Some(v) => {
             table.push(v);
