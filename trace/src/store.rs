@@ -660,3 +660,14 @@ impl Trace {
         self.in_flight.extend(in_flight);
     }
 }
+
+/// `v` appended to `table`: its index, or [`NONE`] for no value.
+pub(crate) fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
+    match v {
+        Some(v) => {
+            table.push(v);
+            (table.len() - 1) as u32
+        }
+        None => NONE,
+    }
+}

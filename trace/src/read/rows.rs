@@ -8,12 +8,11 @@
 
 use serde_json::{Map, Value};
 
-use super::shard::push_opt;
 use super::{ReadError, TraceBuilder};
 use crate::hash::{h2, hash_str, hash_value};
 use crate::intern::{LocalInterner, Sym};
 use crate::model::{Crdt, Header, Kind, Op};
-use crate::store::{EventRec, Malformed, Place, NONE};
+use crate::store::{push_opt, EventRec, Malformed, Place, NONE};
 use crate::vcenc;
 
 /// One event's fields, typed and interned, reused from row to row. A reader fills it (having

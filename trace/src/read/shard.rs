@@ -12,7 +12,7 @@ use crate::intern::Sym;
 use crate::model::Crdt;
 use crate::model::{Header, Kind, FORMAT};
 use crate::parse::{Parsed, Parser};
-use crate::store::{EventRec, Malformed, NONE};
+use crate::store::{push_opt, EventRec, Malformed, NONE};
 use crate::vcenc;
 
 /// One line's outcome inside a [`Shard`], before deduplication against the whole trace.
@@ -144,17 +144,6 @@ pub(super) fn trim_line(line: &[u8]) -> (&[u8], u64) {
 /// The reason given for a line over the length limit.
 pub(super) fn too_long(max: usize) -> String {
     format!("line longer than {max} bytes")
-}
-
-/// `v` appended to `table`: its index, or [`NONE`] for no value.
-pub(crate) fn push_opt<T>(table: &mut Vec<T>, v: Option<T>) -> u32 {
-    match v {
-        Some(v) => {
-            table.push(v);
-            (table.len() - 1) as u32
-        }
-        None => NONE,
-    }
 }
 
 /// Parses one block on a parsing thread.
