@@ -63,7 +63,7 @@ struct Cli {
 enum Cmd {
     /// Benchmark `weft check --format json` end to end against the targets.
     ///
-    /// Scenarios: (a) 1M events, 64 replicas, 10k keys, vc+lamport: weft time <= 2x the
+    /// Scenarios: (a) 1M events, 64 replicas, 10k keys, vc+lamport: weft time <= 0.75x the
     /// serde_json parse floor and peak RSS <= 1 GiB; (b) the same with 16 replicas: >= 1M
     /// events/s; (c) 4M events in b's shape: time <= 4.4x b's; (d) 500k events over 5,000
     /// replicas with message edges and no clocks: <= 10 s and peak RSS <= 2 GiB.

@@ -2,12 +2,14 @@
 //! histories with merges, every export mode) import to traces whose conflicts, winners and
 //! counters agree with what the library shows; and the mapping's details on small documents.
 
+mod loro_edits;
 mod loro_support;
 
 use loro::{ExportMode, IdSpan, LoroDoc, LoroMap, LoroValue, VersionVector};
 use proptest::prelude::*;
 use weft_interop::loro::{import, ImportOptions};
 
+use loro_edits::{erase_at, push_todo, sync, type_at};
 use loro_support::{agree, report, Checked};
 use weft_interop::loro::replica_name;
 use weft_trace::{EventId, Kind, Op};
@@ -85,11 +87,6 @@ fn step(peers: usize) -> impl Strategy<Value = Step> {
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
 
-fn sync(from: &LoroDoc, to: &LoroDoc) {
-    let bytes = from.export(ExportMode::updates(&to.oplog_vv())).unwrap();
-    to.import(&bytes).unwrap();
-}
-
 fn apply(docs: &[LoroDoc], s: &Step) {
     match s.clone() {
         Step::Set(p, k, v) => docs[p].get_map("m").insert(KEYS[k as usize], v).unwrap(),
@@ -101,25 +98,9 @@ fn apply(docs: &[LoroDoc], s: &Step) {
             .unwrap()
             .increment(n as f64)
             .unwrap(),
-        Step::Type(p, at, s) => {
-            let t = docs[p].get_text("t");
-            t.insert(at as usize % (t.len_unicode() + 1), &s).unwrap();
-        }
-        Step::Erase(p, at, n) => {
-            let t = docs[p].get_text("t");
-            let len = t.len_unicode();
-            if len > 0 {
-                let at = at as usize % len;
-                t.delete(at, (n as usize).min(len - at)).unwrap();
-            }
-        }
-        Step::Todo(p, done) => {
-            let todo = docs[p]
-                .get_list("todos")
-                .push_container(LoroMap::new())
-                .unwrap();
-            todo.insert("done", done).unwrap();
-        }
+        Step::Type(p, at, s) => type_at(&docs[p], at, &s),
+        Step::Erase(p, at, n) => erase_at(&docs[p], at, n),
+        Step::Todo(p, done) => push_todo(&docs[p], done),
         Step::Sync(a, b) => {
             if a != b {
                 sync(&docs[a], &docs[b]);

@@ -4,12 +4,16 @@
 //! size: on the JavaScript fixtures and on random multi-peer documents with multi-op changes,
 //! long text ops, counters in map slots and shallow snapshots. Errors are the same too.
 
-use loro::{ExportMode, LoroDoc, LoroMap, VersionVector};
+mod loro_edits;
+
+use loro::{ExportMode, LoroDoc, VersionVector};
 use proptest::prelude::*;
 use weft_interop::loro::{
     emit, import, load, plan, plan_in_chunks, prepare, whole_history_events, ImportOptions,
 };
 use weft_trace::Event;
+
+use loro_edits::{erase_at, push_todo, sync, type_at};
 
 /// Chunk sizes that cut changes and ops in every place, and the default.
 const CHUNKS: [i32; 6] = [1, 2, 3, 5, 64, i32::MAX];
@@ -123,33 +127,14 @@ fn apply(docs: &[LoroDoc], s: &Step) {
             };
             c.increment(x as f64).unwrap();
         }
-        Step::Type(p, at, s) => {
-            let t = docs[p].get_text("t");
-            t.insert(at as usize % (t.len_unicode() + 1), &s).unwrap();
-        }
-        Step::Erase(p, at, n) => {
-            let t = docs[p].get_text("t");
-            let len = t.len_unicode();
-            if len > 0 {
-                let at = at as usize % len;
-                t.delete(at, (n as usize).min(len - at)).unwrap();
-            }
-        }
-        Step::Todo(p, done) => {
-            let todo = docs[p]
-                .get_list("todos")
-                .push_container(LoroMap::new())
-                .unwrap();
-            todo.insert("done", done).unwrap();
-        }
+        Step::Type(p, at, s) => type_at(&docs[p], at, &s),
+        Step::Erase(p, at, n) => erase_at(&docs[p], at, n),
+        Step::Todo(p, done) => push_todo(&docs[p], done),
         Step::Commit(p) => docs[p].commit(),
         Step::Sync(a, b) => {
             docs[a].commit();
             docs[b].commit();
-            let bytes = docs[a]
-                .export(ExportMode::updates(&docs[b].oplog_vv()))
-                .unwrap();
-            docs[b].import(&bytes).unwrap();
+            sync(&docs[a], &docs[b]);
         }
     }
 }

@@ -157,6 +157,18 @@ impl Vv {
     }
 }
 
+/// Which of the next entries of two dot-sorted lists comes first in a merge (`Less`: `a`'s;
+/// the list that has run out comes last); `None` when both have.
+#[inline]
+fn merge_order<T>(a: Option<&T>, b: Option<&T>, dot: impl Fn(&T) -> Dot) -> Option<Ordering> {
+    Some(match (a, b) {
+        (Some(a), Some(b)) => dot(a).cmp(&dot(b)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => return None,
+    })
+}
+
 /// Joins `(mine, my_ctx)` with `(theirs, their_ctx)`: an entry survives if both sides have it,
 /// or if the other side's context has not seen its dot. `mine`/`theirs` are sorted by `dot`
 /// with unique dots. Returns whether anything changed; allocates only if the entries change.
@@ -171,13 +183,7 @@ pub(super) fn causal_join<T: Clone + Ord>(
     let mut entries_change = false;
     {
         let (mut i, mut j) = (0, 0);
-        loop {
-            let ord = match (mine.get(i), theirs.get(j)) {
-                (Some(a), Some(b)) => dot(a).cmp(&dot(b)),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => break,
-            };
+        while let Some(ord) = merge_order(mine.get(i), theirs.get(j), &dot) {
             match ord {
                 Ordering::Less => {
                     if their_ctx.covers(dot(&mine[i])) {
@@ -212,13 +218,7 @@ pub(super) fn causal_join<T: Clone + Ord>(
         let mut out = Vec::with_capacity(old.len() + theirs.len());
         let mut a_it = old.into_iter().peekable();
         let mut j = 0;
-        loop {
-            let ord = match (a_it.peek(), theirs.get(j)) {
-                (Some(a), Some(b)) => dot(a).cmp(&dot(b)),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => break,
-            };
+        while let Some(ord) = merge_order(a_it.peek(), theirs.get(j), &dot) {
             match ord {
                 Ordering::Less => {
                     let a = a_it.next().expect("peeked");

@@ -44,6 +44,31 @@ fn joined(a: &Crdt, b: &Crdt) -> Crdt {
 
 // ---- exact reference models (uncompressed dot-set contexts) ----
 
+/// The join of two dot stores with exact contexts, by definition: an entry survives if the
+/// other side has it too or has not seen its dot; the contexts unite.
+fn dot_join<E: Ord + Clone>(
+    entries: &mut BTreeSet<E>,
+    ctx: &mut BTreeSet<Dot>,
+    their_entries: &BTreeSet<E>,
+    their_ctx: &BTreeSet<Dot>,
+    dot: impl Fn(&E) -> Dot,
+) {
+    let keep = |e: &E, entries: &BTreeSet<E>, ctx: &BTreeSet<Dot>| {
+        entries.contains(e) || !ctx.contains(&dot(e))
+    };
+    let mut joined: BTreeSet<E> = (entries.iter())
+        .filter(|e| keep(e, their_entries, their_ctx))
+        .cloned()
+        .collect();
+    joined.extend(
+        (their_entries.iter())
+            .filter(|e| keep(e, entries, ctx))
+            .cloned(),
+    );
+    *entries = joined;
+    ctx.extend(their_ctx.iter().copied());
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 struct RefMv {
     entries: BTreeSet<(Dot, Val)>,
@@ -52,17 +77,9 @@ struct RefMv {
 
 impl RefMv {
     fn join(&mut self, o: &RefMv) {
-        let keep =
-            |e: &(Dot, Val), other: &RefMv| other.entries.contains(e) || !other.ctx.contains(&e.0);
-        let mut entries: BTreeSet<(Dot, Val)> = self
-            .entries
-            .iter()
-            .filter(|e| keep(e, o))
-            .cloned()
-            .collect();
-        entries.extend(o.entries.iter().filter(|e| keep(e, self)).cloned());
-        self.entries = entries;
-        self.ctx.extend(o.ctx.iter().copied());
+        dot_join(&mut self.entries, &mut self.ctx, &o.entries, &o.ctx, |e| {
+            e.0
+        });
     }
 
     fn set(&mut self, d: Dot, v: Val) -> RefMv {
@@ -92,17 +109,9 @@ struct RefSet {
 
 impl RefSet {
     fn join(&mut self, o: &RefSet) {
-        let keep =
-            |e: &(Val, Dot), other: &RefSet| other.entries.contains(e) || !other.ctx.contains(&e.1);
-        let mut entries: BTreeSet<(Val, Dot)> = self
-            .entries
-            .iter()
-            .filter(|e| keep(e, o))
-            .cloned()
-            .collect();
-        entries.extend(o.entries.iter().filter(|e| keep(e, self)).cloned());
-        self.entries = entries;
-        self.ctx.extend(o.ctx.iter().copied());
+        dot_join(&mut self.entries, &mut self.ctx, &o.entries, &o.ctx, |e| {
+            e.1
+        });
     }
 
     fn dots_of(&self, e: &Val) -> BTreeSet<Dot> {
