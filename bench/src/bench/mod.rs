@@ -162,6 +162,25 @@ struct Row {
 }
 
 impl Row {
+    /// Records a run of weft on the scenario's file: its time and peak RSS, which it returns
+    /// for the scenario to judge; a failed run is the row's failure (`None`).
+    fn measured(
+        &mut self,
+        run: std::result::Result<(Duration, u64), String>,
+    ) -> Option<(Duration, u64)> {
+        match run {
+            Ok((time, rss)) => {
+                self.weft = Some(time);
+                self.rss = Some(rss);
+                Some((time, rss))
+            }
+            Err(why) => {
+                self.verdict = Verdict::Fail(why);
+                None
+            }
+        }
+    }
+
     fn new(id: Id, cfg: &GenConfig, target: String) -> Self {
         Row {
             id,

@@ -22,16 +22,11 @@ impl Bench<'_> {
         let Some(w) = self.weft(&file)? else {
             return Ok(row);
         };
-        match w {
-            Ok((time, rss)) => {
-                let ratio = time.as_secs_f64() / fl.as_secs_f64();
-                row.weft = Some(time);
-                row.rss = Some(rss);
-                row.ratio = Some(ratio);
-                // Issue 16's target (it was 2x before).
-                row.verdict = Verdict::judge(ratio <= 0.75 && rss <= GIB);
-            }
-            Err(why) => row.verdict = Verdict::Fail(why),
+        if let Some((time, rss)) = row.measured(w) {
+            let ratio = time.as_secs_f64() / fl.as_secs_f64();
+            row.ratio = Some(ratio);
+            // Issue 16's target (it was 2x before).
+            row.verdict = Verdict::judge(ratio <= 0.75 && rss <= GIB);
         }
         Ok(row)
     }
@@ -49,25 +44,21 @@ impl Bench<'_> {
         let Some(w) = self.weft(&file)? else {
             return Ok(row);
         };
-        match w {
-            Ok((time, rss)) => {
-                row.weft = Some(time);
-                row.rss = Some(rss);
-                row.ratio = row.floor.map(|f| time.as_secs_f64() / f.as_secs_f64());
-                self.b_time = Some(time);
-                row.verdict = Verdict::judge(rate(cfg.events, time) >= 1e6);
-                let weft = self.weft.as_deref().expect("weft ran");
-                let p = crate::parquet::measure(weft, &self.dir, &file, self.opts.repeat)?;
-                print_parquet(&p, cfg.events);
-                if !p.identical {
-                    row.verdict = Verdict::Fail(
-                        "the report from the Parquet copy differs from the NDJSON one".to_owned(),
-                    );
-                }
-                self.parquet = Some(p);
-            }
-            Err(why) => row.verdict = Verdict::Fail(why),
+        let Some((time, _)) = row.measured(w) else {
+            return Ok(row);
+        };
+        row.ratio = row.floor.map(|f| time.as_secs_f64() / f.as_secs_f64());
+        self.b_time = Some(time);
+        row.verdict = Verdict::judge(rate(cfg.events, time) >= 1e6);
+        let weft = self.weft.as_deref().expect("weft ran");
+        let p = crate::parquet::measure(weft, &self.dir, &file, self.opts.repeat)?;
+        print_parquet(&p, cfg.events);
+        if !p.identical {
+            row.verdict = Verdict::Fail(
+                "the report from the Parquet copy differs from the NDJSON one".to_owned(),
+            );
         }
+        self.parquet = Some(p);
         Ok(row)
     }
 
@@ -106,16 +97,10 @@ impl Bench<'_> {
                 }
             }
         };
-        match self.weft(&file)?.expect("weft present") {
-            Ok((time, rss)) => {
-                let ratio = time.as_secs_f64() / base_time.as_secs_f64();
-                let limit = linear_limit(base, cfg);
-                row.weft = Some(time);
-                row.rss = Some(rss);
-                row.ratio = Some(ratio);
-                row.verdict = Verdict::judge(ratio <= limit);
-            }
-            Err(why) => row.verdict = Verdict::Fail(why),
+        if let Some((time, _)) = row.measured(self.weft(&file)?.expect("weft present")) {
+            let ratio = time.as_secs_f64() / base_time.as_secs_f64();
+            row.ratio = Some(ratio);
+            row.verdict = Verdict::judge(ratio <= linear_limit(base, cfg));
         }
         Ok(row)
     }
@@ -130,13 +115,8 @@ impl Bench<'_> {
         let Some(w) = self.weft(&file)? else {
             return Ok(row);
         };
-        match w {
-            Ok((time, rss)) => {
-                row.weft = Some(time);
-                row.rss = Some(rss);
-                row.verdict = Verdict::judge(time <= Duration::from_secs(10) && rss <= 2 * GIB);
-            }
-            Err(why) => row.verdict = Verdict::Fail(why),
+        if let Some((time, rss)) = row.measured(w) {
+            row.verdict = Verdict::judge(time <= Duration::from_secs(10) && rss <= 2 * GIB);
         }
         Ok(row)
     }
