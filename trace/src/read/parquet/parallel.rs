@@ -14,7 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::reader::{batches, fill, invalid, open, undecodable, Cols, Opened};
+use super::reader::{
+    batches, damaged, fill, guarded, invalid, open, read_rows, undecodable, Cols, Opened,
+};
 use crate::intern::{LocalInterner, SharedInterner};
 use crate::read::rows::{Fields, RowSink};
 use crate::read::shard::{Item, Shard};
@@ -34,27 +36,42 @@ enum Msg {
 }
 
 /// Reads the Parquet file `path` into `b`, decoding its row groups on `b.threads` threads;
-/// one thread (the plain [`super::reader::read_into`]) when there is one core or one group.
+/// on this thread ([`read_rows`]) when there is one core or one group.
 pub(crate) fn read_into(b: &mut TraceBuilder, path: &Path) -> Result<(), ReadError> {
     let name = path.display().to_string();
-    let io_err = |error| ReadError::Io {
+    let file = File::open(path).map_err(|error| ReadError::Io {
         input: name.clone(),
         error,
-    };
-    let file = File::open(path).map_err(io_err)?;
-    let opened = match catch_unwind(AssertUnwindSafe(|| open(&name, &file))) {
-        Ok(opened) => opened?,
-        Err(payload) => return Err(io_err(damaged(&panic_message(&*payload)))),
-    };
-    let groups = opened.meta.metadata().num_row_groups();
-    let threads = b.threads.min(groups);
-    if threads <= 1 {
-        return super::reader::read_into(b, path);
-    }
+    })?;
     b.start(&name);
-    for h in opened.headers.iter().cloned() {
-        b.header(&name, h);
-    }
+    guarded(&name, || {
+        let opened = open(&name, &file)?;
+        let groups = opened.meta.metadata().num_row_groups();
+        let threads = b.threads.min(groups);
+        if threads <= 1 {
+            return read_rows(b, &name, file, &opened);
+        }
+        for h in opened.headers.iter().cloned() {
+            b.header(&name, h);
+        }
+        read_groups(b, &name, path, &opened, threads).map_err(|error| ReadError::Io {
+            input: name.clone(),
+            error,
+        })?
+    })
+}
+
+/// The row groups of `path` (metadata `opened`, headers already read) decoded on `threads`
+/// threads and merged into `b` in row order. `Err` is an error about the file; `Ok(Err)` one
+/// the merge found (a malformed row in strict mode).
+fn read_groups(
+    b: &mut TraceBuilder,
+    name: &str,
+    path: &Path,
+    opened: &Opened,
+    threads: usize,
+) -> Result<Result<(), ReadError>, std::io::Error> {
+    let groups = opened.meta.metadata().num_row_groups();
     // The first row of each group, numbered from 0 across the file.
     let mut first_row = Vec::with_capacity(groups);
     let mut rows = 0u64;
@@ -71,7 +88,7 @@ pub(crate) fn read_into(b: &mut TraceBuilder, path: &Path) -> Result<(), ReadErr
             inboxes.push(rx);
             let job = Job {
                 path,
-                opened: &opened,
+                opened,
                 first_row: &first_row,
                 names: names.clone(),
                 syms: syms.clone(),
@@ -79,7 +96,7 @@ pub(crate) fn read_into(b: &mut TraceBuilder, path: &Path) -> Result<(), ReadErr
             scope.spawn(move || job.run((t..groups).step_by(threads), &tx));
         }
         let mut cur = Cursor {
-            input: &name,
+            input: name,
             line: 0,
             first: true,
             place: Place::Row,
@@ -87,7 +104,7 @@ pub(crate) fn read_into(b: &mut TraceBuilder, path: &Path) -> Result<(), ReadErr
         let merged = merge_groups(b, &mut cur, &inboxes, groups);
         // Dropping the inboxes stops the threads at their next batch.
         drop(inboxes);
-        merged.map_err(io_err)?
+        merged
     })
 }
 
@@ -120,13 +137,6 @@ fn merge_groups(
         }
     }
     Ok(Ok(()))
-}
-
-/// The error of a file on whose data the parquet crate panicked.
-fn damaged(message: &str) -> std::io::Error {
-    invalid(format!(
-        "the Parquet reader failed on damaged data: {message}"
-    ))
 }
 
 /// What a decoding thread reads with.

@@ -59,21 +59,36 @@ pub(super) fn invalid(reason: impl Into<String>) -> io::Error {
 /// Reads `path` into `b`: its header metadata, then every row in order.
 pub(crate) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadError> {
     let name = path.display().to_string();
-    let io_err = |error| ReadError::Io {
+    let file = File::open(path).map_err(|error| ReadError::Io {
         input: name.clone(),
         error,
-    };
-    let file = File::open(path).map_err(io_err)?;
+    })?;
     b.start(&name);
-    // The parquet crate checks what it reads, but a damaged file must not take the process
-    // down even where it does not: a panic is this file's error.
-    match catch_unwind(AssertUnwindSafe(|| read_file(b, &name, file))) {
-        Ok(res) => res,
-        Err(payload) => Err(io_err(invalid(format!(
-            "the Parquet reader failed on damaged data: {}",
-            crate::read::panic_message(&*payload)
-        )))),
-    }
+    guarded(&name, || {
+        let opened = open(&name, &file)?;
+        read_rows(b, &name, file, &opened)
+    })
+}
+
+/// `read` with a panic turned into `name`'s error: the parquet crate checks what it reads,
+/// but a damaged file must not take the process down even where it does not.
+pub(super) fn guarded(
+    name: &str,
+    read: impl FnOnce() -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    catch_unwind(AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        Err(ReadError::Io {
+            input: name.to_string(),
+            error: damaged(&crate::read::panic_message(&*payload)),
+        })
+    })
+}
+
+/// The error of a file on whose data the parquet crate panicked.
+pub(super) fn damaged(message: &str) -> io::Error {
+    invalid(format!(
+        "the Parquet reader failed on damaged data: {message}"
+    ))
 }
 
 /// A file's checked metadata: what every reader of its row groups starts from.
@@ -144,16 +159,22 @@ pub(super) fn undecodable(row: u64, e: impl std::fmt::Display) -> String {
     format!("after row {row}: the data cannot be decoded: {e}")
 }
 
-fn read_file(b: &mut dyn RowSink, name: &str, file: File) -> Result<(), ReadError> {
+/// Every row of `file` (whose metadata is `opened`) into `b`, after its headers, on this
+/// thread.
+pub(super) fn read_rows(
+    b: &mut dyn RowSink,
+    name: &str,
+    file: File,
+    opened: &Opened,
+) -> Result<(), ReadError> {
     let io_err = |error| ReadError::Io {
         input: name.to_string(),
         error,
     };
-    let opened = open(name, &file)?;
     for h in opened.headers.iter().cloned() {
         b.header(name, h);
     }
-    let reader = batches(file, &opened, None).map_err(|r| io_err(invalid(r)))?;
+    let reader = batches(file, opened, None).map_err(|r| io_err(invalid(r)))?;
     let mut row = 0u64;
     let mut fields = Fields::default();
     for batch in reader {
