@@ -16,7 +16,7 @@ use serde_json::{Map, Number, Value};
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use super::{
-    h2, hash_str, hash_value, Field, Parser, Scratch, FIELDS, MAX_REPLICA_BYTES, NULL_HASH,
+    field_of, h2, hash_str, hash_value, Field, Parser, Scratch, MAX_REPLICA_BYTES, NULL_HASH,
 };
 use crate::intern::LocalInterner;
 use crate::model::{Crdt, Kind, Op};
@@ -128,8 +128,8 @@ impl<'t> Walk<'t, '_> {
         };
         for _ in 0..len {
             let name = self.string()?;
-            match FIELDS.iter().find(|(n, _)| *n == name) {
-                Some(&(_, field)) => self.field(field)?,
+            match field_of(name) {
+                Some(field) => self.field(field)?,
                 None => {
                     let h = hash_str(name);
                     if self.ev.unknown.contains(&h) {
