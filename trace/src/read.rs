@@ -21,6 +21,7 @@ mod expand;
 mod input;
 mod parallel;
 pub(crate) mod parquet;
+mod prefix;
 // Rows of columnar files: only Parquet reads them.
 #[cfg(feature = "parquet")]
 pub(crate) mod rows;
