@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use weft_interop::export::{self, Around, ExportOptions};
 use weft_interop::shiviz::{self, ImportOptions, Imported};
-use weft_trace::{expand_paths, EventId, NdjsonWriter, ReadOptions, Trace};
+use weft_trace::{expand_paths, EventId, Expanded, Input, NdjsonWriter, ReadOptions, Trace};
 
 use crate::cli::{
     CrdtImportArgs, ExportArgs, ExportFormat, ImportFormat, InputFormat, ShivizImportArgs,
@@ -42,19 +42,11 @@ pub fn load_trace(
 ) -> Result<Trace, String> {
     match input {
         InputFormat::Weft => {
-            let opts = ReadOptions {
-                lenient,
-                ..ReadOptions::default()
-            };
-            let expanded = expand_paths(inputs).map_err(|e| e.to_string())?;
-            // What a directory holds but is not read is said, never left out silently.
-            for s in &expanded.skipped {
-                eprintln!("weft: skipped {s}");
-            }
-            let trace = Trace::read_inputs(&expanded.inputs, &opts).map_err(|e| e.to_string())?;
-            // A collector writing the directory: its unfinished last line was not read.
-            for f in trace.in_flight() {
-                eprintln!("weft: note: {f}");
+            let inputs = weft_inputs(inputs)?;
+            let trace =
+                Trace::read_inputs(&inputs, &weft_options(lenient)).map_err(|e| e.to_string())?;
+            for note in in_flight_notes(&trace) {
+                eprintln!("{note}");
             }
             Ok(trace)
         }
@@ -72,6 +64,38 @@ pub fn load_trace(
         InputFormat::Automerge => crdt_trace(Crdt::Automerge, inputs),
         InputFormat::Loro => crdt_trace(Crdt::Loro, inputs),
     }
+}
+
+/// How weft-trace/1 inputs are read.
+pub fn weft_options(lenient: bool) -> ReadOptions {
+    ReadOptions {
+        lenient,
+        ..ReadOptions::default()
+    }
+}
+
+/// The weft-trace/1 inputs the paths name (directories expanded), having said what is skipped.
+fn weft_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
+    let expanded = expand_paths(paths).map_err(|e| e.to_string())?;
+    say_skipped(&expanded);
+    Ok(expanded.inputs)
+}
+
+/// What a directory holds but is not read is said on stderr, never left out silently.
+pub fn say_skipped(expanded: &Expanded) {
+    for s in &expanded.skipped {
+        eprintln!("weft: skipped {s}");
+    }
+}
+
+/// What to say of a trace read from a directory a collector is writing: its unfinished last
+/// line was not read.
+pub fn in_flight_notes(trace: &Trace) -> Vec<String> {
+    trace
+        .in_flight()
+        .iter()
+        .map(|f| format!("weft: note: {f}"))
+        .collect()
 }
 
 /// A CRDT document's history as a trace: imported, written as weft-trace/1 and read back like

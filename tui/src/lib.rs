@@ -42,5 +42,5 @@ pub mod run;
 pub mod state;
 
 pub use render::read_view;
-pub use run::{run, OnQuit, Options, Source, TuiError};
+pub use run::{run, spawn_loader, Loader, OnQuit, Options, Source, TuiError};
 pub use state::witness;

@@ -35,9 +35,24 @@ pub enum Source {
         /// Shown in the status bar.
         label: String,
     },
+    /// A large trace opened with a first look: `first` (its first events, from
+    /// `Trace::read_prefix`) is shown at once while `rest` reads the whole on another thread;
+    /// the whole, analysed, then replaces it ([`Action::Loaded`]). If `rest` fails, the program
+    /// ends with its message ([`TuiError::Load`]), as a failed read before the screen would.
+    Loading {
+        /// The first events.
+        first: Box<Trace>,
+        /// Reads the whole trace; its error is the message to end with.
+        rest: Loader,
+        /// Shown in the status bar.
+        label: String,
+    },
     /// A collector followed live.
     Live(LiveConfig),
 }
+
+/// Reads a whole trace on the loading thread of [`Source::Loading`].
+pub type Loader = Box<dyn FnOnce() -> Result<Trace, String> + Send>;
 
 /// Everything `weft tui` was asked for.
 pub struct Options {
@@ -71,6 +86,10 @@ pub enum TuiError {
     /// Setting up, drawing to or reading the terminal failed.
     #[error("terminal: {0}")]
     Terminal(#[from] io::Error),
+    /// The whole of a trace opened with a first look could not be read: the loader's message,
+    /// which names its own place (`FILE:LINE:COL: reason`).
+    #[error("{0}")]
+    Load(String),
 }
 
 /// Runs the TUI until the user quits.
@@ -94,6 +113,15 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
                 App::new(model, label, opts.config).with_replay(opts.replay),
                 None,
             )
+        }
+        Source::Loading { first, rest, label } => {
+            // The whole is read while the first look is analysed and shown.
+            spawn_loader(rest, tx.clone());
+            let model = Arc::new(Model::build(*first));
+            let app = App::new(model, label, opts.config)
+                .loading()
+                .with_replay(opts.replay);
+            (app, None)
         }
         Source::Live(cfg) => {
             let app = App::live(&cfg.url, opts.config);
@@ -120,7 +148,38 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     if let Some(live) = live {
         live.stop();
     }
-    result
+    match app.failed.take() {
+        Some(why) if result.is_ok() => Err(TuiError::Load(why)),
+        _ => result,
+    }
+}
+
+/// Starts the loading thread of [`Source::Loading`]: the whole trace read by `rest` and
+/// analysed, posted as [`Action::Loaded`], or [`Action::LoadFailed`] with the reason, also when
+/// reading or analysing panics (the view never waits for a load that will not come).
+pub fn spawn_loader(rest: Loader, ui: SyncSender<Action>) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("weft-tui-load".into())
+        .spawn(move || {
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rest().map(|trace| Arc::new(Model::build(trace)))
+            }));
+            let action = match loaded {
+                Ok(Ok(model)) => Action::Loaded(model),
+                Ok(Err(why)) => Action::LoadFailed(why),
+                Err(payload) => {
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".to_string());
+                    Action::LoadFailed(format!("weft tui: loading the trace failed: {what}"))
+                }
+            };
+            // The UI may be gone (the user quit): nothing is waiting then.
+            let _ = ui.send(action);
+        })
+        .expect("spawning a thread")
 }
 
 /// Raw mode and the alternate screen for as long as it lives; a panic hook restores them too.
@@ -190,7 +249,9 @@ fn event_loop(
             app.apply(Action::Quit);
         }
         terminal.draw(|f| crate::render::render(app, f))?;
-        let busy = app.live.is_some() || app.replay.as_ref().is_some_and(|r| r.playing);
+        let busy = app.live.is_some()
+            || app.loading.is_some()
+            || app.replay.as_ref().is_some_and(|r| r.playing);
         let wait = if busy {
             Duration::from_millis(33)
         } else {

@@ -9,6 +9,7 @@ mod cone;
 mod dispatch;
 mod filter;
 mod geometry;
+mod loading;
 mod navigate;
 mod playback;
 mod prompt;
@@ -144,6 +145,10 @@ pub struct App {
     pub message: Option<String>,
     /// Set by [`Action::Quit`].
     pub quit: bool,
+    /// While a trace opened with a first look is read whole: the events of the first look.
+    pub loading: Option<u64>,
+    /// Why the whole trace could not be read ([`Action::LoadFailed`]): the program ends with it.
+    pub failed: Option<String>,
 }
 
 impl App {
@@ -178,6 +183,8 @@ impl App {
             overlay: Overlay::None,
             message: None,
             quit: false,
+            loading: None,
+            failed: None,
         };
         app.select(app.first_visible());
         app

@@ -26,6 +26,18 @@ pub(super) fn status(app: &App, g: &Geometry, t: &Theme, frame: &mut Frame) {
         Some(live) => live_spans(live, m, t, &sep),
         None => (Vec::new(), Vec::new()),
     };
+    // A first look: the counts and findings below are the first events', not the trace's.
+    if let Some(shown) = app.loading {
+        spans.push(Span::styled(
+            "LOADING ",
+            t.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!("first {} events; reading the rest…", thousands(shown)),
+            t.fg(Color::Yellow),
+        ));
+        spans.push(sep.clone());
+    }
     spans.push(Span::raw(format!(
         "{} events · {} replicas · ",
         thousands(m.len() as u64),

@@ -125,6 +125,12 @@ pub enum Action {
     Dropped(u64),
     /// The live source started or finished re-analysing.
     Analyzing(bool),
+    /// The whole of a trace opened with a first look ([`crate::Source::Loading`]), read and
+    /// analysed: it replaces the first look, the selection kept.
+    Loaded(Arc<Model>),
+    /// The whole of a trace opened with a first look could not be read: the program ends and
+    /// says why, as it would have before showing anything.
+    LoadFailed(String),
 }
 
 /// How keys are read.

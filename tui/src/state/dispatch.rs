@@ -15,6 +15,8 @@ impl App {
                 | Action::Stats(_)
                 | Action::Model(_)
                 | Action::Analyzing(_)
+                | Action::Loaded(_)
+                | Action::LoadFailed(_)
                 | Action::Dropped(_)
                 | Action::Link(_)
                 | Action::Skipped(_)
@@ -106,6 +108,8 @@ impl App {
             Action::Resize { w, h } => self.resize(w, h),
             Action::Tick(dt) => self.tick(dt),
             Action::Model(m) => self.set_model(m),
+            Action::Loaded(m) => self.loaded(m),
+            Action::LoadFailed(why) => self.load_failed(why),
             Action::Link(_)
             | Action::Stats(_)
             | Action::Received(_)

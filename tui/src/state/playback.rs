@@ -254,6 +254,8 @@ impl App {
             };
         }
         let n = self.model.len() as u32;
+        // While the whole trace is read, the end of the first look is not the end.
+        let more = self.loading.is_some();
         let Some(r) = &mut self.replay else { return };
         if !r.playing {
             return;
@@ -263,7 +265,7 @@ impl App {
         if steps >= 1.0 {
             r.carry -= steps;
             r.pos = (r.pos as f64 + steps).min(n as f64) as u32;
-            if r.pos >= n {
+            if r.pos >= n && !more {
                 r.playing = false;
             }
             self.follow_replay();
