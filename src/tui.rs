@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use weft_trace::{Input, Trace};
 use weft_tui::live::LiveConfig;
 use weft_tui::state::Config;
-use weft_tui::{Loader, Options, Source, TuiError};
+use weft_tui::{Loader, Options, Source, TuiError, FIRST_LOOK_BYTES, FIRST_LOOK_MIN_BYTES};
 
 use crate::cli::{InputFormat, TuiArgs};
 use crate::error::{CliError, Verdict};
@@ -102,20 +102,12 @@ pub fn run(args: &TuiArgs) -> Result<Verdict, CliError> {
 /// Notes to say on stderr after the TUI ends.
 type Notes = Arc<Mutex<Vec<String>>>;
 
-/// Inputs at least this large (in bytes, as stored) open with a first look; smaller ones are
-/// read and analysed whole before the first frame in well under a second. The environment
-/// variable `WEFT_FIRST_LOOK_MIN_BYTES` sets another size (0: always; a slow machine may want
-/// less, and the tests use small traces).
-const FIRST_LOOK_MIN_BYTES: u64 = 32 << 20;
-
-/// The first look's share of the first input: some 13,000 events of 300 bytes, more than any
-/// screen shows, read and analysed in tens of milliseconds.
-const FIRST_LOOK_BYTES: usize = 4 << 20;
-
 /// A large weft-trace/1 input opened with a first look ([`Source::Loading`]): its first events
 /// shown at once while the whole is read and analysed on another thread. `None` for other
-/// formats, small inputs, and where `Trace::read_prefix` gives no exact first look (then the
-/// whole is read first, and a bad line is said before the screen is taken over).
+/// formats, inputs under [`FIRST_LOOK_MIN_BYTES`] (the environment variable
+/// `WEFT_FIRST_LOOK_MIN_BYTES` sets another size: 0 for always; the tests use small traces),
+/// and where `Trace::read_prefix` gives no exact first look (then the whole is read first, and
+/// a bad line is said before the screen is taken over).
 fn first_look(args: &TuiArgs, label: &str, notes: &Notes) -> Option<Source> {
     if args.input != InputFormat::Weft {
         return None;

@@ -42,5 +42,8 @@ pub mod run;
 pub mod state;
 
 pub use render::read_view;
-pub use run::{run, spawn_loader, Loader, OnQuit, Options, Source, TuiError};
+pub use run::{
+    run, spawn_loader, Loader, OnQuit, Options, Source, TuiError, FIRST_LOOK_BYTES,
+    FIRST_LOOK_MIN_BYTES,
+};
 pub use state::witness;
