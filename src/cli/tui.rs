@@ -9,7 +9,8 @@ use super::input::{InputFormat, ShivizOptions};
 #[derive(Debug, Args)]
 pub struct TuiArgs {
     /// Trace files or directories (a collector's data directory included), or logs and
-    /// documents with --input.
+    /// documents with --input. A trace of 32 MiB or more shows its first events at once while
+    /// the whole is read and analysed (WEFT_FIRST_LOOK_MIN_BYTES sets the size).
     #[arg(value_name = "FILE|DIR", conflicts_with = "connect")]
     pub inputs: Vec<PathBuf>,
 
