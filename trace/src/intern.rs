@@ -98,6 +98,16 @@ impl LocalInterner {
         id
     }
 
+    /// How many strings this cache holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when this cache holds no string.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// The string of an id this cache handed out.
     pub fn resolve(&self, id: Sym) -> &str {
         &self.strs[id as usize]

@@ -50,8 +50,8 @@ pub use intern::{Interner, Sym};
 pub use model::{Crdt, Event, EventId, Header, Kind, Op, FORMAT};
 pub use parse::{json_type, LineError, MAX_REPLICA_BYTES};
 pub use read::{
-    expand_inputs, expand_paths, CheckedLine, Expanded, Input, LineChecker, LinePos, ReadError,
-    ReadOptions, Skipped, TraceBuilder,
+    expand_inputs, expand_paths, split_lines, CheckedLine, Expanded, Input, LineChecker, LinePos,
+    ReadError, ReadOptions, Skipped, TraceBuilder,
 };
 pub use store::{Appended, EventRec, InFlight, Malformed, Place, Trace, MAX_MALFORMED_KEPT, NONE};
 /// The owned event model lives in the wire-contract crate, `weft-api`; re-exported here so a

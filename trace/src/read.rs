@@ -34,6 +34,7 @@ pub use expand::{
 };
 pub use input::{Input, Opened};
 use shard::{too_long, Item, Shard};
+pub use split::split_lines;
 use split::{read_line, BLOCK_BYTES};
 
 /// How to read.

@@ -25,8 +25,9 @@ pub enum CheckedLine {
 }
 
 /// Checks single lines exactly as the reader does, without building a trace: for servers that
-/// must accept or reject a whole batch before storing any of it. Create one per batch: its
-/// interning tables grow with the distinct strings it has seen.
+/// must accept or reject a whole batch before storing any of it. What it says of a line does
+/// not depend on the lines it checked before, so one checker may serve many batches; its
+/// interning tables grow with the distinct strings it has seen ([`LineChecker::interned`]).
 pub struct LineChecker {
     parser: Parser,
 }
@@ -43,6 +44,12 @@ impl LineChecker {
     /// A checker with empty tables.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How many distinct strings (replica names, message ids, keys) its tables hold: a checker
+    /// kept across batches is replaced once this passes a bound of the caller's.
+    pub fn interned(&self) -> usize {
+        self.parser.names.len() + self.parser.syms.len()
     }
 
     /// Classifies one line (without its newline). Never panics on any bytes.

@@ -5,7 +5,7 @@
 
 #[cfg(feature = "parquet")]
 use super::rows::Fields;
-use super::split::Block;
+use super::split::{split_lines, Block};
 use super::{Cursor, ReadError, TraceBuilder};
 use crate::intern::Sym;
 #[cfg(feature = "parquet")]
@@ -151,7 +151,7 @@ pub(super) fn parse_block(parser: &mut Parser, block: &Block, max: usize) -> Sha
     let mut shard = Shard::default();
     match block {
         Block::Lines(bytes) => {
-            for line in bytes.split(|&b| b == b'\n') {
+            for line in split_lines(bytes) {
                 shard.parse_line(parser, line, max);
             }
         }

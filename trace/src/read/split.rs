@@ -4,6 +4,31 @@
 
 use std::io::{self, BufRead};
 
+/// The pieces of `bytes` between newlines, exactly as `bytes.split(|&b| b == b'\n')` gives
+/// them (a final newline is followed by an empty piece), found with `memchr`: a byte-by-byte
+/// split costed a few percent of reading and of the collector's checking.
+pub fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match ends.next() {
+            Some(end) => {
+                let line = &bytes[start..end];
+                start = end + 1;
+                Some(line)
+            }
+            None => {
+                done = true;
+                Some(&bytes[start..])
+            }
+        }
+    })
+}
+
 /// Input is cut into blocks of about this many bytes (at line ends) for the parsing threads.
 pub(super) const BLOCK_BYTES: usize = 1 << 20;
 
@@ -175,6 +200,25 @@ pub(super) fn read_line(
         r.consume(if done { take + 1 } else { take });
         if done {
             return Ok(Some(too_long));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::split_lines;
+
+    proptest! {
+        /// The same pieces as the byte-by-byte split, on bytes dense in newlines.
+        #[test]
+        fn split_lines_is_the_slice_split(bytes in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), any::<u8>()], 0..300)
+        ) {
+            let want: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+            let got: Vec<&[u8]> = split_lines(&bytes).collect();
+            prop_assert_eq!(got, want);
         }
     }
 }
