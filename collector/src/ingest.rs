@@ -44,18 +44,19 @@ pub struct Counters {
     pub batches: AtomicU64,
 }
 
-/// Distinct strings a thread's line checker keeps before it is replaced by a fresh one.
+/// Distinct replica names a thread's line checker keeps before it is replaced by a fresh one
+/// (message ids and keys it only hashes).
 const CHECKER_STRINGS_MAX: usize = 1 << 16;
 
 thread_local! {
     /// Each thread's line checker, kept across requests: a fresh one per request interned
-    /// every key and message id of the request again (7 % of the NDJSON path in profiles).
+    /// every replica and vector-clock name of the request again.
     static CHECKER: std::cell::RefCell<LineChecker> = std::cell::RefCell::new(LineChecker::new());
 }
 
 /// Runs `f` with this thread's line checker, replaced by a fresh one once its tables hold
-/// [`CHECKER_STRINGS_MAX`] strings (message ids never repeat: a kept checker must not grow
-/// with the traffic).
+/// [`CHECKER_STRINGS_MAX`] names (millions of short-lived replicas: a kept checker must not
+/// grow with the traffic).
 fn with_checker<R>(f: impl FnOnce(&mut LineChecker) -> R) -> R {
     CHECKER.with(|cell| {
         let mut checker = cell.borrow_mut();
@@ -293,12 +294,16 @@ mod tests {
             let body = sends(r, first, 50);
             assert_eq!(seen(ingest.check_body(&body).unwrap()), fresh(&body));
         }
-        // More distinct message ids than the bound: the next request starts a fresh checker.
-        let big = sends("z", 1_000, CHECKER_STRINGS_MAX + 10);
-        assert_eq!(
-            ingest.check_body(&big).unwrap().len(),
-            CHECKER_STRINGS_MAX + 10
-        );
+        // Message ids and keys are hashed, never kept.
+        let ids = sends("z", 1_000, 20_000);
+        assert_eq!(ingest.check_body(&ids).unwrap().len(), 20_000);
+        assert!(CHECKER.with(|c| c.borrow().interned()) < 10);
+        // More distinct replica names than the bound: the next request starts a fresh checker.
+        let n = CHECKER_STRINGS_MAX + 10;
+        let many: String = (0..n)
+            .map(|i| format!("{{\"replica\":\"r{i}\",\"seq\":1}}\n"))
+            .collect();
+        assert_eq!(ingest.check_body(&Bytes::from(many)).unwrap().len(), n);
         assert!(CHECKER.with(|c| c.borrow().interned()) > CHECKER_STRINGS_MAX);
         let body = sends("a", 0, 3);
         assert_eq!(seen(ingest.check_body(&body).unwrap()), fresh(&body));

@@ -68,6 +68,9 @@ pub struct LocalInterner {
     shared: SharedInterner,
     ids: FxHashMap<Arc<str>, Sym>,
     strs: Vec<Option<(Arc<str>, u64)>>,
+    /// A hashing cache ([`LocalInterner::hashing`]): the content hashes of the strings met on
+    /// the current line, by id.
+    hashing: Option<Vec<u64>>,
 }
 
 impl LocalInterner {
@@ -77,11 +80,35 @@ impl LocalInterner {
             shared,
             ids: FxHashMap::default(),
             strs: Vec::new(),
+            hashing: None,
+        }
+    }
+
+    /// A cache that keeps no strings: its ids name the strings met since the last
+    /// [`LocalInterner::start_line`], and give their [`LocalInterner::content_hash`] only (no
+    /// [`LocalInterner::resolve`]). For a checker that needs a line's fingerprint, not its
+    /// strings: interning every message id and key of every request cost the collector
+    /// allocations and cache misses on tables that only grew.
+    pub fn hashing() -> Self {
+        LocalInterner {
+            hashing: Some(Vec::new()),
+            ..LocalInterner::new(SharedInterner::default())
+        }
+    }
+
+    /// A new line starts: a hashing cache forgets the ids of the last one.
+    pub fn start_line(&mut self) {
+        if let Some(hashes) = &mut self.hashing {
+            hashes.clear();
         }
     }
 
     /// The id of `s`, adding it to the shared table when new.
     pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(hashes) = &mut self.hashing {
+            hashes.push(crate::hash::hash_str(s));
+            return (hashes.len() - 1) as Sym;
+        }
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
@@ -108,7 +135,8 @@ impl LocalInterner {
         self.ids.is_empty()
     }
 
-    /// The string of an id this cache handed out.
+    /// The string of an id this cache handed out. Panics for a hashing cache, which keeps no
+    /// strings (a programming error).
     pub fn resolve(&self, id: Sym) -> &str {
         &self.strs[id as usize]
             .as_ref()
@@ -119,6 +147,9 @@ impl LocalInterner {
     /// A hash of the content of an id this cache handed out: the same for the same string in
     /// every process, unlike the id.
     pub fn content_hash(&self, id: Sym) -> u64 {
+        if let Some(hashes) = &self.hashing {
+            return hashes[id as usize];
+        }
         self.strs[id as usize]
             .as_ref()
             .expect("an id handed out by this cache")

@@ -168,6 +168,7 @@ impl Parser {
     /// Parses `line` (no newline). On success the event's fields are in `self.ev`.
     pub fn parse(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         self.ev.reset();
+        self.syms.start_line();
         if fast::fill(self, line) {
             return self.finish(line);
         }
@@ -178,6 +179,7 @@ impl Parser {
     /// explains it when it is rejected.
     pub fn parse_serde(&mut self, line: &[u8]) -> Result<Parsed, LineError> {
         self.ev.reset();
+        self.syms.start_line();
         let mut de = serde_json::Deserializer::from_slice(line);
         let res = de
             .deserialize_map(LineVisitor { p: self })

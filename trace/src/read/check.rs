@@ -2,7 +2,7 @@
 //! servers that accept or reject a batch before storing any of it.
 
 use super::shard::trim_line;
-use crate::intern::SharedInterner;
+use crate::intern::{LocalInterner, SharedInterner};
 use crate::model::FORMAT;
 use crate::parse::{Parsed, Parser};
 
@@ -34,9 +34,10 @@ pub struct LineChecker {
 
 impl Default for LineChecker {
     fn default() -> Self {
-        LineChecker {
-            parser: Parser::new(SharedInterner::default(), SharedInterner::default()),
-        }
+        let mut parser = Parser::new(SharedInterner::default(), SharedInterner::default());
+        // Message ids and keys only count in the fingerprint: hashed, never kept.
+        parser.syms = LocalInterner::hashing();
+        LineChecker { parser }
     }
 }
 
