@@ -222,13 +222,13 @@ impl Worker {
         if end <= self.analysed {
             return Ok(());
         }
-        // Stored lines were validated on the way in, and the store holds UTF-8 only.
-        let text = String::from_utf8_lossy(&text);
+        // Stored lines were validated on the way in (UTF-8 included): read as bytes, with no
+        // conversion pass over them.
         let opts = ReadOptions {
             lenient: true,
             ..ReadOptions::default()
         };
-        match Trace::batch_from_ndjson("store", &text, &opts) {
+        match Trace::batch_from_ndjson_bytes("store", &text, &opts) {
             Ok(batch) => self.engine.feed(batch),
             Err(e) => return Err(std::io::Error::other(e.to_string())),
         }

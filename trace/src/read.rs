@@ -156,7 +156,7 @@ impl TraceBuilder {
 
     /// A builder for `text` held in memory: on the calling thread when it is at most one block
     /// (parsing threads would get one block and wait for each other), else on every core.
-    fn for_text(text: &str, opts: &ReadOptions) -> Self {
+    fn for_text(text: &[u8], opts: &ReadOptions) -> Self {
         let b = TraceBuilder::new(opts.clone());
         if text.len() <= BLOCK_BYTES {
             b.threads(1)
@@ -307,7 +307,7 @@ impl Trace {
         text: &str,
         opts: &ReadOptions,
     ) -> Result<Trace, ReadError> {
-        let mut b = TraceBuilder::for_text(text, opts);
+        let mut b = TraceBuilder::for_text(text.as_bytes(), opts);
         b.read(input, text.as_bytes())?;
         b.finish()
     }
@@ -341,8 +341,30 @@ impl Trace {
         text: &str,
         opts: &ReadOptions,
     ) -> Result<Trace, ReadError> {
-        let mut b = TraceBuilder::for_text(text, opts);
-        b.read(input, text.as_bytes())?;
+        Trace::batch_from_ndjson_bytes(input, text.as_bytes(), opts)
+    }
+
+    /// [`Trace::batch_from_ndjson`] of bytes: lines that are not UTF-8 are malformed lines
+    /// (located and explained like any other), so bytes need no conversion to text first.
+    ///
+    /// ```
+    /// use weft_trace::{ReadOptions, Trace};
+    ///
+    /// let lenient = ReadOptions { lenient: true, ..ReadOptions::default() };
+    /// let bytes = b"{\"replica\":\"a\",\"seq\":1}\n{\"replica\":\"\xff\",\"seq\":1}\n";
+    /// let batch = Trace::batch_from_ndjson_bytes("store", bytes, &lenient)?;
+    /// assert_eq!((batch.len(), batch.malformed_count()), (1, 1));
+    /// assert_eq!(batch.malformed()[0].line, 2);
+    /// assert!(Trace::batch_from_ndjson_bytes("store", bytes, &ReadOptions::default()).is_err());
+    /// # Ok::<(), weft_trace::ReadError>(())
+    /// ```
+    pub fn batch_from_ndjson_bytes(
+        input: &str,
+        bytes: &[u8],
+        opts: &ReadOptions,
+    ) -> Result<Trace, ReadError> {
+        let mut b = TraceBuilder::for_text(bytes, opts);
+        b.read(input, bytes)?;
         Ok(b.finish_batch())
     }
 
