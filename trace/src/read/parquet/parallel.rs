@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::reader::{
-    batches, damaged, fill, guarded, invalid, open, read_rows, undecodable, Cols, Opened,
+    batches, damaged, fill, invalid, read_file, read_rows, undecodable, Cols, Opened,
 };
 use crate::intern::{LocalInterner, SharedInterner};
 use crate::read::rows::{Fields, RowSink};
@@ -38,24 +38,17 @@ enum Msg {
 /// Reads the Parquet file `path` into `b`, decoding its row groups on `b.threads` threads;
 /// on this thread ([`read_rows`]) when there is one core or one group.
 pub(crate) fn read_into(b: &mut TraceBuilder, path: &Path) -> Result<(), ReadError> {
-    let name = path.display().to_string();
-    let file = File::open(path).map_err(|error| ReadError::Io {
-        input: name.clone(),
-        error,
-    })?;
-    b.start(&name);
-    guarded(&name, || {
-        let opened = open(&name, &file)?;
+    read_file(b, path, |b, name, file, opened| {
         let groups = opened.meta.metadata().num_row_groups();
         let threads = b.threads.min(groups);
         if threads <= 1 {
-            return read_rows(b, &name, file, &opened);
+            return read_rows(b, name, file, opened);
         }
         for h in opened.headers.iter().cloned() {
-            b.header(&name, h);
+            b.header(name, h);
         }
-        read_groups(b, &name, path, &opened, threads).map_err(|error| ReadError::Io {
-            input: name.clone(),
+        read_groups(b, name, path, opened, threads).map_err(|error| ReadError::Io {
+            input: name.to_string(),
             error,
         })?
     })

@@ -58,6 +58,19 @@ pub(super) fn invalid(reason: impl Into<String>) -> io::Error {
 
 /// Reads `path` into `b`: its header metadata, then every row in order.
 pub(crate) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadError> {
+    read_file(b, path, |b, name, file, opened| {
+        read_rows(b, name, file, opened)
+    })
+}
+
+/// What every reader of a Parquet file does first: opens `path`, tells `b` the input starts,
+/// reads and checks the metadata, then hands the file to `read` (named in messages), with a
+/// panic on damaged data turned into the file's error ([`guarded`]).
+pub(super) fn read_file<B: RowSink + ?Sized>(
+    b: &mut B,
+    path: &Path,
+    read: impl FnOnce(&mut B, &str, File, &Opened) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|error| ReadError::Io {
         input: name.clone(),
@@ -66,7 +79,7 @@ pub(crate) fn read_into(b: &mut dyn RowSink, path: &Path) -> Result<(), ReadErro
     b.start(&name);
     guarded(&name, || {
         let opened = open(&name, &file)?;
-        read_rows(b, &name, file, &opened)
+        read(b, &name, file, &opened)
     })
 }
 
