@@ -38,6 +38,7 @@
 
 pub mod collector_dir;
 pub mod hash;
+mod ids;
 pub mod intern;
 pub mod parquet;
 mod parse;

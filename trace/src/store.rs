@@ -10,13 +10,12 @@
 //! the lines gives.
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
 use std::ops::Range;
 
-use hashbrown::hash_table::{Entry, HashTable};
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde_json::{Map, Value};
 
+use crate::ids::IdIndex;
 use crate::intern::{Interner, Sym};
 use crate::model::{Crdt, Event, EventId, Header, Kind, Op};
 use crate::vcenc::{self, VcIter};
@@ -259,19 +258,12 @@ pub struct Trace {
     /// Every malformed line skipped, kept in `malformed` or not.
     pub(crate) malformed_count: u64,
     pub(crate) in_flight: Vec<InFlight>,
-    /// The id index: arrival indices, hashed by the `(replica, seq)` of the event they point to
-    /// (compared through `events`), so an entry costs 4 bytes plus hashbrown's 1 control byte.
-    pub(crate) ids: HashTable<u32>,
+    /// The id index: `(replica, seq)` → arrival index (dense per replica where seqs are).
+    pub(crate) ids: IdIndex,
     /// The arrival indices already in `conflicting`.
     pub(crate) flagged: FxHashSet<u32>,
     /// Every copy the duplicate rule dropped, in the order met.
     pub(crate) dropped: Vec<Dropped>,
-}
-
-/// The hash of an id in [`Trace::ids`].
-#[inline]
-fn id_hash(replica: Sym, seq: u64) -> u64 {
-    FxBuildHasher.hash_one((replica, seq))
 }
 
 impl Trace {
@@ -417,15 +409,12 @@ impl Trace {
 
 impl Trace {
     /// The arrival index of the event `(replica, seq)`, `replica` a [`Trace::names`] id: one
-    /// lookup in the id index (O(1) expected).
+    /// lookup in the id index (O(1): an array access where a replica's seqs are dense, a hash
+    /// probe otherwise).
     pub fn find(&self, replica: Sym, seq: u64) -> Option<usize> {
-        let events = &self.events;
         self.ids
-            .find(id_hash(replica, seq), |&i| {
-                let e = &events[i as usize];
-                e.replica == replica && e.seq == seq
-            })
-            .map(|&i| i as usize)
+            .find(replica, seq, &self.events)
+            .map(|i| i as usize)
     }
 
     /// The arrival index of the event with id `replica@seq` (see [`Trace::find`]).
@@ -433,9 +422,10 @@ impl Trace {
         self.find(self.names.get(replica)?, seq)
     }
 
-    /// Bytes the id index behind [`Trace::find`] and the duplicate rule has allocated: 5 per slot
-    /// (an arrival index and a control byte), with between 8/7 and 16/7 slots per event, so 5.7
-    /// to 11.4 bytes per event (both tables for a moment while it grows).
+    /// Bytes the id index behind [`Trace::find`] and the duplicate rule has allocated: where a
+    /// replica's seqs are dense (1, 2, 3, …), 4 bytes an event (up to 8 while its vector grows);
+    /// ids far from their replica's others go to a hash table at 5.7 to 11.4 bytes an event;
+    /// plus 32 bytes a replica.
     pub fn id_index_bytes(&self) -> usize {
         self.ids.allocation_size()
     }
@@ -458,28 +448,8 @@ impl Trace {
         make: impl FnOnce(&mut Trace) -> EventRec,
     ) -> (u32, bool) {
         let next = u32::try_from(self.events.len()).expect("more than 2^32 events");
-        let events = &self.events;
-        let entry = self.ids.entry(
-            id_hash(replica, seq),
-            |&i| {
-                let e = &events[i as usize];
-                e.replica == replica && e.seq == seq
-            },
-            // Every index in the table is below `next`: a new one is inserted only after the
-            // table has made room, and its record is pushed before the next call.
-            |&i| {
-                let e = &events[i as usize];
-                id_hash(e.replica, e.seq)
-            },
-        );
-        let kept = match entry {
-            Entry::Occupied(o) => Some(*o.get()),
-            Entry::Vacant(v) => {
-                v.insert(next);
-                None
-            }
-        };
-        if let Some(of) = kept {
+        // The record is pushed below, before the next call, as the index requires.
+        if let Some(of) = self.ids.find_or_insert(replica, seq, next, &self.events) {
             self.drop_copy(of, fingerprint);
             return (of, false);
         }
