@@ -301,7 +301,13 @@ fn unresolved_text(out: &mut String, report: &Report, opts: &TextOptions, p: &Pa
         );
         let (shown, more) = capped(&report.unresolved, opts.limit);
         for u in shown {
-            let sib: Vec<String> = u.siblings.iter().map(|s| s.to_string()).collect();
+            // Thousands of replicas that never synced leave thousands of siblings: the line
+            // lists as many as `--limit` allows, like every other list here.
+            let (sibs, more_sibs) = capped(&u.siblings, opts.limit);
+            let mut sib: Vec<String> = sibs.iter().map(|s| s.to_string()).collect();
+            if more_sibs > 0 {
+                sib.push(format!("... and {more_sibs} more"));
+            }
             let _ = writeln!(
                 out,
                 "  key {}: {} concurrent latest writes remain as siblings: {}",
@@ -726,6 +732,31 @@ mod tests {
         assert!(
             t.contains("4 conflicts among 5 writes by 4 replicas; the most for one write: 3"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn siblings_are_capped_by_the_limit() {
+        let mut r = report(vec![]);
+        r.unresolved = vec![crate::report::Unresolved {
+            key: "k".into(),
+            siblings: (1..=5)
+                .map(|i| EventId {
+                    replica: format!("r{i}"),
+                    seq: 1,
+                })
+                .collect(),
+        }];
+        let t = text_with_limit(&r, 2);
+        assert!(
+            t.contains(
+                "key \"k\": 5 concurrent latest writes remain as siblings: r1@1, r2@1, ... and 3 more"
+            ),
+            "{t}"
+        );
+        assert!(
+            text_with_limit(&r, 0).contains("r4@1, r5@1\n"),
+            "0: no limit"
         );
     }
 }

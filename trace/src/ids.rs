@@ -18,7 +18,6 @@ use hashbrown::hash_table::{Entry, HashTable};
 use rustc_hash::FxBuildHasher;
 
 use crate::intern::Sym;
-use crate::store::EventRec;
 
 /// An empty slot of a run.
 const VACANT: u32 = u32::MAX;
@@ -51,9 +50,15 @@ fn id_hash(replica: Sym, seq: u64) -> u64 {
 }
 
 impl IdIndex {
-    /// The arrival index of `(replica, seq)`, `events` the records the index points into.
+    /// The arrival index of `(replica, seq)`; `id_at` gives the id of an arrival index (the
+    /// sparse table compares through it rather than keeping ids).
     #[inline]
-    pub(crate) fn find(&self, replica: Sym, seq: u64, events: &[EventRec]) -> Option<u32> {
+    pub(crate) fn find(
+        &self,
+        replica: Sym,
+        seq: u64,
+        id_at: impl Fn(u32) -> (Sym, u64),
+    ) -> Option<u32> {
         if let Some(&i) = self
             .runs
             .get(replica as usize)
@@ -67,24 +72,21 @@ impl IdIndex {
             return None;
         }
         self.sparse
-            .find(id_hash(replica, seq), |&i| {
-                let e = &events[i as usize];
-                e.replica == replica && e.seq == seq
-            })
+            .find(id_hash(replica, seq), |&i| id_at(i) == (replica, seq))
             .copied()
     }
 
     /// The arrival index of `(replica, seq)` if the index has it; otherwise records `next` for
-    /// it and returns `None`. `next` must be `events.len()` (the record is pushed before the next
-    /// call), as every index the sparse table holds must point at a record.
+    /// it and returns `None`. `id_at` must answer for `next` from the next call on (the caller
+    /// records the event before), as for every index the sparse table holds.
     pub(crate) fn find_or_insert(
         &mut self,
         replica: Sym,
         seq: u64,
         next: u32,
-        events: &[EventRec],
+        id_at: impl Fn(u32) -> (Sym, u64),
     ) -> Option<u32> {
-        if let Some(i) = self.find(replica, seq, events) {
+        if let Some(i) = self.find(replica, seq, &id_at) {
             return Some(i);
         }
         let q = replica as usize;
@@ -104,15 +106,12 @@ impl IdIndex {
         }
         let entry = self.sparse.entry(
             id_hash(replica, seq),
-            |&i| {
-                let e = &events[i as usize];
-                e.replica == replica && e.seq == seq
-            },
+            |&i| id_at(i) == (replica, seq),
             // Every index in the table is below `next`: a new one is inserted only after the
             // table has made room, and its record is pushed before the next call.
             |&i| {
-                let e = &events[i as usize];
-                id_hash(e.replica, e.seq)
+                let (q, s) = id_at(i);
+                id_hash(q, s)
             },
         );
         match entry {
@@ -145,27 +144,6 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashMap;
 
-    fn rec(replica: Sym, seq: u64) -> EventRec {
-        EventRec {
-            replica,
-            kind: crate::model::Kind::Local,
-            op: crate::model::Op::default(),
-            crdt: None,
-            flags: 0,
-            seq,
-            lamport: 0,
-            wall_ns: 0,
-            msg: crate::store::NONE,
-            key: crate::store::NONE,
-            value: crate::store::NONE,
-            attrs: crate::store::NONE,
-            vc_start: 0,
-            vc_len: 0,
-            parents_len: 0,
-            parents_start: 0,
-        }
-    }
-
     proptest! {
         /// Against a plain map: every id found where it was first inserted, whatever the seqs
         /// (dense, strided, huge, 0, repeated) and however replicas interleave.
@@ -175,20 +153,20 @@ mod tests {
             0..400,
         )) {
             let mut index = IdIndex::default();
-            let mut events = Vec::new();
+            let mut events: Vec<(Sym, u64)> = Vec::new();
             let mut map: HashMap<(Sym, u64), u32> = HashMap::new();
             for &(q, s) in &ids {
                 let next = events.len() as u32;
-                let got = index.find_or_insert(q, s, next, &events);
+                let got = index.find_or_insert(q, s, next, |i| events[i as usize]);
                 prop_assert_eq!(got, map.get(&(q, s)).copied());
                 if got.is_none() {
                     map.insert((q, s), next);
-                    events.push(rec(q, s));
+                    events.push((q, s));
                 }
             }
             for q in 0..7 {
                 for s in (0..45).chain([99_999, u64::MAX]) {
-                    prop_assert_eq!(index.find(q, s, &events), map.get(&(q, s)).copied());
+                    prop_assert_eq!(index.find(q, s, |i| events[i as usize]), map.get(&(q, s)).copied());
                 }
             }
         }
@@ -197,25 +175,34 @@ mod tests {
     #[test]
     fn far_apart_seqs_do_not_grow_a_run() {
         let mut index = IdIndex::default();
-        let mut events = Vec::new();
+        let mut events: Vec<(Sym, u64)> = Vec::new();
         for k in 0..10_000u64 {
             let seq = 1 + k * 1_000_000;
-            assert_eq!(index.find_or_insert(3, seq, k as u32, &events), None);
-            events.push(rec(3, seq));
+            assert_eq!(
+                index.find_or_insert(3, seq, k as u32, |i| events[i as usize]),
+                None
+            );
+            events.push((3, seq));
         }
         let per_event = index.allocation_size() as f64 / 10_000.0;
         assert!(per_event <= 12.0, "{per_event} bytes an event");
-        assert_eq!(index.find(3, 1 + 9_999 * 1_000_000, &events), Some(9_999));
+        assert_eq!(
+            index.find(3, 1 + 9_999 * 1_000_000, |i| events[i as usize]),
+            Some(9_999)
+        );
     }
 
     #[test]
     fn dense_seqs_cost_about_four_bytes_an_event() {
         let mut index = IdIndex::default();
-        let mut events = Vec::new();
+        let mut events: Vec<(Sym, u64)> = Vec::new();
         for k in 0..100_000u64 {
             let (q, seq) = ((k % 16) as Sym, k / 16 + 1);
-            assert_eq!(index.find_or_insert(q, seq, k as u32, &events), None);
-            events.push(rec(q, seq));
+            assert_eq!(
+                index.find_or_insert(q, seq, k as u32, |i| events[i as usize]),
+                None
+            );
+            events.push((q, seq));
         }
         assert!(index.sparse.is_empty());
         let per_event = index.allocation_size() as f64 / 100_000.0;

@@ -413,7 +413,10 @@ impl Trace {
     /// probe otherwise).
     pub fn find(&self, replica: Sym, seq: u64) -> Option<usize> {
         self.ids
-            .find(replica, seq, &self.events)
+            .find(replica, seq, |i| {
+                let e = &self.events[i as usize];
+                (e.replica, e.seq)
+            })
             .map(|i| i as usize)
     }
 
@@ -449,7 +452,10 @@ impl Trace {
     ) -> (u32, bool) {
         let next = u32::try_from(self.events.len()).expect("more than 2^32 events");
         // The record is pushed below, before the next call, as the index requires.
-        if let Some(of) = self.ids.find_or_insert(replica, seq, next, &self.events) {
+        if let Some(of) = self.ids.find_or_insert(replica, seq, next, |i| {
+            let e = &self.events[i as usize];
+            (e.replica, e.seq)
+        }) {
             self.drop_copy(of, fingerprint);
             return (of, false);
         }
