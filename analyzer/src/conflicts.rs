@@ -81,6 +81,8 @@
 //! is a candidate). The previous scheme cost `n·K` binary searches plus up to `n·K²` lookups for
 //! either kind of group.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use weft_trace::{EventId, Op, Sym, Trace};
 
@@ -169,7 +171,7 @@ pub(crate) fn key_conflicts_in(
     let cx = Ctx {
         trace,
         o,
-        key: trace.syms().resolve(key),
+        key: trace.syms().resolve(key).into(),
         element,
     };
     match element {
@@ -244,7 +246,8 @@ pub fn element_text(e: &Option<Value>) -> String {
 struct Ctx<'a, O: WriteOrder> {
     trace: &'a Trace,
     o: &'a O,
-    key: &'a str,
+    /// Shared by the group's conflicts.
+    key: Arc<str>,
     element: Option<&'a Value>,
 }
 
@@ -261,8 +264,8 @@ impl<O: WriteOrder> Ctx<'_, O> {
             id: self.trace.id(self.o.arrival(v)),
             op: e.op,
             does: match self.trace.value(e) {
-                Some(val) => format!("{} {}", e.op.as_str(), val),
-                None => e.op.as_str().to_string(),
+                Some(val) => format!("{} {}", e.op.as_str(), val).into(),
+                None => e.op.as_str().into(),
             },
             clocks: (e.lamport(), e.wall_ns()),
         }
@@ -286,7 +289,7 @@ impl<O: WriteOrder> Ctx<'_, O> {
             }
         };
         Conflict {
-            key: self.key.to_string(),
+            key: Arc::clone(&self.key),
             element: self.element.cloned(),
             a: a.id.clone(),
             b: b.id.clone(),
@@ -295,8 +298,8 @@ impl<O: WriteOrder> Ctx<'_, O> {
             why: ConflictWhy {
                 a_saw_of_b: self.o.seen_of(a.node, b.node),
                 b_saw_of_a: self.o.seen_of(b.node, a.node),
-                a_does: a.does.clone(),
-                b_does: b.does.clone(),
+                a_does: Arc::clone(&a.does),
+                b_does: Arc::clone(&b.does),
                 a_clocks: a.clocks,
                 b_clocks: b.clocks,
             },
@@ -309,7 +312,8 @@ struct Member {
     node: u32,
     id: EventId,
     op: Op,
-    does: String,
+    /// Shared by the write's conflicts.
+    does: Arc<str>,
     clocks: (Option<u64>, Option<i64>),
 }
 

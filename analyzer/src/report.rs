@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -190,10 +191,11 @@ pub struct ConflictWhy {
     pub a_saw_of_b: u64,
     /// `VC(b)` at a's replica (`< a.seq`).
     pub b_saw_of_a: u64,
-    /// The op and value of each write, as text (`set 5`).
-    pub a_does: String,
+    /// The op and value of each write, as text (`set 5`): one string per write, shared by its
+    /// conflicts (a write of a hot key is in thousands).
+    pub a_does: Arc<str>,
     /// The op and value of b.
-    pub b_does: String,
+    pub b_does: Arc<str>,
     /// Lamport and wall clocks of a and b, where present.
     pub a_clocks: (Option<u64>, Option<i64>),
     /// Lamport and wall clocks of b.
@@ -203,8 +205,8 @@ pub struct ConflictWhy {
 /// Two concurrent writes that each are a latest concurrent write for the other.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Conflict {
-    /// The key written.
-    pub key: String,
+    /// The key written: one string per key, shared by its conflicts.
+    pub key: Arc<str>,
     /// The set element (`null` for registers).
     pub element: Option<Value>,
     /// The smaller id.

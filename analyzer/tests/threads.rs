@@ -141,7 +141,7 @@ fn generated_traces_report_the_same_bytes_on_any_number_of_threads() {
         let report = same_on_any_threads(&trace);
         // Enough work that every thread got some: thousands of keys with findings.
         let keys: std::collections::BTreeSet<&str> =
-            report.conflicts.iter().map(|c| c.key.as_str()).collect();
+            report.conflicts.iter().map(|c| &*c.key).collect();
         assert!(keys.len() > 500, "{} keys in conflict", keys.len());
         assert!(report.summary.reads_checked > 1000, "{:?}", report.summary);
         assert!(

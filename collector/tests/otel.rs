@@ -223,7 +223,7 @@ async fn send_story_and_check(mode: Mode) {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert_eq!(report.conflicts.len(), 1, "{}", report.to_json_string());
     let conflict = &report.conflicts[0];
-    assert_eq!(conflict.key, "title");
+    assert_eq!(&*conflict.key, "title");
     assert_eq!(
         (&conflict.a, &conflict.b),
         (&EventId::new("b", 2), &EventId::new("c", 1))

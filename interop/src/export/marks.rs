@@ -48,7 +48,7 @@ pub(crate) fn collect(trace: &Trace, analysis: &Analysis) -> HashMap<u32, Marks>
         for (this, other) in [(&c.a, &c.b), (&c.b, &c.a)] {
             if let Some(n) = find(trace, g, this) {
                 marks.entry(n).or_default().conflicts.push(ConflictMark {
-                    key: c.key.clone(),
+                    key: c.key.to_string(),
                     other: other.clone(),
                     winner: c.winner.clone(),
                     rule: c.rule.as_str(),

@@ -166,7 +166,7 @@ pub fn agree(doc: &LoroDoc, events: &[Event]) -> Checked {
                 report
                     .conflicts
                     .iter()
-                    .filter(|c| c.key == *key && (c.a == *s || c.b == *s))
+                    .filter(|c| &*c.key == *key && (c.a == *s || c.b == *s))
                     .all(|c| c.winner.as_ref() == Some(s))
             };
             let w: Vec<_> = siblings.iter().filter(|s| wins(s)).collect();

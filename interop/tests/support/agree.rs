@@ -317,7 +317,7 @@ pub fn check(doc: &Automerge, events: &[Event]) -> Agreement {
                 let c = report
                     .conflicts
                     .iter()
-                    .find(|c| c.key == key && c.a == a && c.b == b)
+                    .find(|c| *c.key == *key && c.a == a && c.b == b)
                     .unwrap_or_else(|| panic!("{key}: no conflict {a} vs {b}"));
                 assert_eq!(c.rule, Rule::Lamport);
                 assert_eq!(
