@@ -577,6 +577,44 @@ fn the_id_index_costs_at_most_12_bytes_an_event() {
 }
 
 #[test]
+fn dense_seqs_cost_about_4_bytes_an_event_and_far_ones_stay_findable() {
+    // 16 replicas numbering 1, 2, 3, … (the spec's usual case), then each replica's events
+    // far past its others (u64::MAX among them): the dense ones in runs, the far ones hashed.
+    let mut t = Trace::default();
+    for b in 0..10u64 {
+        let text: String = (0..10_000u64)
+            .map(|k| {
+                let i = b * 10_000 + k;
+                format!("{{\"replica\":\"r{}\",\"seq\":{}}}\n", i % 16, i / 16 + 1)
+            })
+            .collect();
+        t.append(batch(&b.to_string(), &text));
+    }
+    assert_eq!(t.len(), 100_000);
+    let per_event = t.id_index_bytes() as f64 / t.len() as f64;
+    assert!(per_event <= 8.5, "{per_event} bytes an event");
+    let far = [1_000_000_000u64, u64::MAX - 1, u64::MAX];
+    let text: String = far
+        .iter()
+        .map(|s| format!("{{\"replica\":\"r3\",\"seq\":{s}}}\n"))
+        .collect();
+    t.append(batch("far", &text));
+    assert_eq!(t.len(), 100_003);
+    assert_eq!(t.find_name("r3", 6_250), Some(99_987));
+    for (k, s) in far.iter().enumerate() {
+        assert_eq!(t.find_name("r3", *s), Some(100_000 + k));
+    }
+    assert_eq!(t.find_name("r3", 6_251), None);
+    assert_eq!(t.find_name("r3", 999_999_999), None);
+    // Copies of far and dense ids are duplicates, not new events.
+    let again =
+        "{\"replica\":\"r3\",\"seq\":18446744073709551615}\n{\"replica\":\"r3\",\"seq\":1}\n";
+    t.append(batch("again", again));
+    assert_eq!(t.len(), 100_003);
+    assert_eq!(t.duplicates(), 2);
+}
+
+#[test]
 fn read_at_continues_line_numbers_and_the_header_rule() {
     let parts = [
         "\n",
