@@ -43,8 +43,8 @@ pub fn load_trace(
     match input {
         InputFormat::Weft => {
             let inputs = weft_inputs(inputs)?;
-            let trace =
-                Trace::read_inputs(&inputs, &weft_options(lenient)).map_err(|e| e.to_string())?;
+            let trace = Trace::read_inputs(&inputs, &weft_options(lenient))
+                .map_err(|e| with_format_hint(&e))?;
             for note in in_flight_notes(&trace) {
                 eprintln!("{note}");
             }
@@ -63,6 +63,28 @@ pub fn load_trace(
         }
         InputFormat::Automerge => crdt_trace(Crdt::Automerge, inputs),
         InputFormat::Loro => crdt_trace(Crdt::Loro, inputs),
+    }
+}
+
+/// The reader's message, and when the very first line of a file is not an event (a ShiViz log,
+/// a CRDT document given without `--input`) a second line saying which `--input` reads it.
+fn with_format_hint(e: &weft_trace::ReadError) -> String {
+    match e {
+        // Not JSON, or JSON that is no object: a line with a bad field is a trace's own.
+        weft_trace::ReadError::Malformed(m)
+            if m.line == 1
+                && m.place == weft_trace::Place::Line
+                && (m.reason.starts_with("invalid JSON")
+                    || m.reason.starts_with("not a JSON object")) =>
+        {
+            format!(
+                "{e}\nweft: {} is not weft-trace/1 NDJSON from its first line on: a ShiViz or \
+                 GoVector log reads with --input shiviz (and --regex when it has no header), an \
+                 Automerge or Loro document with --input automerge or --input loro",
+                m.source
+            )
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -261,6 +283,16 @@ fn import_logs(inputs: &[PathBuf], o: &ShivizOptions, lenient: bool) -> Result<I
 /// The NDJSON of execution `n` (1-based), saying on stderr how many others there were.
 fn execution_ndjson(imported: &Imported, n: usize, inputs: &[PathBuf]) -> Result<String, String> {
     let total = imported.executions.len();
+    if total == 0 {
+        let files: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!(
+            "{}: no line matched the regex `{}`, so there are no events: a log without a \
+             header line needs --regex, with the named groups host, clock and event written for \
+             its lines (as ShiViz asks)",
+            files.join(", "),
+            imported.regex
+        ));
+    }
     let Some(exec) = n.checked_sub(1).and_then(|i| imported.executions.get(i)) else {
         return Err(format!(
             "--execution {n}: the log has {total} execution{}",

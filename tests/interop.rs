@@ -263,3 +263,45 @@ fn exports_write_dot_and_mermaid() {
             .unwrap()
     );
 }
+
+#[test]
+fn a_log_read_the_wrong_way_says_how_to_read_it() {
+    let bcast = root().join("fixtures/shiviz/simple-reliable-broadcast.log");
+    let name = path(&bcast);
+    // Without --input: the reader's located message, then which --input reads the file.
+    let (code, _, err) = weft(&["check", name]);
+    assert_eq!(code, 2, "{err}");
+    let mut lines = err.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("{name}:1: not a JSON object (got an array)").as_str())
+    );
+    let hint = lines.next().unwrap_or_default();
+    assert!(
+        hint.starts_with(&format!(
+            "weft: {name} is not weft-trace/1 NDJSON from its first line on: a ShiViz or GoVector log reads with --input shiviz"
+        )),
+        "{err}"
+    );
+    // With --input shiviz but no --regex: GoVector's default matches none of its lines.
+    let (code, _, err) = weft(&["check", "--input", "shiviz", name]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{name}: no line matched the regex `")),
+        "{err}"
+    );
+    assert!(
+        err.contains("needs --regex, with the named groups host, clock and event"),
+        "{err}"
+    );
+    // A bad line after good ones is the reader's message alone.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("t.jsonl");
+    std::fs::write(&f, "{\"replica\":\"a\",\"seq\":1}\ngarbage\n").unwrap();
+    let (code, _, err) = weft(&["check", path(&f)]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("{}:2:1: invalid JSON: expected value\n", path(&f))
+    );
+}
