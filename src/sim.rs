@@ -4,7 +4,7 @@ use std::io::Write;
 
 use weft_sim::config::{
     self, parse_duration, parse_latency, parse_partition, parse_replica, Bug, Config, ConfigError,
-    Intermittent,
+    Intermittent, SyncKind,
 };
 use weft_sim::Outcome;
 
@@ -80,6 +80,7 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
         clocks: a.clocks,
         bug,
         settle_limit: parse_duration("--settle-limit", &a.settle_limit)?,
+        max_events: a.max_events,
     };
     if !(0.0..=1.0).contains(&cfg.read_ratio) {
         return Err(ConfigError::Range(
@@ -89,6 +90,36 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
     }
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// The event limit, when that is what stopped the run.
+fn limit_reached(e: &std::io::Error) -> Option<&weft_sim::EventLimit> {
+    e.get_ref()?.downcast_ref::<weft_sim::EventLimit>()
+}
+
+/// What to do about a run that reached `--max-events`.
+fn too_many_events(cfg: &Config, limit: &weft_sim::EventLimit, wrote: bool) -> String {
+    let cost = match cfg.sync {
+        SyncKind::State => "",
+        SyncKind::Delta | SyncKind::Op => {
+            " (with --sync delta or op every write travels to every one of the other replicas, \
+             and each message is two events)"
+        }
+    };
+    format!(
+        "{limit}{}: {} replicas, {} operations, --sync {} every {}{cost}; raise --max-events \
+         (0: no limit), or sync less: --sync state (one random peer), a longer --sync-interval, \
+         fewer replicas",
+        if wrote {
+            "; the trace so far was written"
+        } else {
+            ""
+        },
+        cfg.replicas,
+        cfg.ops,
+        cfg.sync.name(),
+        secs(cfg.sync_interval),
+    )
 }
 
 fn secs(ns: u64) -> String {
@@ -185,7 +216,10 @@ pub fn run(a: &SimArgs) -> Result<Verdict, CliError> {
     };
     let real = start.elapsed();
     // A closed pipe (`weft sim -o - | head`) is not an error.
-    let outcome = result.map_err(|e| CliError::stdout("writing the trace", &e).within(COMMAND))?;
+    let outcome = result.map_err(|e| match limit_reached(&e) {
+        Some(limit) => CliError::input(COMMAND, too_many_events(&cfg, limit, a.out.is_some())),
+        None => CliError::stdout("writing the trace", &e).within(COMMAND),
+    })?;
     eprint!("{}", summary(&cfg, &outcome, real));
     if a.check_determinism {
         check_determinism(&cfg)?;

@@ -1691,3 +1691,37 @@ fn a_closed_stdout_keeps_the_verdict() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn sim_stops_at_max_events_and_says_what_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("flood.jsonl");
+    let out = weft(&[
+        "sim",
+        "--replicas",
+        "60",
+        "--ops",
+        "300",
+        "--max-events",
+        "2000",
+        "-o",
+        s(&f),
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("weft sim: the run reached 2000 events at "),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("; the trace so far was written: 60 replicas, 300 operations, --sync delta every 0.100 s"), "{out:?}");
+    assert!(
+        out.stderr.contains("raise --max-events (0: no limit)"),
+        "{out:?}"
+    );
+    // The header and the first 2,000 events, which weft check reads.
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(text.lines().count(), 2_001);
+    let checked = check(&[s(&f), "--format", "json"]);
+    assert_ne!(checked.code, 2, "{checked:?}");
+    assert!(checked.stdout.contains("\"events\":2000"), "{checked:?}");
+}

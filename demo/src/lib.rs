@@ -92,6 +92,9 @@ pub fn default_sim(replicas: u32, rate: f64, profile: Profile) -> SimConfig {
         sync_interval: 500 * weft_sim::config::MS,
         profile,
         net,
+        // The demo runs as long as it is watched, paced by the wall clock: its length is the
+        // user's, not a limit's.
+        max_events: 0,
         ..SimConfig::default()
     }
 }

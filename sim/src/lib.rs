@@ -29,7 +29,7 @@ pub mod world;
 
 use std::io::Write;
 
-pub use config::Config;
+pub use config::{Config, EventLimit, MAX_EVENTS};
 pub use world::Outcome;
 
 use config::{replica_name, SyncKind};

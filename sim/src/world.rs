@@ -287,7 +287,17 @@ impl Paced {
 pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     let mut w = World::new(cfg, trace);
     w.header()?;
-    w.run()?;
+    let ran = w.run();
+    // A run stopped by its event limit keeps every line it emitted (a write error would only
+    // fail again).
+    if let Err(e) = &ran {
+        if e.get_ref()
+            .is_some_and(|r| r.is::<crate::config::EventLimit>())
+        {
+            w.trace.flush()?;
+        }
+    }
+    ran?;
     w.trace.flush()?;
     Ok(w.out)
 }
@@ -547,6 +557,12 @@ impl World {
         value: Option<&str>,
         attrs: Option<&str>,
     ) -> io::Result<()> {
+        if self.cfg.max_events != 0 && self.trace.events >= self.cfg.max_events {
+            return Err(io::Error::other(crate::config::EventLimit {
+                max_events: self.cfg.max_events,
+                at: self.now,
+            }));
+        }
         let wall = self.wall(r);
         let rep = &self.replicas[r as usize];
         let lamport = (self.cfg.clocks != Clocks::None).then_some(rep.lamport);

@@ -274,3 +274,46 @@ fn a_paced_run_writes_the_same_trace_as_a_whole_run() {
     assert_eq!(lines, early.events + 1, "header + events");
     assert!(early.events > 0 && early.events < outcome.events);
 }
+
+#[test]
+fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
+    let cfg = Config {
+        replicas: 12,
+        ops: 400,
+        ..Config::default()
+    };
+    let mut whole = Vec::new();
+    weft_sim::simulate(&cfg, &mut whole).unwrap();
+    let lines = whole
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert!(
+        lines > 1_001,
+        "the unlimited run has more events than the limit: {lines}"
+    );
+
+    let limited = Config {
+        max_events: 1_000,
+        ..cfg
+    };
+    let mut cut = Vec::new();
+    let err = weft_sim::simulate(&limited, &mut cut).unwrap_err();
+    let limit = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<weft_sim::EventLimit>())
+        .expect("the limit, not a write error");
+    assert_eq!(limit.max_events, 1_000);
+    // The header and exactly the first 1,000 events of the same run, whole lines.
+    assert!(cut.ends_with(b"\n"));
+    assert_eq!(
+        cut.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(),
+        1_001
+    );
+    assert!(whole.starts_with(&cut));
+    assert!(
+        err.to_string()
+            .starts_with("the run reached 1000 events at "),
+        "{err}"
+    );
+}

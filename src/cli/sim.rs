@@ -120,6 +120,12 @@ pub struct SimArgs {
     #[arg(long, default_value = "600s", value_name = "DURATION")]
     pub settle_limit: String,
 
+    /// Stop with an error after this many events (0: no limit), e.g. --max-events 50000000.
+    /// Delta and op sync among hundreds of replicas write millions of events for a few
+    /// thousand operations.
+    #[arg(long, default_value_t = weft_sim::MAX_EVENTS, value_name = "N")]
+    pub max_events: u64,
+
     /// Run twice and check that both traces are byte-identical.
     #[arg(long)]
     pub check_determinism: bool,
