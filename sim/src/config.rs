@@ -339,39 +339,10 @@ pub struct Config {
     pub bug: Option<(Bug, u32)>,
     /// Simulated time allowed to converge after the operations, before giving up.
     pub settle_limit: Nanos,
-    /// Events the run may emit before it stops with [`EventLimit`] (0: no limit). Syncing
-    /// costs messages per replica pair: delta or op sync among hundreds of replicas writes
-    /// millions of events for a few thousand operations, and a newcomer's first
-    /// `--replicas 1000` should not fill a disk.
+    /// Events the run may emit before it stops with [`crate::EventLimit`] (0: no limit;
+    /// see `limit.rs` for why there is one).
     pub max_events: u64,
 }
-
-/// Events [`Config::max_events`] allows by default: a few GB of trace.
-pub const MAX_EVENTS: u64 = 10_000_000;
-
-/// The error a run stops with when it reaches [`Config::max_events`] (inside an `io::Error`
-/// of kind `Other`, which is what the trace sink returns; find it with `get_ref` and
-/// `downcast_ref`). The events before the limit were written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventLimit {
-    /// The limit reached.
-    pub max_events: u64,
-    /// Simulated time when it was reached.
-    pub at: Nanos,
-}
-
-impl std::fmt::Display for EventLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the run reached {} events at {:.3} s of simulated time and stopped",
-            self.max_events,
-            self.at as f64 / 1e9
-        )
-    }
-}
-
-impl std::error::Error for EventLimit {}
 
 impl Default for Config {
     fn default() -> Self {
@@ -393,7 +364,7 @@ impl Default for Config {
             clocks: Clocks::Full,
             bug: None,
             settle_limit: 600 * SEC,
-            max_events: MAX_EVENTS,
+            max_events: crate::limit::MAX_EVENTS,
         }
     }
 }

@@ -23,13 +23,15 @@
 
 pub mod config;
 pub mod crdt;
+mod limit;
 pub mod out;
 pub mod rng;
 pub mod world;
 
 use std::io::Write;
 
-pub use config::{Config, EventLimit, MAX_EVENTS};
+pub use config::Config;
+pub use limit::{EventLimit, MAX_EVENTS};
 pub use world::Outcome;
 
 use config::{replica_name, SyncKind};

@@ -292,7 +292,7 @@ pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     // fail again).
     if let Err(e) = &ran {
         if e.get_ref()
-            .is_some_and(|r| r.is::<crate::config::EventLimit>())
+            .is_some_and(|r| r.is::<crate::limit::EventLimit>())
         {
             w.trace.flush()?;
         }
@@ -558,7 +558,7 @@ impl World {
         attrs: Option<&str>,
     ) -> io::Result<()> {
         if self.cfg.max_events != 0 && self.trace.events >= self.cfg.max_events {
-            return Err(io::Error::other(crate::config::EventLimit {
+            return Err(io::Error::other(crate::limit::EventLimit {
                 max_events: self.cfg.max_events,
                 at: self.now,
             }));
