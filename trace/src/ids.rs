@@ -86,16 +86,25 @@ impl IdIndex {
         next: u32,
         id_at: impl Fn(u32) -> (Sym, u64),
     ) -> Option<u32> {
-        if let Some(i) = self.find(replica, seq, &id_at) {
-            return Some(i);
-        }
         let q = replica as usize;
         if self.runs.len() <= q {
             self.runs.resize_with(q + 1, Run::default);
         }
         let run = &mut self.runs[q];
-        let fits = seq >= 1 && seq <= 2 * (run.filled + 1) + RUN_SLACK;
-        if fits {
+        if let Some(&i) = run.slots.get(seq.wrapping_sub(1) as usize) {
+            if i != VACANT {
+                return Some(i);
+            }
+        }
+        let hash = id_hash(replica, seq);
+        let same = |&i: &u32| id_at(i) == (replica, seq);
+        if seq >= 1 && seq <= 2 * (run.filled + 1) + RUN_SLACK {
+            // The id may have gone to the sparse table before the run reached its slot.
+            if !self.sparse.is_empty() {
+                if let Some(&i) = self.sparse.find(hash, same) {
+                    return Some(i);
+                }
+            }
             let slot = (seq - 1) as usize;
             if run.slots.len() <= slot {
                 run.slots.resize(slot + 1, VACANT);
@@ -104,18 +113,13 @@ impl IdIndex {
             run.filled += 1;
             return None;
         }
-        let entry = self.sparse.entry(
-            id_hash(replica, seq),
-            |&i| id_at(i) == (replica, seq),
-            // Every index in the table is below `next`: a new one is inserted only after the
-            // table has made room, and its record is pushed before the next call.
-            |&i| {
-                let (q, s) = id_at(i);
-                id_hash(q, s)
-            },
-        );
-        match entry {
-            // `find` looked here already.
+        // Every index in the table is below `next`: a new one is inserted only after the table
+        // has made room, and its record is pushed before the next call.
+        let rehash = |&i: &u32| {
+            let (q, s) = id_at(i);
+            id_hash(q, s)
+        };
+        match self.sparse.entry(hash, same, rehash) {
             Entry::Occupied(o) => Some(*o.get()),
             Entry::Vacant(v) => {
                 v.insert(next);
