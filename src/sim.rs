@@ -80,7 +80,10 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
         clocks: a.clocks,
         bug,
         settle_limit: parse_duration("--settle-limit", &a.settle_limit)?,
-        max_events: a.max_events,
+        limits: weft_sim::Limits {
+            max_events: a.max_events,
+            max_trace_bytes: a.max_trace_bytes,
+        },
     };
     if !(0.0..=1.0).contains(&cfg.read_ratio) {
         return Err(ConfigError::Range(
@@ -93,12 +96,12 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
 }
 
 /// The event limit, when that is what stopped the run.
-fn limit_reached(e: &std::io::Error) -> Option<&weft_sim::EventLimit> {
-    e.get_ref()?.downcast_ref::<weft_sim::EventLimit>()
+fn limit_reached(e: &std::io::Error) -> Option<&weft_sim::RunLimit> {
+    e.get_ref()?.downcast_ref::<weft_sim::RunLimit>()
 }
 
-/// What to do about a run that reached `--max-events`.
-fn too_many_events(cfg: &Config, limit: &weft_sim::EventLimit, wrote: bool) -> String {
+/// What to do about a run that reached `--max-events` or `--max-trace-bytes`.
+fn limit_message(cfg: &Config, limit: &weft_sim::RunLimit, wrote: bool) -> String {
     let cost = match cfg.sync {
         SyncKind::State => "",
         SyncKind::Delta | SyncKind::Op => {
@@ -107,7 +110,7 @@ fn too_many_events(cfg: &Config, limit: &weft_sim::EventLimit, wrote: bool) -> S
         }
     };
     format!(
-        "{limit}{}: {} replicas, {} operations, --sync {} every {}{cost}; raise --max-events \
+        "{limit}{}: {} replicas, {} operations, --sync {} every {}{cost}; raise {} \
          (0: no limit), or sync less: --sync state (one random peer), a longer --sync-interval, \
          fewer replicas",
         if wrote {
@@ -119,6 +122,10 @@ fn too_many_events(cfg: &Config, limit: &weft_sim::EventLimit, wrote: bool) -> S
         cfg.ops,
         cfg.sync.name(),
         secs(cfg.sync_interval),
+        match limit.limit {
+            weft_sim::Limit::Events(_) => "--max-events",
+            weft_sim::Limit::Bytes(_) => "--max-trace-bytes",
+        },
     )
 }
 
@@ -217,7 +224,7 @@ pub fn run(a: &SimArgs) -> Result<Verdict, CliError> {
     let real = start.elapsed();
     // A closed pipe (`weft sim -o - | head`) is not an error.
     let outcome = result.map_err(|e| match limit_reached(&e) {
-        Some(limit) => CliError::input(COMMAND, too_many_events(&cfg, limit, a.out.is_some())),
+        Some(limit) => CliError::input(COMMAND, limit_message(&cfg, limit, a.out.is_some())),
         None => CliError::stdout("writing the trace", &e).within(COMMAND),
     })?;
     eprint!("{}", summary(&cfg, &outcome, real));

@@ -339,9 +339,8 @@ pub struct Config {
     pub bug: Option<(Bug, u32)>,
     /// Simulated time allowed to converge after the operations, before giving up.
     pub settle_limit: Nanos,
-    /// Events the run may emit before it stops with [`crate::EventLimit`] (0: no limit;
-    /// see `limit.rs` for why there is one).
-    pub max_events: u64,
+    /// How large the run may grow before it stops with [`crate::RunLimit`].
+    pub limits: crate::limit::Limits,
 }
 
 impl Default for Config {
@@ -364,7 +363,7 @@ impl Default for Config {
             clocks: Clocks::Full,
             bug: None,
             settle_limit: 600 * SEC,
-            max_events: crate::limit::MAX_EVENTS,
+            limits: crate::limit::Limits::default(),
         }
     }
 }

@@ -31,7 +31,7 @@ pub mod world;
 use std::io::Write;
 
 pub use config::Config;
-pub use limit::{EventLimit, MAX_EVENTS};
+pub use limit::{Limit, Limits, RunLimit, MAX_EVENTS, MAX_TRACE_BYTES};
 pub use world::Outcome;
 
 use config::{replica_name, SyncKind};

@@ -45,6 +45,8 @@ pub struct TraceOut {
     vc_keys: Vec<Option<Small>>,
     /// Events emitted.
     pub events: u64,
+    /// Bytes handed to the writer so far (the buffer holds the rest of [`TraceOut::written`]).
+    handed: u64,
 }
 
 /// A short byte string stored in a 32-byte array, so that appending it is one fixed-size copy.
@@ -151,6 +153,7 @@ impl TraceOut {
             starts,
             vc_keys,
             events: 0,
+            handed: 0,
         }
     }
 
@@ -163,6 +166,7 @@ impl TraceOut {
             starts: Vec::new(),
             vc_keys: Vec::new(),
             events: 0,
+            handed: 0,
         }
     }
 
@@ -172,9 +176,15 @@ impl TraceOut {
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
             let chunk = std::mem::replace(&mut self.buf, next);
+            self.handed += chunk.len() as u64;
             full.send(chunk).map_err(|_| stopped())?;
         }
         Ok(())
+    }
+
+    /// Bytes of trace written so far (0 when lines are written nowhere).
+    pub fn written(&self) -> u64 {
+        self.handed + self.buf.len() as u64
     }
 
     /// Whether lines are written anywhere.

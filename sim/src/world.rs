@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use crate::config::{Bug, Clocks, Config, Nanos, SyncKind, Workload, MS};
 use crate::crdt::{Crdt, CrdtKind, Digest, Dot, Stamp, Val};
+use crate::limit::{Limit, RunLimit};
 use crate::out::{EvKind, TraceOut};
 use crate::rng::Rng;
 
@@ -292,7 +293,7 @@ pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     // fail again).
     if let Err(e) = &ran {
         if e.get_ref()
-            .is_some_and(|r| r.is::<crate::limit::EventLimit>())
+            .is_some_and(|r| r.is::<crate::limit::RunLimit>())
         {
             w.trace.flush()?;
         }
@@ -557,9 +558,17 @@ impl World {
         value: Option<&str>,
         attrs: Option<&str>,
     ) -> io::Result<()> {
-        if self.cfg.max_events != 0 && self.trace.events >= self.cfg.max_events {
-            return Err(io::Error::other(crate::limit::EventLimit {
-                max_events: self.cfg.max_events,
+        let (events, bytes) = (self.cfg.limits.max_events, self.cfg.limits.max_trace_bytes);
+        let limit = if events != 0 && self.trace.events >= events {
+            Some(Limit::Events(events))
+        } else if bytes != 0 && self.trace.written() >= bytes {
+            Some(Limit::Bytes(bytes))
+        } else {
+            None
+        };
+        if let Some(limit) = limit {
+            return Err(io::Error::other(RunLimit {
+                limit,
                 at: self.now,
             }));
         }

@@ -294,16 +294,19 @@ fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
     );
 
     let limited = Config {
-        max_events: 1_000,
+        limits: weft_sim::Limits {
+            max_events: 1_000,
+            ..Default::default()
+        },
         ..cfg
     };
     let mut cut = Vec::new();
     let err = weft_sim::simulate(&limited, &mut cut).unwrap_err();
     let limit = err
         .get_ref()
-        .and_then(|e| e.downcast_ref::<weft_sim::EventLimit>())
+        .and_then(|e| e.downcast_ref::<weft_sim::RunLimit>())
         .expect("the limit, not a write error");
-    assert_eq!(limit.max_events, 1_000);
+    assert_eq!(limit.limit, weft_sim::Limit::Events(1_000));
     // The header and exactly the first 1,000 events of the same run, whole lines.
     assert!(cut.ends_with(b"\n"));
     assert_eq!(
@@ -314,6 +317,46 @@ fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
     assert!(
         err.to_string()
             .starts_with("the run reached 1000 events at "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_run_stops_at_its_trace_bytes_limit_with_whole_lines_written() {
+    let cfg = Config {
+        replicas: 12,
+        ops: 400,
+        ..Config::default()
+    };
+    let mut whole = Vec::new();
+    weft_sim::simulate(&cfg, &mut whole).unwrap();
+    assert!(whole.len() > 60_000, "{} bytes", whole.len());
+
+    let limited = Config {
+        limits: weft_sim::Limits {
+            max_trace_bytes: 50_000,
+            ..Default::default()
+        },
+        ..cfg
+    };
+    let mut cut = Vec::new();
+    let err = weft_sim::simulate(&limited, &mut cut).unwrap_err();
+    let limit = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<weft_sim::RunLimit>())
+        .expect("the limit, not a write error");
+    assert_eq!(limit.limit, weft_sim::Limit::Bytes(50_000));
+    // Whole lines of the same run, up to the first that reached the limit.
+    assert!(whole.starts_with(&cut));
+    assert!(cut.ends_with(b"\n"));
+    let last = cut[..cut.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    assert!(last < 50_000 && cut.len() >= 50_000, "{last} {}", cut.len());
+    assert!(
+        err.to_string()
+            .starts_with("the trace reached 50000 bytes at "),
         "{err}"
     );
 }

@@ -126,6 +126,11 @@ pub struct SimArgs {
     #[arg(long, default_value_t = weft_sim::MAX_EVENTS, value_name = "N")]
     pub max_events: u64,
 
+    /// Stop with an error once the trace written holds this many bytes (0: no limit), e.g.
+    /// --max-trace-bytes 0. Each event carries a clock with an entry per replica it knows of.
+    #[arg(long, default_value_t = weft_sim::MAX_TRACE_BYTES, value_name = "N")]
+    pub max_trace_bytes: u64,
+
     /// Run twice and check that both traces are byte-identical.
     #[arg(long)]
     pub check_determinism: bool,
