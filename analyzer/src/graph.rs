@@ -158,7 +158,8 @@ impl CausalGraph {
         EventId::new(
             trace
                 .names()
-                .resolve(self.sym_of_rank[self.rank(n) as usize]),
+                .resolve_shared(self.sym_of_rank[self.rank(n) as usize])
+                .clone(),
             self.seq(n),
         )
     }

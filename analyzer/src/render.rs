@@ -447,7 +447,7 @@ fn key_summary(conflicts: &[Conflict]) -> String {
     let mut degree: rustc_hash::FxHashMap<(&str, u64), u64> = Default::default();
     for c in conflicts {
         for id in [&c.a, &c.b] {
-            *degree.entry((id.replica.as_str(), id.seq)).or_default() += 1;
+            *degree.entry((&*id.replica, id.seq)).or_default() += 1;
         }
     }
     let replicas: rustc_hash::FxHashSet<&str> = degree.keys().map(|&(r, _)| r).collect();
@@ -742,7 +742,7 @@ mod tests {
             key: "k".into(),
             siblings: (1..=5)
                 .map(|i| EventId {
-                    replica: format!("r{i}"),
+                    replica: format!("r{i}").into(),
                     seq: 1,
                 })
                 .collect(),

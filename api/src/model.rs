@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
@@ -161,17 +162,21 @@ impl fmt::Display for Crdt {
 ///
 /// Ids order by replica (bytewise) then seq (numerically), which is the order every report uses.
 /// In JSON an id is `[replica, seq]`; in text it is `replica@seq`.
+///
+/// The replica name is shared (`Arc<str>`): reports name the same few replicas millions of
+/// times (13.5 million conflicts among 3,000 replicas' writes of one key), and a clone of an id
+/// is then a reference count, not an allocation of the name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId {
     /// The recording replica.
-    pub replica: String,
+    pub replica: Arc<str>,
     /// Position in the replica's history, from 1.
     pub seq: u64,
 }
 
 impl EventId {
     /// Makes an id.
-    pub fn new(replica: impl Into<String>, seq: u64) -> Self {
+    pub fn new(replica: impl Into<Arc<str>>, seq: u64) -> Self {
         EventId {
             replica: replica.into(),
             seq,
@@ -210,7 +215,7 @@ impl<'de> Deserialize<'de> for EventId {
                 f.write_str("an event id [replica, seq]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<EventId, A::Error> {
-                let replica: String = a
+                let replica: Arc<str> = a
                     .next_element()?
                     .ok_or_else(|| de::Error::invalid_length(0, &self))?;
                 let seq: u64 = a

@@ -200,6 +200,6 @@ fn a_stale_read_is_found_live_while_the_replicas_run() {
             ),
             "{v:?}"
         );
-        assert_eq!(v.event.as_ref().unwrap().replica, "r2", "{v:?}");
+        assert_eq!(&*v.event.as_ref().unwrap().replica, "r2", "{v:?}");
     }
 }

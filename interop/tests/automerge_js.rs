@@ -119,7 +119,7 @@ fn weft_shows_what_the_js_library_showed() {
         let event = |id: &weft_trace::EventId| {
             events
                 .iter()
-                .find(|e| e.replica == id.replica && e.seq == id.seq)
+                .find(|e| *e.replica == *id.replica && e.seq == id.seq)
                 .unwrap()
         };
         let op_id = |e: &Event| format!("{}@{}", e.lamport.unwrap(), e.replica);

@@ -494,7 +494,7 @@ fn check_dot(
     let mut expected_clusters: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     for &v in nodes {
         expected_clusters
-            .entry(r.ids[v as usize].replica.clone())
+            .entry(r.ids[v as usize].replica.to_string())
             .or_default()
             .insert(v);
     }
@@ -816,7 +816,9 @@ fn brute_clocks(trace: &Trace, a: &Analysis) -> Vec<BTreeMap<String, u64>> {
             }
             let mut clock = BTreeMap::new();
             for x in seen {
-                *clock.entry(r.ids[x as usize].replica.clone()).or_insert(0) += 1;
+                *clock
+                    .entry(r.ids[x as usize].replica.to_string())
+                    .or_insert(0) += 1;
             }
             clock
         })
@@ -849,7 +851,7 @@ fn check_shiviz(trace: &Trace, a: &Analysis, log: &str) {
         }
         // Which event: the host's c-th event; seq in the text when it differs.
         let run: Vec<u32> = (0..r.n() as u32)
-            .filter(|&v| r.ids[v as usize].replica == rec.host)
+            .filter(|&v| *r.ids[v as usize].replica == *rec.host)
             .collect();
         let v = run[*c as usize - 1];
         let id = &r.ids[v as usize];

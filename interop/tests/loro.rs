@@ -296,7 +296,7 @@ fn ties_deletes_and_dropped_containers_agree_with_loro() {
     );
     let rep = loro_support::report(&events);
     let a = rep.conflicts.iter().find(|c| &*c.key == "m/a").unwrap();
-    assert_eq!(a.winner.as_ref().unwrap().replica, replica_name(10));
+    assert_eq!(&*a.winner.as_ref().unwrap().replica, replica_name(10));
     assert_eq!(replica_name(9), "00000000000000000009");
 }
 

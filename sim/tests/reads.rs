@@ -54,7 +54,7 @@ fn convicted(r: &Report) -> BTreeSet<(String, u64)> {
         .filter(|v| Code::READS.contains(&v.code))
         .map(|v| {
             let e = v.event.as_ref().expect("a read verdict names its read");
-            (e.replica.clone(), e.seq)
+            (e.replica.to_string(), e.seq)
         })
         .collect()
 }

@@ -147,7 +147,7 @@ fn bug_vc_no_merge_shows_as_vc_mismatch() {
         .violations
         .iter()
         .filter(|v| v.code == Code::VcMismatch)
-        .all(|v| v.event.as_ref().unwrap().replica == "r1"));
+        .all(|v| &*v.event.as_ref().unwrap().replica == "r1"));
 }
 
 #[test]

@@ -46,6 +46,12 @@ impl Interner {
         &self.names[id as usize]
     }
 
+    /// The shared copy of the string of `id` (a reference count, not an allocation). Panics
+    /// like [`Interner::resolve`].
+    pub fn resolve_shared(&self, id: Sym) -> &Arc<str> {
+        &self.names[id as usize]
+    }
+
     /// How many distinct strings are interned.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 use serde_json::{Map, Value};
@@ -300,7 +301,7 @@ impl Trace {
     /// The id of the event at arrival index `i`.
     pub fn id(&self, i: usize) -> EventId {
         let e = &self.events[i];
-        EventId::new(self.replica(e), e.seq)
+        EventId::new(Arc::clone(self.names.resolve_shared(e.replica)), e.seq)
     }
 
     /// The reported vector clock entries of `e`, sorted by name id, without zero entries.

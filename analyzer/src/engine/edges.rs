@@ -97,7 +97,7 @@ impl Inputs<'_> {
                     Some(p) if p == v => flags |= SELF_PARENT,
                     Some(p) => s.preds.push(p),
                     None => {
-                        let id = EventId::new(trace.names().resolve(q), seq);
+                        let id = EventId::new(trace.names().resolve_shared(q).clone(), seq);
                         s.missing.push((id, "a parent"));
                         out.waits.push((q, seq));
                     }
@@ -186,7 +186,7 @@ impl Inputs<'_> {
                 Some(p) => s.preds.push(p),
                 None => {
                     s.missing.push((
-                        EventId::new(trace.names().resolve(q), val),
+                        EventId::new(trace.names().resolve_shared(q).clone(), val),
                         "a vector-clock predecessor",
                     ));
                     waits.push((q, val));

@@ -248,7 +248,7 @@ fn parents_attr(key: &str, v: Option<&Av>) -> Result<Value, String> {
             }
         };
         out.push(Value::Array(vec![
-            Value::String(id.replica),
+            Value::from(&*id.replica),
             Value::from(id.seq),
         ]));
     }

@@ -183,7 +183,7 @@ pub fn agree(doc: &LoroDoc, events: &[Event]) -> Checked {
             checked.deleted += 1;
         }
         if let Some(peer) = doc.get_map(cid.clone()).get_last_editor(map_key) {
-            assert_eq!(winner.replica, replica_name(peer), "{key}: last editor");
+            assert_eq!(&*winner.replica, replica_name(peer), "{key}: last editor");
         }
     }
     for (key, writes) in &incs {

@@ -52,7 +52,7 @@ impl SearchQuery {
         let q = &self.text;
         self.id
             .as_ref()
-            .is_some_and(|id| id.replica == *name && id.seq == e.seq)
+            .is_some_and(|id| *id.replica == **name && id.seq == e.seq)
             || self.norm(name) == *q
             || e.key().is_some_and(|k| self.norm(m.sym(k)).contains(q))
             || m.value(n)
