@@ -48,6 +48,9 @@ pub fn run(args: &CheckArgs) -> Result<Verdict, CliError> {
     // verdict is the report's either way: a CI gate that pipes the report into `head` must
     // still fail on findings (the spec's exit status 1).
     let verdict = Verdict::fail_if(report.fails(fail_on));
+    // The process exits next: freeing a report of millions of conflicts one allocation at a
+    // time took half a second (13.5 M conflicts), for memory the exit returns at once.
+    std::mem::forget(report);
     match written.map_err(|e| CliError::stdout("writing the report", &e).within("weft")) {
         Ok(()) | Err(CliError::BrokenPipe) => Ok(verdict),
         Err(e) => Err(e),

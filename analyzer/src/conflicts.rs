@@ -86,7 +86,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use weft_trace::{EventId, Op, Sym, Trace};
 
-use crate::report::{Conflict, ConflictWhy, Rule, Unresolved};
+use crate::report::{Conflict, ConflictWhy, Rule, Unresolved, WriteFacts};
 
 /// What conflict detection needs to know about writes: the engine answers from its per-node
 /// implied clocks, the tests' reference from its own. Write numbers are
@@ -197,18 +197,23 @@ pub(crate) fn conflict_write(e: &weft_trace::EventRec) -> bool {
 /// The report's order: key bytewise, element as JSON text, then the pair's ids. Each element's
 /// text is made once (not once per comparison), and an already sorted list is only checked.
 pub(crate) fn sort_conflicts(conflicts: &mut [Conflict]) {
-    let texts: Vec<Option<String>> = conflicts
-        .iter()
-        .map(|c| {
-            c.element
-                .as_ref()
-                .map(|v| serde_json::to_string(v).expect("values serialize"))
-        })
-        .collect();
+    // Register conflicts (most of a hot key's millions) have no element: no text to make.
+    let texts: Vec<Option<String>> = if conflicts.iter().any(|c| c.element.is_some()) {
+        conflicts
+            .iter()
+            .map(|c| {
+                c.element
+                    .as_ref()
+                    .map(|v| serde_json::to_string(v).expect("values serialize"))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let text = |x: usize| texts.get(x).and_then(Option::as_deref).unwrap_or("null");
     let cmp = |x: usize, y: usize| {
         let (cx, cy) = (&conflicts[x], &conflicts[y]);
-        let tx = texts[x].as_deref().unwrap_or("null");
-        let ty = texts[y].as_deref().unwrap_or("null");
+        let (tx, ty) = (text(x), text(y));
         (cx.key.as_bytes(), tx.as_bytes(), &cx.a, &cx.b).cmp(&(
             cy.key.as_bytes(),
             ty.as_bytes(),
@@ -263,11 +268,13 @@ impl<O: WriteOrder> Ctx<'_, O> {
             node: v,
             id: self.trace.id(self.o.arrival(v)),
             op: e.op,
-            does: match self.trace.value(e) {
-                Some(val) => format!("{} {}", e.op.as_str(), val).into(),
-                None => e.op.as_str().into(),
-            },
-            clocks: (e.lamport(), e.wall_ns()),
+            facts: Arc::new(WriteFacts {
+                does: match self.trace.value(e) {
+                    Some(val) => format!("{} {}", e.op.as_str(), val),
+                    None => e.op.as_str().into(),
+                },
+                clocks: (e.lamport(), e.wall_ns()),
+            }),
         }
     }
 
@@ -277,7 +284,7 @@ impl<O: WriteOrder> Ctx<'_, O> {
             Some(_) => (Some(if a.op == Op::Add { a } else { b }), Rule::AddWins),
             None => {
                 let (ra, rb) = (a.id.replica.as_bytes(), b.id.replica.as_bytes());
-                match (a.clocks, b.clocks) {
+                match (a.facts.clocks, b.facts.clocks) {
                     ((Some(la), _), (Some(lb), _)) => {
                         (Some(if (la, ra) > (lb, rb) { a } else { b }), Rule::Lamport)
                     }
@@ -298,10 +305,8 @@ impl<O: WriteOrder> Ctx<'_, O> {
             why: ConflictWhy {
                 a_saw_of_b: self.o.seen_of(a.node, b.node),
                 b_saw_of_a: self.o.seen_of(b.node, a.node),
-                a_does: Arc::clone(&a.does),
-                b_does: Arc::clone(&b.does),
-                a_clocks: a.clocks,
-                b_clocks: b.clocks,
+                a: Arc::clone(&a.facts),
+                b: Arc::clone(&b.facts),
             },
         }
     }
@@ -313,8 +318,7 @@ struct Member {
     id: EventId,
     op: Op,
     /// Shared by the write's conflicts.
-    does: Arc<str>,
-    clocks: (Option<u64>, Option<i64>),
+    facts: Arc<WriteFacts>,
 }
 
 /// A group's writes arranged in chains: chain `c` is `nodes[start[c]..start[c + 1]]`, one
@@ -514,7 +518,8 @@ fn zobrist(t: u32, i: u32) -> u64 {
 }
 
 /// Register conflicts: the pairs inside each class of writes with the same up-set (see the
-/// module documentation). Returns the ids of the maximal writes, ascending.
+/// module documentation), appended to `out` in (a, b) id order: callers rely on it instead of
+/// sorting. Returns the ids of the maximal writes, ascending.
 fn register_conflicts<O: WriteOrder>(
     cx: &Ctx<O>,
     scratch: &mut Scratch,

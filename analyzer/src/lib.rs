@@ -38,7 +38,7 @@ pub use engine::{Engine, MAX_CYCLE_RELATED};
 pub use graph::{human_ns, CausalGraph, EdgeKind};
 pub use report::{
     Code, Conflict, ConflictWhy, FailOn, Findings, KeyFindings, ReadEvidence, Report, Rule,
-    Severity, Summary, Unresolved, Violation, REPORT_FORMAT,
+    Severity, Summary, Unresolved, Violation, WriteFacts, REPORT_FORMAT,
 };
 
 use weft_trace::{EventId, Trace};

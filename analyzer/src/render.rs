@@ -478,9 +478,9 @@ fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
         out,
         "    {} ({}) ∥ {} ({}){what}",
         p.bold(&c.a.to_string()),
-        w.a_does,
+        w.a.does,
         p.bold(&c.b.to_string()),
-        w.b_does
+        w.b.does
     );
     let _ = writeln!(
         out,
@@ -510,14 +510,14 @@ fn conflict_text(out: &mut String, c: &Conflict, p: &Paint) {
         (Some(win), Rule::Lamport) => {
             format!(
                 "{win} wins by lamport ({:?} vs {:?}, ties by replica)",
-                w.a_clocks.0.unwrap_or(0),
-                w.b_clocks.0.unwrap_or(0)
+                w.a.clocks.0.unwrap_or(0),
+                w.b.clocks.0.unwrap_or(0)
             )
         }
         (Some(win), Rule::Wall) => format!(
             "{win} wins by wall clock ({} vs {} ns, ties by replica; no lamport on both)",
-            w.a_clocks.1.unwrap_or(0),
-            w.b_clocks.1.unwrap_or(0)
+            w.a.clocks.1.unwrap_or(0),
+            w.b.clocks.1.unwrap_or(0)
         ),
         (Some(win), Rule::AddWins) => format!("{win} wins: add wins over a concurrent remove"),
         _ => "no winner: the writes carry neither lamport nor wall_ns on both sides".to_string(),

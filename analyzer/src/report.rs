@@ -191,15 +191,20 @@ pub struct ConflictWhy {
     pub a_saw_of_b: u64,
     /// `VC(b)` at a's replica (`< a.seq`).
     pub b_saw_of_a: u64,
-    /// The op and value of each write, as text (`set 5`): one string per write, shared by its
-    /// conflicts (a write of a hot key is in thousands).
-    pub a_does: Arc<str>,
-    /// The op and value of b.
-    pub b_does: Arc<str>,
-    /// Lamport and wall clocks of a and b, where present.
-    pub a_clocks: (Option<u64>, Option<i64>),
-    /// Lamport and wall clocks of b.
-    pub b_clocks: (Option<u64>, Option<i64>),
+    /// What the conflict repeats about `a`: one per write, shared by its conflicts (a write of
+    /// a hot key is in thousands; a conflict holds two pointers instead of two copies).
+    pub a: Arc<WriteFacts>,
+    /// The same of `b`.
+    pub b: Arc<WriteFacts>,
+}
+
+/// What the evidence of a conflict says about one of its writes.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct WriteFacts {
+    /// The op and value, as text (`set 5`).
+    pub does: String,
+    /// Lamport and wall clocks, where present.
+    pub clocks: (Option<u64>, Option<i64>),
 }
 
 /// Two concurrent writes that each are a latest concurrent write for the other.

@@ -232,18 +232,29 @@ impl Keys {
     }
 
     /// The stored results, moved out in the report's order: keys bytewise (each key's
-    /// conflicts are sorted already, so the whole list is too and the final sort only checks
-    /// it).
+    /// conflicts are sorted already, so the whole list is too).
     fn collect(&mut self, trace: &Trace) -> (Vec<Conflict>, Vec<Unresolved>) {
+        let total: usize = self.results.values().map(|f| f.conflicts.len()).sum();
         let mut conflicts: Vec<Conflict> = Vec::new();
         let mut unresolved: Vec<Unresolved> = Vec::new();
         for key in self.sorted_keys(trace) {
             let found = self.results.remove(&key).expect("listed");
             let found = Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone());
-            conflicts.extend(found.conflicts);
+            // Moved, never grown: with one hot key the list is that key's own (no copy of
+            // millions of conflicts), else it is sized once.
+            if conflicts.is_empty() && found.conflicts.len() == total {
+                conflicts = found.conflicts;
+            } else {
+                conflicts.reserve_exact(total - conflicts.len());
+                conflicts.extend(found.conflicts);
+            }
             unresolved.extend(found.unresolved);
         }
-        sort_conflicts(&mut conflicts);
+        debug_assert!({
+            let mut sorted = conflicts.clone();
+            sort_conflicts(&mut sorted);
+            sorted == conflicts
+        });
         (conflicts, unresolved)
     }
 
@@ -303,6 +314,7 @@ fn key_findings(
             &mut conflicts,
         )
     };
+    let has_elements = !elements.is_empty();
     for (_, (value, mut group)) in elements {
         by_writer(&mut group);
         key_conflicts_in(
@@ -315,7 +327,13 @@ fn key_findings(
             &mut conflicts,
         );
     }
-    sort_conflicts(&mut conflicts);
+    if has_elements {
+        sort_conflicts(&mut conflicts);
+    } else {
+        // One register group: its conflicts come out in (a, b) order (`register_conflicts`),
+        // which a hot key's millions need not be compared to learn.
+        debug_assert!(conflicts.is_sorted_by(|x, y| (&x.a, &x.b) <= (&y.a, &y.b)));
+    }
     if conflicts.is_empty() && unresolved.is_none() {
         return None;
     }

@@ -83,15 +83,15 @@ pub(super) fn conflict_detail(app: &App, g: &Geometry, t: &Theme, frame: &mut Fr
     let w = &conf.why;
     let a = side(
         &conf.a,
-        &w.a_does,
-        w.a_clocks,
+        &w.a.does,
+        w.a.clocks,
         w.a_saw_of_b,
         &conf.b.replica,
     );
     let b_lines = side(
         &conf.b,
-        &w.b_does,
-        w.b_clocks,
+        &w.b.does,
+        w.b.clocks,
         w.b_saw_of_a,
         &conf.a.replica,
     );
