@@ -172,7 +172,7 @@ pub(crate) fn key_conflicts_in(
         trace,
         o,
         key: trace.syms().resolve(key).into(),
-        element,
+        element: element.map(|v| Arc::new(v.clone())),
     };
     match element {
         None => {
@@ -240,7 +240,7 @@ pub(crate) fn sort_conflicts(conflicts: &mut [Conflict]) {
 }
 
 /// An element as the compact JSON text the spec sorts by (`null` for registers).
-pub fn element_text(e: &Option<Value>) -> String {
+pub fn element_text(e: Option<&Value>) -> String {
     match e {
         Some(v) => serde_json::to_string(v).expect("values serialize"),
         None => "null".to_string(),
@@ -253,7 +253,8 @@ struct Ctx<'a, O: WriteOrder> {
     o: &'a O,
     /// Shared by the group's conflicts.
     key: Arc<str>,
-    element: Option<&'a Value>,
+    /// Shared by the group's conflicts.
+    element: Option<Arc<Value>>,
 }
 
 impl<O: WriteOrder> Ctx<'_, O> {
@@ -280,7 +281,7 @@ impl<O: WriteOrder> Ctx<'_, O> {
 
     /// The conflict `{a, b}` (`a` the smaller id).
     fn conflict(&self, a: &Member, b: &Member) -> Conflict {
-        let (winner, rule) = match self.element {
+        let (winner, rule) = match &self.element {
             Some(_) => (Some(if a.op == Op::Add { a } else { b }), Rule::AddWins),
             None => {
                 let (ra, rb) = (a.id.replica.as_bytes(), b.id.replica.as_bytes());
@@ -297,7 +298,7 @@ impl<O: WriteOrder> Ctx<'_, O> {
         };
         Conflict {
             key: Arc::clone(&self.key),
-            element: self.element.cloned(),
+            element: self.element.clone(),
             a: a.id.clone(),
             b: b.id.clone(),
             winner: winner.map(|w| w.id.clone()),

@@ -685,7 +685,7 @@ mod tests {
     fn conflict(element: Option<serde_json::Value>, a: (&str, u64), b: (&str, u64)) -> Conflict {
         Conflict {
             key: "k".into(),
-            element,
+            element: element.map(Arc::new),
             a: EventId::new(a.0, a.1),
             b: EventId::new(b.0, b.1),
             winner: None,

@@ -173,7 +173,7 @@ fn conflict_order(a: &Conflict, b: &Conflict) -> Ordering {
             } else {
                 // Only where the two walks stand on different elements of one key.
                 let text = weft_analyzer::element_text;
-                text(&a.element).cmp(&text(&b.element))
+                text(a.element.as_deref()).cmp(&text(b.element.as_deref()))
             }
         })
         .then_with(|| (&a.a, &a.b).cmp(&(&b.a, &b.b)))
