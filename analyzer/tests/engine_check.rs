@@ -60,6 +60,12 @@ fn check_with_cut_down_clocks_reports_what_the_full_engine_does() {
         let want = Engine::from_trace(trace.clone()).into_report();
         assert!(want.summary.conflicts >= 3, "{n}: the trace has conflicts");
         assert_eq!(want.summary.errors, 0, "{n}: {:?}", want.violations);
+        // What the TUI takes: the report moved out, and the trace back.
+        let mut engine = Engine::from_trace(trace.clone());
+        let shared = engine.report();
+        let (moved, back) = engine.into_report_and_trace();
+        assert_eq!(render::json(&moved), render::json(&shared), "{n} replicas");
+        assert_eq!(back.len(), trace.len());
         let got = Engine::check(trace);
         assert_eq!(render::json(&got), render::json(&want), "{n} replicas");
     }

@@ -533,14 +533,23 @@ impl Engine {
     /// The report of everything fed, for the last time: like [`Engine::report`], but the
     /// conflicts are moved into the report instead of copied (what `weft check` wants: a hot
     /// key can hold millions of them).
-    pub fn into_report(mut self) -> Report {
+    pub fn into_report(self) -> Report {
+        self.into_report_and_trace().0
+    }
+
+    /// [`Engine::into_report`], and the trace back: for a reader that keeps both (the TUI),
+    /// without the copy of every conflict that [`Engine::report`] then [`Engine::into_trace`]
+    /// would hold at once.
+    pub fn into_report_and_trace(mut self) -> (Report, Trace) {
         if self.cyclic {
-            return self.report();
+            let report = self.report();
+            return (report, self.trace);
         }
         let findings = self.node_findings(false);
         let keys = std::mem::take(&mut self.keys);
         let (conflicts, unresolved) = keys.into_results(&self.trace, &self.clocks, self.threads);
-        self.assemble(findings, conflicts, unresolved, true)
+        let report = self.assemble(findings, conflicts, unresolved, true);
+        (report, self.trace)
     }
 
     /// The report while happens-before has a cycle: the cycles, and the findings that do not
