@@ -70,11 +70,13 @@ pub fn load_trace(
 /// a CRDT document given without `--input`) a second line saying which `--input` reads it.
 fn with_format_hint(e: &weft_trace::ReadError) -> String {
     match e {
-        // Not JSON, or JSON that is no object: a line with a bad field is a trace's own.
+        // Not JSON, or JSON that is no object: a line with a bad field is a trace's own, and
+        // so is JSON cut short (a trace whose first line was truncated is still a trace).
         weft_trace::ReadError::Malformed(m)
             if m.line == 1
                 && m.place == weft_trace::Place::Line
-                && (m.reason.starts_with("invalid JSON")
+                && ((m.reason.starts_with("invalid JSON")
+                    && !m.reason.contains("EOF while parsing"))
                     || m.reason.starts_with("not a JSON object")) =>
         {
             format!(

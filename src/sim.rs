@@ -95,11 +95,6 @@ pub fn config(a: &SimArgs) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
-/// The event limit, when that is what stopped the run.
-fn limit_reached(e: &std::io::Error) -> Option<&weft_sim::RunLimit> {
-    e.get_ref()?.downcast_ref::<weft_sim::RunLimit>()
-}
-
 /// What to do about a run that reached `--max-events` or `--max-trace-bytes`.
 fn limit_message(cfg: &Config, limit: &weft_sim::RunLimit, wrote: bool) -> String {
     let cost = match cfg.sync {
@@ -223,7 +218,7 @@ pub fn run(a: &SimArgs) -> Result<Verdict, CliError> {
     };
     let real = start.elapsed();
     // A closed pipe (`weft sim -o - | head`) is not an error.
-    let outcome = result.map_err(|e| match limit_reached(&e) {
+    let outcome = result.map_err(|e| match weft_sim::RunLimit::of(&e) {
         Some(limit) => CliError::input(COMMAND, limit_message(&cfg, limit, a.out.is_some())),
         None => CliError::stdout("writing the trace", &e).within(COMMAND),
     })?;

@@ -294,14 +294,25 @@ fn a_log_read_the_wrong_way_says_how_to_read_it() {
         err.contains("needs --regex, with the named groups host, clock and event"),
         "{err}"
     );
-    // A bad line after good ones is the reader's message alone.
+    // Inputs that are traces gone wrong get the reader's located message alone, no hint.
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("t.jsonl");
-    std::fs::write(&f, "{\"replica\":\"a\",\"seq\":1}\ngarbage\n").unwrap();
-    let (code, _, err) = weft(&["check", path(&f)]);
-    assert_eq!(code, 2);
-    assert_eq!(
-        err,
-        format!("{}:2:1: invalid JSON: expected value\n", path(&f))
+    let reader_alone = |name: &str, text: &str, message: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let (code, _, err) = weft(&["check", path(&f)]);
+        assert_eq!(code, 2);
+        assert_eq!(err, format!("{}:{message}\n", path(&f)));
+    };
+    // A trace whose first line is cut short is a trace.
+    reader_alone(
+        "cut.jsonl",
+        "{\"replica\":\"a\",\"seq\":1,\"kind\":\"write\"\n",
+        "1:37: invalid JSON: EOF while parsing an object",
+    );
+    // A bad line after good ones.
+    reader_alone(
+        "t.jsonl",
+        "{\"replica\":\"a\",\"seq\":1}\ngarbage\n",
+        "2:1: invalid JSON: expected value",
     );
 }

@@ -94,10 +94,7 @@ pub fn default_sim(replicas: u32, rate: f64, profile: Profile) -> SimConfig {
         net,
         // The demo runs as long as it is watched, paced by the wall clock: its length is the
         // user's, not a limit's.
-        limits: weft_sim::Limits {
-            max_events: 0,
-            max_trace_bytes: 0,
-        },
+        limits: weft_sim::Limits::NONE,
         ..SimConfig::default()
     }
 }

@@ -18,6 +18,14 @@ pub struct Limits {
     pub max_trace_bytes: u64,
 }
 
+impl Limits {
+    /// No limit at all (a run as long as its configuration asks, e.g. the paced demo).
+    pub const NONE: Limits = Limits {
+        max_events: 0,
+        max_trace_bytes: 0,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -59,3 +67,10 @@ impl std::fmt::Display for RunLimit {
 }
 
 impl std::error::Error for RunLimit {}
+
+impl RunLimit {
+    /// The limit inside `e`, when a limit is what stopped the run (else a real I/O error).
+    pub fn of(e: &std::io::Error) -> Option<&RunLimit> {
+        e.get_ref()?.downcast_ref::<RunLimit>()
+    }
+}

@@ -289,14 +289,10 @@ pub fn run(cfg: &Config, trace: TraceOut) -> io::Result<Outcome> {
     let mut w = World::new(cfg, trace);
     w.header()?;
     let ran = w.run();
-    // A run stopped by its event limit keeps every line it emitted (a write error would only
-    // fail again).
-    if let Err(e) = &ran {
-        if e.get_ref()
-            .is_some_and(|r| r.is::<crate::limit::RunLimit>())
-        {
-            w.trace.flush()?;
-        }
+    // A run stopped by one of its limits keeps every line it emitted (a write error would
+    // only fail again).
+    if ran.as_ref().is_err_and(|e| RunLimit::of(e).is_some()) {
+        w.trace.flush()?;
     }
     ran?;
     w.trace.flush()?;

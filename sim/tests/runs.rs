@@ -275,8 +275,9 @@ fn a_paced_run_writes_the_same_trace_as_a_whole_run() {
     assert!(early.events > 0 && early.events < outcome.events);
 }
 
-#[test]
-fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
+/// The same 12-replica run unlimited and under `limits`: the whole trace, the cut one, and the
+/// error the limited run stopped with (which must be a limit, not a write error).
+fn whole_and_cut(limits: weft_sim::Limits) -> (Vec<u8>, Vec<u8>, std::io::Error) {
     let cfg = Config {
         replicas: 12,
         ops: 400,
@@ -284,6 +285,17 @@ fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
     };
     let mut whole = Vec::new();
     weft_sim::simulate(&cfg, &mut whole).unwrap();
+    let mut cut = Vec::new();
+    let err = weft_sim::simulate(&Config { limits, ..cfg }, &mut cut).unwrap_err();
+    (whole, cut, err)
+}
+
+#[test]
+fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
+    let (whole, cut, err) = whole_and_cut(weft_sim::Limits {
+        max_events: 1_000,
+        ..Default::default()
+    });
     let lines = whole
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -292,20 +304,7 @@ fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
         lines > 1_001,
         "the unlimited run has more events than the limit: {lines}"
     );
-
-    let limited = Config {
-        limits: weft_sim::Limits {
-            max_events: 1_000,
-            ..Default::default()
-        },
-        ..cfg
-    };
-    let mut cut = Vec::new();
-    let err = weft_sim::simulate(&limited, &mut cut).unwrap_err();
-    let limit = err
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<weft_sim::RunLimit>())
-        .expect("the limit, not a write error");
+    let limit = weft_sim::RunLimit::of(&err).expect("the limit, not a write error");
     assert_eq!(limit.limit, weft_sim::Limit::Events(1_000));
     // The header and exactly the first 1,000 events of the same run, whole lines.
     assert!(cut.ends_with(b"\n"));
@@ -323,28 +322,12 @@ fn a_run_stops_at_its_event_limit_with_every_event_before_it_written() {
 
 #[test]
 fn a_run_stops_at_its_trace_bytes_limit_with_whole_lines_written() {
-    let cfg = Config {
-        replicas: 12,
-        ops: 400,
-        ..Config::default()
-    };
-    let mut whole = Vec::new();
-    weft_sim::simulate(&cfg, &mut whole).unwrap();
+    let (whole, cut, err) = whole_and_cut(weft_sim::Limits {
+        max_trace_bytes: 50_000,
+        ..Default::default()
+    });
     assert!(whole.len() > 60_000, "{} bytes", whole.len());
-
-    let limited = Config {
-        limits: weft_sim::Limits {
-            max_trace_bytes: 50_000,
-            ..Default::default()
-        },
-        ..cfg
-    };
-    let mut cut = Vec::new();
-    let err = weft_sim::simulate(&limited, &mut cut).unwrap_err();
-    let limit = err
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<weft_sim::RunLimit>())
-        .expect("the limit, not a write error");
+    let limit = weft_sim::RunLimit::of(&err).expect("the limit, not a write error");
     assert_eq!(limit.limit, weft_sim::Limit::Bytes(50_000));
     // Whole lines of the same run, up to the first that reached the limit.
     assert!(whole.starts_with(&cut));
